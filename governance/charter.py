@@ -1,0 +1,97 @@
+"""The charter's terms (R8) and their validation, as pure logic."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from governance.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class CharterTerms:
+    """Decision rules the organisation and its panels agreed. Defaults per DESIGN §3."""
+
+    weight_frontline: float = 0.60
+    weight_commissioning: float = 0.20
+    weight_steering: float = 0.20
+    quorum_frontline: float = 0.50
+    quorum_commissioning: float = 0.50
+    quorum_steering: float = 0.50
+    frontline_veto: bool = True
+    evaluation_window_days: int = 30
+    min_survey_responses: int = 30
+    indispensability_threshold: float = 0.40
+    allow_adopt_override: bool = False
+    feedback_response_working_days: int = 10
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FIELD_LABELS = {
+    "weight_frontline": "Frontline weight",
+    "weight_commissioning": "Commissioning weight",
+    "weight_steering": "Steering weight",
+    "quorum_frontline": "Frontline quorum",
+    "quorum_commissioning": "Commissioning quorum",
+    "quorum_steering": "Steering quorum",
+    "frontline_veto": "Frontline veto",
+    "evaluation_window_days": "Evaluation window (days)",
+    "min_survey_responses": "Minimum survey responses",
+    "indispensability_threshold": "Indispensability threshold",
+    "allow_adopt_override": "Allow adopt to override a failed threshold",
+    "feedback_response_working_days": "Feedback response time (working days)",
+}
+FIELDS = tuple(f.name for f in fields(CharterTerms))
+
+
+def _share(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and 0.0 <= value <= 1.0 else None
+
+
+def validate_charter(**given: Any) -> CharterTerms:
+    """Terms from ``given`` (missing fields take the defaults).
+
+    Raises ``InvalidInput`` whose ``problems`` has one message per bad field.
+    """
+    unknown = set(given) - set(FIELDS)
+    if unknown:
+        raise InvalidInput(f"Unknown charter terms: {', '.join(sorted(unknown))}.")
+    values = {**CharterTerms().as_dict(), **given}
+    problems: dict[str, str] = {}
+    for name in ("weight_frontline", "weight_commissioning", "weight_steering",
+                 "quorum_frontline", "quorum_commissioning", "quorum_steering"):
+        share = _share(values[name])
+        if share is None:
+            problems[name] = f"{FIELD_LABELS[name]} must be a number from 0 to 1 (e.g. 0.6 for 60 %)."
+        else:
+            values[name] = share
+    weights = [values[n] for n in ("weight_frontline", "weight_commissioning", "weight_steering")]
+    if not any(n in problems for n in ("weight_frontline", "weight_commissioning", "weight_steering")):
+        if not math.isclose(sum(weights), 1.0, abs_tol=1e-9):
+            problems["weights"] = (f"The three group weights must add up to 1 (100 %); "
+                                   f"they add up to {sum(weights):g}.")
+        elif values["weight_frontline"] <= 0:
+            problems["weight_frontline"] = "Frontline weight must be above 0: the frontline holds real authority."
+    for name in ("frontline_veto", "allow_adopt_override"):
+        if not isinstance(values[name], bool):
+            problems[name] = f"{FIELD_LABELS[name]} must be yes or no."
+    for name, low, high in (("evaluation_window_days", 1, 365), ("min_survey_responses", 5, 100_000),
+                            ("feedback_response_working_days", 1, 120)):
+        v = values[name]
+        if isinstance(v, float) and v.is_integer():
+            v = values[name] = int(v)
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            problems[name] = f"{FIELD_LABELS[name]} must be a whole number from {low} to {high}."
+    threshold = _share(values["indispensability_threshold"])
+    if threshold is None or threshold <= 0:
+        problems["indispensability_threshold"] = (
+            "Indispensability threshold must be above 0 and at most 1 (e.g. 0.4 for 40 %).")
+    if problems:
+        listed = " ".join(problems.values())
+        raise InvalidInput(f"The charter was not adopted: {listed}", problems=problems)
+    return CharterTerms(**values)

@@ -1,0 +1,108 @@
+"""Validation of uploaded CSV files, as a whole, with errors by line number.
+
+Evidence from many sites arrives as spreadsheets. A file is accepted only if
+every row is valid; otherwise nothing is written and the person gets the
+list of what to fix, line by line.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from governance.audit import sha256_hex
+from governance.errors import InvalidInput
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_LISTED_ERRORS = 20
+
+
+class FileRejected(InvalidInput):
+    """The file was refused; ``errors`` lists (line, message) pairs."""
+
+    def __init__(self, filename: str, errors: list[tuple[int, str]]) -> None:
+        self.errors = errors
+        listed = "; ".join(f"line {n}: {m}" if n else m for n, m in errors[:MAX_LISTED_ERRORS])
+        more = f" (and {len(errors) - MAX_LISTED_ERRORS} more)" if len(errors) > MAX_LISTED_ERRORS else ""
+        super().__init__(f"'{filename}' was not imported — nothing was saved. Fix these and upload it "
+                         f"again: {listed}{more}.")
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    filename: str
+    sha256: str
+    byte_size: int
+    rows: list[dict[str, Any]]
+
+
+def parse_csv(filename: str, content: bytes, columns: tuple[str, ...],
+              parse_row: Callable[[dict[str, str]], dict[str, Any]]) -> ParsedFile:
+    """Decode, check the header, parse every row; raise ``FileRejected`` on any error.
+
+    ``parse_row`` raises ``ValueError`` with a message for a bad row.
+    """
+    name = (filename or "upload.csv").strip()[:255] or "upload.csv"
+    if not isinstance(content, (bytes, bytearray)):
+        raise FileRejected(name, [(0, "the upload is not a file")])
+    if len(content) == 0:
+        raise FileRejected(name, [(0, "the file is empty")])
+    if len(content) > MAX_BYTES:
+        raise FileRejected(name, [(0, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")])
+    try:
+        decoded = bytes(content).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(name, [(0, f"the file is not UTF-8 text (byte {exc.start}); in your "
+                                      "spreadsheet choose 'Save as CSV UTF-8'")]) from None
+    if "\x00" in decoded:
+        raise FileRejected(name, [(0, "the file contains binary data, not CSV text")])
+    reader = csv.reader(io.StringIO(decoded, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise FileRejected(name, [(1, f"unreadable CSV ({exc})")]) from None
+    if header is None or not any(h.strip() for h in header):
+        raise FileRejected(name, [(0, "the file is empty")])
+    found = tuple(h.strip().lower() for h in header)
+    if found != columns:
+        raise FileRejected(name, [(1, f"the header must be exactly '{','.join(columns)}' "
+                                      f"(found '{','.join(found)}')")])
+    rows: list[dict[str, Any]] = []
+    errors: list[tuple[int, str]] = []
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue  # blank lines are harmless
+            if len(rows) + len(errors) >= MAX_ROWS:
+                errors.append((line, f"more than {MAX_ROWS:,} rows; split the file"))
+                break
+            if len(cells) != len(columns):
+                errors.append((line, f"expected {len(columns)} values, found {len(cells)}"))
+                continue
+            try:
+                parsed = parse_row(dict(zip(columns, (c.strip() for c in cells), strict=True)))
+            except ValueError as exc:
+                errors.append((line, str(exc)))
+                continue
+            parsed["_line"] = line
+            rows.append(parsed)
+    except csv.Error as exc:
+        errors.append((reader.line_num, f"unreadable CSV ({exc})"))
+    if errors:
+        raise FileRejected(name, errors)
+    if not rows:
+        raise FileRejected(name, [(0, "the file has a header but no rows")])
+    return ParsedFile(name, sha256_hex(bytes(content)), len(content), rows)
+
+
+def parse_whole(value: str, label: str) -> int:
+    if not value.lstrip("-").isdigit():
+        raise ValueError(f"{label} '{value}' is not a whole number")
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"{label} {number} is negative")
+    return number

@@ -1,0 +1,279 @@
+"""Storage: the engine, the unit of work, and the transaction discipline.
+
+One use case = one transaction = its audit event(s). ``@use_case`` wraps a
+service function so that it runs inside a fresh write transaction (or joins
+the caller's, for compound actions), commits only if it returns, and retries
+a bounded number of times when the database reports lock contention or a
+serialization failure.
+
+SQLite (the embedded default): WAL, foreign keys on, a busy timeout, and
+write transactions that take the write lock up front (``BEGIN IMMEDIATE``) so
+that concurrent writers queue instead of failing with "database is locked".
+PostgreSQL: every write transaction takes one transaction-scoped advisory
+lock first, so writers — and therefore audit appends — are serialised and the
+chain can never fork.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from governance.errors import GovernanceError, StorageBusy
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "governance.db"
+
+#: Key of the PostgreSQL advisory lock that serialises writers (any constant).
+WRITE_LOCK_KEY = 7_406_113_001
+MAX_ATTEMPTS = 6
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def default_database_url() -> str:
+    """``DATABASE_URL`` if set, else the SQLite file under ``data/``."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+# --------------------------------------------------------------------- clock
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Wall-clock UTC time."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock tests (and the demo builder) move by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            # Strictly increasing, like real time, so audit times never tie.
+            self._now += timedelta(microseconds=1)
+            return self._now
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self._now += timedelta(**delta)
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -------------------------------------------------------------------- engine
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (the pysqlite
+        # driver would otherwise start deferred transactions on its own).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the project's connection discipline."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **kwargs,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    """One database: its engine, session factories and clock."""
+
+    def __init__(self, url: str | None = None, *, clock: Clock | None = None,
+                 engine_kwargs: dict[str, Any] | None = None) -> None:
+        self.url = url or default_database_url()
+        self.engine = make_engine(self.url, **(engine_kwargs or {}))
+        self.clock: Clock = clock or SystemClock()
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads see one consistent snapshot: a deferred transaction in WAL mode on
+        # SQLite, REPEATABLE READ on PostgreSQL (so e.g. the chain head and the
+        # events read after it agree).
+        read_engine = self.engine.execution_options(
+            **({"sqlite_begin": "DEFERRED"} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}))
+        self._read_sessions = sessionmaker(read_engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from governance.migrate import upgrade_to_head
+
+        upgrade_to_head(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+# -------------------------------------------------------------- unit of work
+class UnitOfWork:
+    """A transaction boundary: ``with uow: ...; uow.commit()``.
+
+    Not shared between threads; make one per thread (``db.uow()``).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.session: Session | None = None
+        self._committed = False
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.session is not None
+
+    def now(self) -> datetime:
+        return self.db.clock.now()
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.db._write_sessions()
+        self._committed = False
+        self.session.begin()
+        if self.db.dialect == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.session is not None
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.commit()
+        self._committed = True
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction (deferred on SQLite: readers never queue)."""
+        if self.session is not None:  # inside a use case: read what it sees
+            yield self.session
+            return
+        session = self.db._read_sessions()
+        try:
+            with session.begin():
+                yield session
+                session.rollback()
+        finally:
+            session.close()
+
+
+# ------------------------------------------------------------------- retries
+_RETRYABLE_PG = {"40001", "40P01", "55P03"}
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _RETRYABLE_PG:
+        return True
+    message = str(orig or exc).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def use_case(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run a service function as one transaction, with bounded retries.
+
+    The first argument of the wrapped function must be the ``UnitOfWork``.
+    Any exception leaves nothing written.
+    """
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        uow = args[0]
+        assert isinstance(uow, UnitOfWork), f"{fn.__name__} takes a UnitOfWork first"
+        if uow.in_transaction:  # compound action: part of the caller's transaction
+            return fn(*args, **kwargs)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with uow:
+                    result = fn(*args, **kwargs)
+                    uow.commit()
+                return result
+            except GovernanceError:
+                raise
+            except IntegrityError as exc:
+                # Pre-checks give the friendly refusal; reaching a constraint
+                # means a concurrent change won the race. Retry: the
+                # pre-check then sees it.
+                if attempt < MAX_ATTEMPTS:
+                    _backoff(attempt)
+                    continue
+                log.exception("integrity error in %s", fn.__name__)
+                raise GovernanceError(
+                    "That change conflicts with one saved at the same moment; "
+                    "nothing was saved. Reload the page and try again.") from exc
+            except DBAPIError as exc:
+                if _is_retryable(exc) and attempt < MAX_ATTEMPTS:
+                    _backoff(attempt)
+                    continue
+                if _is_retryable(exc):
+                    raise StorageBusy(
+                        f"The database stayed busy after {MAX_ATTEMPTS} attempts; "
+                        "nothing was saved. Please try again in a moment.") from exc
+                raise
+        raise AssertionError("unreachable")
+
+    run.__wrapped_use_case__ = True  # type: ignore[attr-defined]
+    return run
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.5, 0.01 * 2 ** attempt) * (0.5 + random.random()))

@@ -1,0 +1,162 @@
+"""R14 least privilege: one table of role × action, deny by default.
+
+Every service function names its actor and calls ``require`` first. The
+actor's roles are read from the database at call time (never from the UI or
+a cache), so a revoked role stops working at once. Contextual rules — panel
+membership (R2), commissioning team, roster, vote eligibility — are checked
+by the service on top of this table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance.errors import PermissionDenied
+from governance.models import Person, PersonRole
+from governance.vocabulary import Role, label
+
+
+class Action(StrEnum):
+    MANAGE_PEOPLE = "manage_people"
+    MANAGE_PANELS = "manage_panels"
+    ADOPT_CHARTER = "adopt_charter"
+    DRAFT_PROBLEM = "draft_problem"
+    EDIT_CRITERIA = "edit_criteria"
+    COMMENT_ON_PROBLEM = "comment_on_problem"
+    OPEN_PANEL_VOTE = "open_panel_vote"
+    PROPOSE_AMENDMENT = "propose_amendment"
+    RETIRE_PROBLEM = "retire_problem"
+    REGISTER_PILOT = "register_pilot"
+    MANAGE_PILOT = "manage_pilot"
+    AMEND_METRIC = "amend_metric"
+    WAIVE_READINESS = "waive_readiness"
+    RECORD_MEASUREMENT = "record_measurement"
+    IMPORT_USAGE = "import_usage"
+    RUN_SURVEY = "run_survey"
+    RESPOND_TO_SURVEY = "respond_to_survey"
+    OPEN_OUTCOME_VOTE = "open_outcome_vote"
+    CAST_BALLOT = "cast_ballot"
+    CLOSE_VOTE = "close_vote"
+    RECORD_CLAIM = "record_claim"
+    RAISE_FEEDBACK = "raise_feedback"
+    RESPOND_TO_FEEDBACK = "respond_to_feedback"
+    READ_RUNNING_TALLY = "read_running_tally"
+    READ_AUDIT_RECORD = "read_audit_record"
+
+
+F, FA, C, S, AU, AD = (Role.FRONTLINE, Role.FACILITATOR, Role.COMMISSIONING, Role.STEERING,
+                       Role.AUDITOR, Role.ADMIN)
+
+#: The permission table. Anything not listed is denied. Auditors only read.
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.MANAGE_PEOPLE: frozenset({AD}),
+    Action.MANAGE_PANELS: frozenset({AD}),
+    Action.ADOPT_CHARTER: frozenset({S}),
+    Action.DRAFT_PROBLEM: frozenset({F, FA}),
+    Action.EDIT_CRITERIA: frozenset({F, FA}),
+    Action.COMMENT_ON_PROBLEM: frozenset({F, FA, C, S}),
+    Action.OPEN_PANEL_VOTE: frozenset({FA}),
+    Action.PROPOSE_AMENDMENT: frozenset({F, FA}),
+    Action.RETIRE_PROBLEM: frozenset({FA}),
+    Action.REGISTER_PILOT: frozenset({C}),
+    Action.MANAGE_PILOT: frozenset({C}),
+    Action.AMEND_METRIC: frozenset({C}),
+    Action.WAIVE_READINESS: frozenset({S}),
+    Action.RECORD_MEASUREMENT: frozenset({C, FA}),
+    Action.IMPORT_USAGE: frozenset({C}),
+    Action.RUN_SURVEY: frozenset({FA, C}),
+    Action.RESPOND_TO_SURVEY: frozenset({F, FA}),
+    Action.OPEN_OUTCOME_VOTE: frozenset({FA, S}),
+    Action.CAST_BALLOT: frozenset({F, FA, C, S}),
+    Action.CLOSE_VOTE: frozenset({FA, S}),
+    Action.RECORD_CLAIM: frozenset({F, FA, C, S, AD}),
+    Action.RAISE_FEEDBACK: frozenset({F, FA}),
+    Action.RESPOND_TO_FEEDBACK: frozenset({C}),
+    Action.READ_RUNNING_TALLY: frozenset({AU}),
+    # Ballots appear in the record, so reading it before a vote closes would reveal
+    # running tallies (R8): auditors only.
+    Action.READ_AUDIT_RECORD: frozenset({AU}),
+}
+
+DESCRIPTIONS: dict[Action, str] = {
+    Action.MANAGE_PEOPLE: "manage people and their roles",
+    Action.MANAGE_PANELS: "manage panels and programmes",
+    Action.ADOPT_CHARTER: "adopt a new charter version",
+    Action.DRAFT_PROBLEM: "write a problem",
+    Action.EDIT_CRITERIA: "write success criteria",
+    Action.COMMENT_ON_PROBLEM: "comment on a problem",
+    Action.OPEN_PANEL_VOTE: "open a panel vote",
+    Action.PROPOSE_AMENDMENT: "propose an amendment to a locked criterion",
+    Action.RETIRE_PROBLEM: "retire a problem",
+    Action.REGISTER_PILOT: "register a pilot",
+    Action.MANAGE_PILOT: "manage a pilot",
+    Action.AMEND_METRIC: "amend a locked commissioning metric",
+    Action.WAIVE_READINESS: "waive the readiness checklist",
+    Action.RECORD_MEASUREMENT: "record measurements",
+    Action.IMPORT_USAGE: "import usage records",
+    Action.RUN_SURVEY: "open or close a survey round",
+    Action.RESPOND_TO_SURVEY: "answer the indispensability survey",
+    Action.OPEN_OUTCOME_VOTE: "open an outcome vote",
+    Action.CAST_BALLOT: "cast a ballot",
+    Action.CLOSE_VOTE: "close a vote",
+    Action.RECORD_CLAIM: "record a claim",
+    Action.RAISE_FEEDBACK: "raise a feedback item",
+    Action.RESPOND_TO_FEEDBACK: "respond to feedback",
+    Action.READ_RUNNING_TALLY: "read a running tally before a vote closes",
+    Action.READ_AUDIT_RECORD: "read the audit record",
+}
+
+assert set(PERMISSIONS) == set(Action) == set(DESCRIPTIONS), "every action needs a row"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting person with the roles the database holds for them right now."""
+
+    person: Person
+    roles: frozenset[Role]
+
+    @property
+    def id(self) -> int:
+        return self.person.id
+
+    @property
+    def name(self) -> str:
+        return self.person.name
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+def roles_of(session: Session, person_id: int) -> frozenset[Role]:
+    rows = session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id))
+    return frozenset(Role(r) for r in rows)
+
+
+def allowed(roles: frozenset[Role], action: Action) -> bool:
+    """Whether any of ``roles`` may perform ``action`` (the table alone)."""
+    return bool(roles & PERMISSIONS.get(action, frozenset()))
+
+
+def load_actor(session: Session, actor_id: int) -> Actor:
+    # bool is an int subclass: True must not act as person #1.
+    valid = isinstance(actor_id, int) and not isinstance(actor_id, bool)
+    person = session.get(Person, actor_id) if valid else None
+    if person is None or not person.active:
+        raise PermissionDenied("You are not signed in as an active person; sign in again.")
+    return Actor(person, roles_of(session, person.id))
+
+
+def require(session: Session, actor_id: int, action: Action) -> Actor:
+    """The actor, if the permission table lets one of their roles do ``action``."""
+    actor = load_actor(session, actor_id)
+    if not allowed(actor.roles, action):
+        needed = ", ".join(sorted(label(r) for r in PERMISSIONS[action])) or "nobody"
+        held = ", ".join(sorted(label(r) for r in actor.roles)) or "no role"
+        raise PermissionDenied(
+            f"{actor.name} may not {DESCRIPTIONS[action]}: that needs one of the roles "
+            f"{needed} (you hold {held}). Ask an administrator if your role should change.")
+    return actor

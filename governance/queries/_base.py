@@ -1,0 +1,51 @@
+"""Shared pieces of the read models: pagination and the reader check."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from governance.errors import PermissionDenied
+from governance.permissions import Actor, load_actor
+
+T = TypeVar("T")
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: list[T]
+    total: int
+    page: int
+    per_page: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def reader(session: Session, actor_id: int) -> Actor:
+    """Any active person holding at least one role may read the organisation's record."""
+    actor = load_actor(session, actor_id)
+    if not actor.roles:
+        raise PermissionDenied(f"{actor.name} holds no role yet; ask an administrator for one.")
+    return actor
+
+
+def paginate(session: Session, query: Select[Any], page: int, per_page: int) -> tuple[list[Any], int, int]:
+    """(rows of the page, total count, the page actually shown). Counting runs in SQL."""
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    last = max(1, math.ceil(total / per_page))
+    page = min(max(1, int(page)), last)
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, total, page
+
+
+def like(term: str) -> str:
+    escaped = term.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,177 @@
+"""Read models of the Audit page: the event log (filtered, paginated,
+exportable), chain verification, declarations, claims and amendments."""
+from __future__ import annotations
+
+import json
+from datetime import UTC as _UTC
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from governance import audit
+from governance.db import UnitOfWork
+from governance.models import (
+    Amendment, AuditEvent, Claim, CommissioningMetric, Criterion, Decision, Person, Pilot, ProblemVersion,
+)
+from governance.permissions import Action, require
+from governance.queries._base import Page, like, paginate, reader
+from governance.services.claims import decision_check
+from governance.vocabulary import label
+
+EXPORT_LIMIT = 100_000
+
+
+def _event_query(*, who: int | None = None, who_name: str | None = None, action: str | None = None, entity_type: str | None = None,
+                 entity_id: str | None = None, date_from: date | None = None,
+                 date_to: date | None = None) -> Select[Any]:
+    q = select(AuditEvent)
+    if who is not None:
+        q = q.where(AuditEvent.actor_id == who)
+    if who_name and who_name.strip():
+        q = q.where(AuditEvent.actor_id.in_(select(Person.id).where(
+            func.lower(Person.name).like(like(who_name), escape="\\"))))
+    if action:
+        q = q.where(AuditEvent.action == action)
+    if entity_type:
+        q = q.where(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        q = q.where(AuditEvent.entity_id == str(entity_id).strip())
+    if date_from:
+        q = q.where(AuditEvent.occurred_at >= datetime.combine(date_from, time.min).replace(tzinfo=_UTC))
+    if date_to:
+        q = q.where(AuditEvent.occurred_at < datetime.combine(date_to + timedelta(days=1), time.min)
+                    .replace(tzinfo=_UTC))
+    return q
+
+
+def _event_dict(e: AuditEvent) -> dict[str, Any]:
+    return {"seq": e.seq, "occurred_at": e.occurred_at, "actor_id": e.actor_id, "actor": e.actor_name,
+            "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id,
+            "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash}
+
+
+def events_page(uow: UnitOfWork, actor_id: int, *, page: int = 1, per_page: int = 50,
+                **filters: Any) -> Page[dict[str, Any]]:
+    """The audit record filtered by who / what / entity / date, newest first."""
+    with uow.reading() as s:
+        require(s, actor_id, Action.READ_AUDIT_RECORD)
+        rows, total, page = paginate(s, _event_query(**filters).order_by(AuditEvent.seq.desc()), page,
+                                     per_page)
+        return Page([_event_dict(r[0]) for r in rows], total, page, per_page)
+
+
+def export_events(uow: UnitOfWork, actor_id: int, **filters: Any) -> list[dict[str, Any]]:
+    """Events matching the filters in chain order, as exported (payload as an object)."""
+    with uow.reading() as s:
+        require(s, actor_id, Action.READ_AUDIT_RECORD)
+        events = s.scalars(_event_query(**filters).order_by(AuditEvent.seq).limit(EXPORT_LIMIT))
+        return [audit.export_record(audit.EventRecord(
+            e.seq, audit.format_time(e.occurred_at), e.actor_id, e.actor_name, e.action, e.entity_type,
+            e.entity_id, e.payload, e.prev_hash, e.hash)) for e in events]
+
+
+def distinct_values(session: Session, column: Any) -> list[Any]:
+    """The distinct values of an indexed column by walking its index (a "loose
+    index scan"): one short lookup per value instead of reading every row."""
+    values = []
+    value = session.scalar(select(func.min(column)))
+    while value is not None:
+        values.append(value)
+        value = session.scalar(select(func.min(column)).where(column > value))
+    return values
+
+
+def facets(uow: UnitOfWork, actor_id: int) -> dict[str, list[Any]]:
+    """Distinct actions and entity types, for the filters."""
+    with uow.reading() as s:
+        require(s, actor_id, Action.READ_AUDIT_RECORD)
+        return {"actions": distinct_values(s, AuditEvent.action),
+                "entity_types": distinct_values(s, AuditEvent.entity_type)}
+
+
+def verify(uow: UnitOfWork, actor_id: int) -> audit.ChainVerification:
+    """Verify the whole chain now (auditors, steering... anyone who may read the record)."""
+    with uow.reading() as s:
+        require(s, actor_id, Action.READ_AUDIT_RECORD)
+        return audit.verify_chain(s)
+
+
+def chain_head(uow: UnitOfWork) -> tuple[int, str]:
+    """The current head (seq, hash): a cheap "data version" for caches."""
+    with uow.reading() as s:
+        return audit.chain_head(s)
+
+
+# ------------------------------------------------------------------ claims
+def claim_rows(s: Session, query: Select[Any]) -> list[dict[str, Any]]:
+    """Claims with their stored checks and a live check against the pilot's decision now."""
+    claims = s.scalars(query).all()
+    if not claims:
+        return []
+    names = dict(s.execute(select(Person.id, Person.name).where(
+        Person.id.in_({c.made_by for c in claims}))).all())
+    titles = dict(s.execute(select(Pilot.id, Pilot.title).where(
+        Pilot.id.in_({c.pilot_id for c in claims}))).all())
+    latest: dict[int, Decision] = {}
+    for d in s.scalars(select(Decision).where(Decision.pilot_id.in_({c.pilot_id for c in claims}))
+                       .order_by(Decision.id)):
+        latest[d.pilot_id] = d
+    out = []
+    for c in claims:
+        checks = json.loads(c.checks_json)
+        now = decision_check(latest.get(c.pilot_id), c.asserts_success)
+        live_flags = list(checks["flags"])
+        if checks["before_decision"] and now["contradicts_decision"]:
+            live_flags.append("contradicted by the decision that followed "
+                              f"({label(now['decision_outcome']).lower()})")
+        out.append({"id": c.id, "pilot_id": c.pilot_id, "pilot": titles.get(c.pilot_id),
+                    "made_by": names.get(c.made_by), "made_at": c.made_at, "statement": c.statement,
+                    "asserts_success": c.asserts_success, "cited": json.loads(c.citations_json),
+                    "checks": checks, "flags_at_claim": checks["flags"], "flags_now": live_flags,
+                    "decision_outcome_now": now["decision_outcome"]})
+    return out
+
+
+NEWEST_CLAIMS_FIRST = (Claim.made_at.desc(), Claim.id.desc())
+
+
+def claims_page(uow: UnitOfWork, actor_id: int, *, flagged_only: bool = False, page: int = 1,
+                per_page: int = 20) -> Page[dict[str, Any]]:
+    """Claims, newest first; ``flagged_only``: those with at least one flag."""
+    with uow.reading() as s:
+        reader(s, actor_id)
+        q = select(Claim.id)
+        if flagged_only:
+            # Checks are canonical JSON: no flags is exactly '"flags":[]'. A claim made
+            # before its decision always carries that flag, so a later contradiction
+            # cannot turn an unflagged claim into a flagged one.
+            q = q.where(Claim.checks_json.not_like('%"flags":[]%'))
+        rows, total, page = paginate(s, q.order_by(*NEWEST_CLAIMS_FIRST), page, per_page)
+        shown = claim_rows(s, select(Claim).where(Claim.id.in_([r.id for r in rows]))
+                           .order_by(*NEWEST_CLAIMS_FIRST))
+        return Page(shown, total, page, per_page)
+
+
+def amendments(uow: UnitOfWork, actor_id: int, *, after_real_use_only: bool = False) -> list[dict[str, Any]]:
+    """Applied and pending amendments of criteria and metrics — outcome-switching flags first."""
+    with uow.reading() as s:
+        reader(s, actor_id)
+        q = (select(Amendment, Person.name.label("by"), Criterion.name.label("criterion"),
+                    CommissioningMetric.name.label("metric"), ProblemVersion.title.label("problem"),
+                    Pilot.title.label("pilot"))
+             .join(Person, Person.id == Amendment.proposed_by)
+             .outerjoin(Criterion, Criterion.id == Amendment.criterion_id)
+             .outerjoin(ProblemVersion, ProblemVersion.id == Criterion.problem_version_id)
+             .outerjoin(CommissioningMetric, CommissioningMetric.id == Amendment.metric_id)
+             .outerjoin(Pilot, Pilot.id == CommissioningMetric.pilot_id))
+        if after_real_use_only:
+            q = q.where(Amendment.after_real_use.is_(True))
+        rows = s.execute(q.order_by(Amendment.after_real_use.desc(), Amendment.id.desc())).all()
+        return [{"id": a.id, "subject": f"criterion '{crit}' of {problem}" if crit else
+                 f"metric '{metric}' of {pilot}", "kind": "frontline criterion" if crit else
+                 "commissioning metric", "status": a.status, "reason": a.reason, "proposed_by": by,
+                 "proposed_at": a.proposed_at, "applied_at": a.decided_at, "before": json.loads(a.before_json),
+                 "after": json.loads(a.after_json), "after_real_use": a.after_real_use}
+                for a, by, crit, metric, problem, pilot in rows]

@@ -1,0 +1,182 @@
+"""The Compare read model (DESIGN §4): commissioning attainment beside frontline
+indispensability for every pilot that reached real use, with quadrant,
+divergence and compliance-adoption flags, and the trust ledger over time.
+
+Everything is aggregated in SQL — a handful of grouped queries, whatever the
+number of pilots — and combined per pilot here.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+
+from governance.db import UnitOfWork
+from governance.measures import indispensability
+from governance.models import (
+    Charter, CommissioningMetric, Criterion, Measurement, Pilot, SurveyRound, UsageWeek,
+)
+from governance.queries._base import reader
+
+#: "Commissioning high": at least this share of its metrics at or beyond target.
+COMMISSIONING_HIGH = 2 / 3
+#: "Compliance adoption": weekly adoption at least this high while indispensability fails.
+HIGH_ADOPTION = 0.6
+
+QUADRANTS = {
+    "indispensable_on_target": "Indispensable & on target",
+    "brilliant_from_altitude": "Looks brilliant from altitude",
+    "valued_off_metric": "Valued but off-metric",
+    "neither": "Neither",
+    "awaiting_evidence": "Awaiting evidence",
+}
+
+
+@dataclass(frozen=True)
+class PilotComparison:
+    pilot_id: int
+    title: str
+    state: str
+    outcome: str | None
+    metrics: int
+    metrics_on_target: int
+    metrics_measured: int
+    attainment: float | None
+    very_disappointed: int
+    respondents: int
+    indispensability: float | None
+    low: float | None
+    high: float | None
+    threshold: float
+    minimum_n: int
+    status: str
+    adoption: float | None
+    adoption_week: str | None
+    quadrant: str
+    divergent: bool
+    compliance_adoption: bool
+    evaluated_at: datetime | None
+
+    @property
+    def quadrant_label(self) -> str:
+        return QUADRANTS[self.quadrant]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "quadrant_label": self.quadrant_label}
+
+
+def quadrant(attainment: float | None, status: str) -> str:
+    if status not in ("pass", "fail") or attainment is None:
+        return "awaiting_evidence"
+    commissioning_high = attainment >= COMMISSIONING_HIGH - 1e-9
+    if commissioning_high and status == "pass":
+        return "indispensable_on_target"
+    if commissioning_high:
+        return "brilliant_from_altitude"
+    if status == "pass":
+        return "valued_off_metric"
+    return "neither"
+
+
+def _comparison_query() -> Any:
+    """One statement: per pilot in or after real use, its indispensability
+    threshold, commissioning attainment, latest survey round's counts and
+    latest weekly adoption."""
+    latest_value = select(
+        Measurement.metric_id, Measurement.value,
+        func.row_number().over(partition_by=Measurement.metric_id,
+                               order_by=(Measurement.observed_on.desc(), Measurement.id.desc())).label("rn"),
+    ).where(Measurement.metric_id.is_not(None)).cte("latest_value")
+    on_target = case(
+        (latest_value.c.value.is_(None), 0),
+        (or_(and_(CommissioningMetric.direction == "higher_is_better",
+                  latest_value.c.value >= CommissioningMetric.target),
+             and_(CommissioningMetric.direction == "lower_is_better",
+                  latest_value.c.value <= CommissioningMetric.target)), 1),
+        else_=0)
+    attainment = (select(CommissioningMetric.pilot_id, func.count(CommissioningMetric.id).label("metrics"),
+                         func.sum(on_target).label("on_target"), func.count(latest_value.c.value).label("measured"))
+                  .outerjoin(latest_value, and_(latest_value.c.metric_id == CommissioningMetric.id,
+                                                latest_value.c.rn == 1))
+                  .group_by(CommissioningMetric.pilot_id).cte("attainment"))
+    last_round = select(
+        SurveyRound.pilot_id, SurveyRound.very_disappointed, SurveyRound.responses,
+        func.coalesce(SurveyRound.closed_at, SurveyRound.opened_at).label("at"),
+        func.row_number().over(partition_by=SurveyRound.pilot_id, order_by=SurveyRound.number.desc()).label("rn"),
+    ).cte("last_round")
+    last_week = select(
+        UsageWeek.pilot_id, UsageWeek.week_start, UsageWeek.active_users, UsageWeek.eligible_users,
+        func.row_number().over(partition_by=UsageWeek.pilot_id, order_by=UsageWeek.week_start.desc()).label("rn"),
+    ).cte("last_week")
+    return (
+        select(Pilot.id, Pilot.title, Pilot.state, Pilot.outcome, Criterion.target, Criterion.minimum_evidence,
+               attainment.c.metrics, attainment.c.on_target, attainment.c.measured,
+               last_round.c.very_disappointed, last_round.c.responses, last_round.c.at,
+               last_week.c.week_start, last_week.c.active_users, last_week.c.eligible_users)
+        .outerjoin(Criterion, and_(Criterion.problem_version_id == Pilot.problem_version_id,
+                                   Criterion.is_indispensability.is_(True)))
+        .outerjoin(attainment, attainment.c.pilot_id == Pilot.id)
+        .outerjoin(last_round, and_(last_round.c.pilot_id == Pilot.id, last_round.c.rn == 1))
+        .outerjoin(last_week, and_(last_week.c.pilot_id == Pilot.id, last_week.c.rn == 1))
+        .where(Pilot.real_use_started_at.is_not(None))
+        .order_by(Pilot.real_use_started_at.desc(), Pilot.id.desc()))
+
+
+COMPARISON = _comparison_query()  # built once; the statement never changes
+
+
+def compare_pilots(uow: UnitOfWork, actor_id: int) -> list[PilotComparison]:
+    """One comparison per pilot that reached real use, newest real use first."""
+    with uow.reading() as s:
+        reader(s, actor_id)
+        charter = s.scalar(select(Charter).order_by(Charter.version.desc()).limit(1))
+        min_n_charter = charter.min_survey_responses if charter else 30
+        default_threshold = charter.indispensability_threshold if charter else 0.4
+        rows = s.execute(COMPARISON).all()
+    out = []
+    for (pid, title, state, outcome, target, min_evidence, n_metrics, on_target, measured, very, n, at,
+         week, active, eligible) in rows:
+        threshold = float(target) if target is not None else default_threshold
+        minimum_n = max(int(min_evidence or 0), min_n_charter)
+        n_metrics, on_target, measured = int(n_metrics or 0), int(on_target or 0), int(measured or 0)
+        share = (on_target / n_metrics) if n_metrics and measured else None
+        ind = indispensability(int(very or 0), int(n or 0), threshold, minimum_n)
+        adopt = (active / eligible) if eligible else None
+        if isinstance(at, datetime) and at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)  # coalesce() may come back without the column's type
+        quad = quadrant(share, ind.status)
+        out.append(PilotComparison(
+            pid, title, state, outcome, n_metrics, on_target, measured, share, ind.very_disappointed, ind.n,
+            ind.score, ind.low, ind.high, threshold, minimum_n, ind.status, adopt,
+            week.isoformat() if week else None, quad, quad in ("brilliant_from_altitude", "valued_off_metric"),
+            adopt is not None and adopt >= HIGH_ADOPTION and ind.status == "fail",
+            at if ind.status in ("pass", "fail") else None))
+    return out
+
+
+def trust_ledger(rows: list[PilotComparison]) -> list[dict[str, Any]]:
+    """Per month of evaluation: pilots found indispensable vs not, and the running totals."""
+    by_month: dict[str, dict[str, int]] = defaultdict(lambda: {"indispensable": 0, "not_indispensable": 0})
+    for r in rows:
+        if r.evaluated_at is None:
+            continue
+        month = r.evaluated_at.strftime("%Y-%m")
+        by_month[month]["indispensable" if r.status == "pass" else "not_indispensable"] += 1
+    out, yes, no = [], 0, 0
+    for month in sorted(by_month):
+        yes += by_month[month]["indispensable"]
+        no += by_month[month]["not_indispensable"]
+        out.append({"month": month, **by_month[month], "cumulative_indispensable": yes,
+                    "cumulative_not_indispensable": no})
+    return out
+
+
+def ledger_headline(rows: list[PilotComparison]) -> dict[str, int]:
+    evaluated = [r for r in rows if r.status in ("pass", "fail")]
+    return {"reached_real_use": len(rows), "evaluated": len(evaluated),
+            "indispensable": sum(1 for r in evaluated if r.status == "pass"),
+            "not_indispensable": sum(1 for r in evaluated if r.status == "fail"),
+            "awaiting_evidence": len(rows) - len(evaluated)}

@@ -1,0 +1,39 @@
+"""The use cases: one function per action. Each takes a ``UnitOfWork`` and the
+acting person's id, checks permission, applies its rule, and writes its audit
+event — all in one transaction."""
+from governance.services.claims import record_claim
+from governance.services.evaluation import (
+    adopt_charter, close_survey_round, import_usage, open_survey_round, raise_feedback,
+    respond_to_feedback, submit_survey_response,
+)
+from governance.services.people import (
+    add_panel_member, create_panel, create_person, create_programme, deactivate_person,
+    initialise_organisation, mark_demo, remove_panel_member, set_password, set_roles, sign_in,
+    sign_in_by_email,
+)
+from governance.services.pilots import (
+    add_metric, add_team_member, add_to_roster, amend_metric, import_measurements, record_measurement,
+    record_readiness, register_pilot, remove_from_roster, start_real_use, update_metric,
+    waive_readiness,
+)
+from governance.services.problems import (
+    add_criterion, comment_on_problem, draft_problem, remove_criterion, retire_problem,
+    revise_problem, update_criterion,
+)
+from governance.services.votes import (
+    cast_ballot, close_due_votes, close_vote, open_outcome_vote, propose_amendment,
+    propose_criteria_lock, propose_ratification,
+)
+
+__all__ = [
+    "add_criterion", "add_metric", "add_panel_member", "add_team_member", "add_to_roster",
+    "adopt_charter", "amend_metric", "cast_ballot", "close_due_votes", "close_survey_round",
+    "close_vote", "comment_on_problem", "create_panel", "create_person", "create_programme",
+    "deactivate_person", "draft_problem", "import_measurements", "import_usage",
+    "initialise_organisation", "mark_demo", "open_outcome_vote", "open_survey_round", "propose_amendment",
+    "propose_criteria_lock", "propose_ratification", "raise_feedback", "record_claim",
+    "record_measurement", "record_readiness", "register_pilot", "remove_criterion",
+    "remove_from_roster", "remove_panel_member", "respond_to_feedback", "retire_problem",
+    "revise_problem", "set_password", "set_roles", "sign_in", "sign_in_by_email", "start_real_use",
+    "submit_survey_response", "update_criterion", "update_metric", "waive_readiness",
+]

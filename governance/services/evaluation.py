@@ -1,0 +1,310 @@
+"""Evaluation after real use: the charter, survey rounds and responses, usage
+imports and feedback.
+
+R6 — survey rounds (and outcome votes) open only after the charter's window
+of real use. R7 — only rostered users respond; one current response per
+person per round. R13 — feedback gets the owner's response within the
+charter's response time.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from governance.charter import validate_charter
+from governance.csvfiles import FileRejected, parse_csv, parse_whole
+from governance.db import UnitOfWork, use_case
+from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.evidence import window_opens_at
+from governance.measures import sus_score
+from governance.models import (
+    Charter, FeedbackItem, Pilot, Problem, SourceFile, SurveyResponse, SurveyRound, UsageWeek, Vote,
+)
+from governance.permissions import Action, Actor, require
+from governance.services._base import (
+    current_charter, get, is_on_team, is_rostered, log, panel_role, require_team, session_of,
+    snapshot, today,
+)
+from governance.validation import TEXT_MAX, choice, text
+from governance.vocabulary import (
+    FeedbackKind, PanelRole, PilotState, SurveyAnswer, VoteKind, VoteStatus,
+)
+
+USAGE_COLUMNS = ("week_start", "active_users", "eligible_users")
+
+
+# ------------------------------------------------------------------ charter
+@use_case
+def adopt_charter(uow: UnitOfWork, actor_id: int, *, reason: str, **terms: Any) -> int:
+    """Steering adopts a new charter version (a versioned, audited decision).
+
+    Terms not given keep their current values. Returns the new version number.
+    """
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.ADOPT_CHARTER)
+    why = text(reason, "Reason for the change", max_len=TEXT_MAX, min_len=10)
+    current = current_charter(s)
+    current_terms = {k: getattr(current, k) for k in validate_charter().as_dict()}
+    new_terms = validate_charter(**{**current_terms, **terms}).as_dict()
+    if new_terms == current_terms:
+        raise InvalidInput("These terms are the ones already in force; change at least one.")
+    charter = Charter(version=current.version + 1, **new_terms, adopted_by=actor.id,
+                      adopted_at=uow.now(), reason=why)
+    s.add(charter)
+    s.flush()
+    changed = {k: {"before": current_terms[k], "after": v} for k, v in new_terms.items()
+               if current_terms[k] != v}
+    log(uow, actor, "charter.adopted", charter, before=current_terms, after=new_terms,
+        version=charter.version, changed=changed, reason=why)
+    return charter.version
+
+
+# ------------------------------------------------------------- survey rounds
+def require_window(pilot: Pilot, charter: Charter, now: datetime, what: str) -> None:
+    """R6: nothing is evaluated before the charter's window of real use has passed."""
+    if pilot.real_use_started_at is None:
+        raise RuleViolation(f"'{pilot.title}' has not entered real use yet, so {what} cannot open.",
+                            rule="R6")
+    opens = window_opens_at(pilot, charter)
+    if now < opens:
+        raise RuleViolation(
+            f"{what[0].upper()}{what[1:]} for '{pilot.title}' cannot open before "
+            f"{opens:%d %B %Y %H:%M} UTC ({charter.evaluation_window_days} days of real use since "
+            f"{pilot.real_use_started_at:%d %B %Y}). Try again from then.", rule="R6")
+
+
+def _require_survey_runner(s: Any, actor: Actor, pilot: Pilot) -> None:
+    problem = s.get(Problem, pilot.problem_id)
+    if is_on_team(s, pilot.id, actor.id) or panel_role(s, problem.panel_id, actor.id) == PanelRole.FACILITATOR:
+        return
+    raise PermissionDenied(f"Only the commissioning team of '{pilot.title}' or a facilitator of its "
+                           "panel may run its surveys.")
+
+
+def open_vote_on(s: Any, pilot_id: int) -> Vote | None:
+    return s.scalar(select(Vote).where(Vote.pilot_id == pilot_id, Vote.kind == VoteKind.OUTCOME,
+                                       Vote.status == VoteStatus.OPEN))
+
+
+@use_case
+def open_survey_round(uow: UnitOfWork, actor_id: int, pilot_id: int) -> int:
+    """Open an indispensability survey round (only after the evaluation window, R6)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RUN_SURVEY)
+    pilot = get(s, Pilot, pilot_id, "pilot")
+    _require_survey_runner(s, actor, pilot)
+    if pilot.state == PilotState.DECIDED:
+        raise RuleViolation(f"'{pilot.title}' is decided; no further survey rounds.")
+    require_window(pilot, current_charter(s), uow.now(), "the indispensability survey")
+    open_round = s.scalar(select(SurveyRound).where(SurveyRound.pilot_id == pilot.id,
+                                                    SurveyRound.closed_at.is_(None)))
+    if open_round is not None:
+        raise RuleViolation(f"Round {open_round.number} of the survey is still open; close it first.")
+    if open_vote_on(s, pilot.id) is not None:
+        raise RuleViolation("The outcome vote is open: the evidence it decides on stays fixed until "
+                            "it closes. Open a new round afterwards.")
+    last = s.scalar(select(SurveyRound.number).where(SurveyRound.pilot_id == pilot.id)
+                    .order_by(SurveyRound.number.desc()).limit(1)) or 0
+    rnd = SurveyRound(pilot_id=pilot.id, number=last + 1, opened_by=actor.id, opened_at=uow.now())
+    s.add(rnd)
+    before = pilot.state
+    if pilot.state == PilotState.IN_USE:
+        pilot.state = PilotState.EVALUATING
+        pilot.evaluating_since = uow.now()
+    s.flush()
+    log(uow, actor, "survey.round_opened", rnd, before={"pilot_state": before},
+        after={"pilot_id": pilot.id, "number": rnd.number, "pilot_state": pilot.state})
+    return rnd.id
+
+
+@use_case
+def close_survey_round(uow: UnitOfWork, actor_id: int, round_id: int) -> None:
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RUN_SURVEY)
+    rnd = get(s, SurveyRound, round_id, "survey round")
+    pilot = s.get(Pilot, rnd.pilot_id)
+    _require_survey_runner(s, actor, pilot)
+    if rnd.closed_at is not None:
+        raise RuleViolation(f"Round {rnd.number} is already closed.")
+    rnd.closed_at, rnd.closed_by = uow.now(), actor.id
+    log(uow, actor, "survey.round_closed", rnd, after={"pilot_id": pilot.id, "number": rnd.number})
+
+
+def _count(rnd: SurveyRound, answer: str, sus: float | None, sign: int) -> None:
+    """Keep the round's counts of current responses (read by every evidence view)."""
+    rnd.responses += sign
+    setattr(rnd, answer, getattr(rnd, answer) + sign)
+    if sus is not None:
+        rnd.sus_total += sign * sus
+        rnd.sus_responses += sign
+
+
+@use_case
+def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, answer: str,
+                           sus: Sequence[int] | None = None, use_instead: str = "",
+                           main_benefit: str = "") -> int:
+    """A rostered user answers (or revises their answer to) the survey (R7).
+
+    A revision replaces the earlier answer until the round closes; both are kept.
+    """
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RESPOND_TO_SURVEY)
+    rnd = get(s, SurveyRound, round_id, "survey round")
+    pilot = s.get(Pilot, rnd.pilot_id)
+    if not is_rostered(s, pilot.id, actor.id):
+        raise RuleViolation(f"Only the rostered users of '{pilot.title}' answer its survey (R7); "
+                            f"{actor.name} is not on its roster.", rule="R7")
+    if rnd.closed_at is not None:
+        raise RuleViolation(f"Round {rnd.number} of the survey closed on {rnd.closed_at:%d %b %Y}; "
+                            "answers can no longer be given or changed.", rule="R7")
+    choice_ = choice(answer, SurveyAnswer, "Answer")
+    items: list[int | None] = [None] * 10
+    score = None
+    if sus is not None and any(v is not None for v in sus):
+        try:
+            score = sus_score(list(sus))
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"Usability questions: {exc}. Answer all ten from 1 to 5, or none.",
+                               field="SUS") from None
+        items = list(sus)
+    instead = text(use_instead, "What would you use instead?", max_len=TEXT_MAX, required=False)
+    benefit = text(main_benefit, "Main benefit", max_len=TEXT_MAX, required=False)
+    previous = s.scalar(select(SurveyResponse).where(SurveyResponse.round_id == rnd.id,
+                                                     SurveyResponse.person_id == actor.id,
+                                                     SurveyResponse.is_current.is_(True)))
+    if previous is not None:
+        previous.is_current = False
+        _count(rnd, previous.answer, previous.sus_score, -1)
+        s.flush()
+    _count(rnd, choice_, score, +1)
+    response = SurveyResponse(round_id=rnd.id, person_id=actor.id, answer=choice_, sus_score=score,
+                              use_instead=instead, main_benefit=benefit, submitted_at=uow.now(),
+                              is_current=True,
+                              **{f"sus_{i}": v for i, v in enumerate(items, start=1)})
+    s.add(response)
+    s.flush()
+    log(uow, actor, "survey.response_revised" if previous else "survey.response_given", response,
+        before={"response_id": previous.id, "answer": previous.answer} if previous else None,
+        after={"round_id": rnd.id, "answer": choice_, "sus_score": score})
+    return response.id
+
+
+# -------------------------------------------------------------------- usage
+@use_case
+def import_usage(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filename: str,
+                 content: bytes) -> int:
+    """Import weekly active vs eligible users from the tool's log export (CSV).
+
+    Columns: ``week_start,active_users,eligible_users`` (week_start the
+    Monday of the week, YYYY-MM-DD). The file is validated as a whole; nothing is written unless
+    every row is valid. Returns the number of weeks imported.
+    """
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.IMPORT_USAGE)
+    pilot = get(s, Pilot, pilot_id, "pilot")
+    require_team(s, actor, pilot, "import its usage")
+    if pilot.real_use_started_at is None:
+        raise RuleViolation(f"'{pilot.title}' has not entered real use; there is no usage to import yet.")
+    first_week = pilot.real_use_started_at.date() - timedelta(days=pilot.real_use_started_at.weekday())
+    now_day = today(uow)
+
+    def parse(row: dict[str, str]) -> dict[str, Any]:
+        try:
+            week = date.fromisoformat(row["week_start"])
+        except ValueError:
+            raise ValueError(f"week_start '{row['week_start']}' is not a date written YYYY-MM-DD") from None
+        if week.weekday() != 0:
+            raise ValueError(f"week_start {week} is a {week:%A}; weeks start on a Monday "
+                             f"(that week's Monday is {week - timedelta(days=week.weekday())})")
+        if week > now_day:
+            raise ValueError(f"week_start {week} is in the future")
+        if week < first_week:
+            raise ValueError(f"week_start {week} is before real use began ({first_week})")
+        active = parse_whole(row["active_users"], "active_users")
+        eligible = parse_whole(row["eligible_users"], "eligible_users")
+        if active > eligible:
+            raise ValueError(f"active_users {active} is more than eligible_users {eligible}")
+        return {"week_start": week, "active_users": active, "eligible_users": eligible}
+
+    parsed = parse_csv(filename, content, USAGE_COLUMNS, parse)
+    errors: list[tuple[int, str]] = []
+    seen: dict[date, int] = {}
+    for row in parsed.rows:
+        if row["week_start"] in seen:
+            errors.append((row["_line"], f"week {row['week_start']} repeats line {seen[row['week_start']]}"))
+        seen.setdefault(row["week_start"], row["_line"])
+    stored = set(s.scalars(select(UsageWeek.week_start).where(UsageWeek.pilot_id == pilot.id,
+                                                              UsageWeek.week_start.in_(list(seen)))))
+    for row in parsed.rows:
+        if row["week_start"] in stored:
+            errors.append((row["_line"], f"week {row['week_start']} was already imported"))
+    if errors:
+        raise FileRejected(parsed.filename, sorted(errors))
+    source = SourceFile(pilot_id=pilot.id, kind="usage", filename=parsed.filename, sha256=parsed.sha256,
+                        byte_size=parsed.byte_size, row_count=len(parsed.rows), imported_by=actor.id,
+                        imported_at=uow.now())
+    s.add(source)
+    s.flush()
+    s.add_all(UsageWeek(pilot_id=pilot.id, week_start=r["week_start"], active_users=r["active_users"],
+                        eligible_users=r["eligible_users"], source_file_id=source.id)
+              for r in parsed.rows)
+    s.flush()
+    log(uow, actor, "usage.imported", source,
+        after={"pilot_id": pilot.id, "filename": parsed.filename, "sha256": parsed.sha256,
+               "weeks": [r["week_start"] for r in parsed.rows]})
+    return len(parsed.rows)
+
+
+# ----------------------------------------------------------------- feedback
+def add_working_days(start: date, days: int) -> date:
+    """``days`` working days (Monday–Friday) after ``start``."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+@use_case
+def raise_feedback(uow: UnitOfWork, actor_id: int, pilot_id: int, *, kind: str, body: str) -> int:
+    """A frontline user flags something about a pilot; the owner must answer by the due date (R13)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RAISE_FEEDBACK)
+    pilot = get(s, Pilot, pilot_id, "pilot")
+    problem = s.get(Problem, pilot.problem_id)
+    if not (is_rostered(s, pilot.id, actor.id) or panel_role(s, problem.panel_id, actor.id)):
+        raise PermissionDenied(f"Feedback on '{pilot.title}' comes from its rostered users and its "
+                               "panel; you are neither.")
+    which = choice(kind, FeedbackKind, "Kind of feedback")
+    words = text(body, "Feedback", max_len=TEXT_MAX)
+    charter = current_charter(s)
+    raised = uow.now()
+    item = FeedbackItem(pilot_id=pilot.id, raised_by=actor.id, raised_at=raised, kind=which, body=words,
+                        due_on=add_working_days(raised.date(), charter.feedback_response_working_days))
+    s.add(item)
+    s.flush()
+    log(uow, actor, "feedback.raised", item, after=snapshot(item, "pilot_id", "kind", "body", "due_on"))
+    return item.id
+
+
+@use_case
+def respond_to_feedback(uow: UnitOfWork, actor_id: int, item_id: int, *, response: str) -> None:
+    """The pilot's owner (or team) answers a feedback item: "you said, we did"."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RESPOND_TO_FEEDBACK)
+    item = get(s, FeedbackItem, item_id, "feedback item")
+    pilot = s.get(Pilot, item.pilot_id)
+    require_team(s, actor, pilot, "respond to its feedback")
+    if item.responded_at is not None:
+        raise RuleViolation(f"This item was answered on {item.responded_at:%d %b %Y}; raise a new item "
+                            "to continue the conversation.")
+    words = text(response, "Response", max_len=TEXT_MAX)
+    item.response, item.responded_by, item.responded_at = words, actor.id, uow.now()
+    late = item.responded_at.date() > item.due_on
+    log(uow, actor, "feedback.responded", item, after={"response": words, "late": late,
+                                                        "due_on": item.due_on})

@@ -1,0 +1,526 @@
+"""Pilots: registration against a ratified problem, metrics, roster, readiness,
+real use, and measurements.
+
+R1 — a pilot can only be registered against a ratified problem.
+R3 — real use starts only once the problem's criteria are locked; starting
+real use locks the commissioning metrics.
+R5 — real use starts only when the readiness checklist is complete or waived
+by a recorded steering decision.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from governance.audit import canonical_json, sha256_hex
+from governance.csvfiles import FileRejected, parse_csv
+from governance.db import UnitOfWork, use_case
+from governance.errors import ConflictOfInterest, InvalidInput, PermissionDenied, RuleViolation
+from governance.models import (
+    Amendment, CommissioningMetric, Criterion, Measurement, PersonRole, Pilot,
+    PilotTeamMember, Problem, ProblemVersion, ReadinessRecord, ReadinessWaiver, RosterEntry, SourceFile, Vote,
+    VoteEligibility,
+)
+from governance.permissions import Action, Actor, require
+from governance.services._base import (
+    get, is_on_team, log, panel_role, person, require_team, session_of, snapshot, today,
+)
+from governance.services.problems import current_version, lock_of
+from governance.validation import NAME_MAX, TEXT_MAX, TITLE_MAX, a_date, choice, number, one_of, text
+from governance.vocabulary import (
+    UNITS, AmendmentStatus, Direction, MeasurementSource, PilotState, ProblemState, ReadinessItem,
+    Role, VoteStatus, VotingGroup, label,
+)
+
+METRIC_FIELDS = ("name", "definition", "unit", "direction", "target")
+MEASUREMENT_COLUMNS = ("measure", "observed_on", "value")
+
+
+def _pilot(s: Session, pilot_id: int) -> Pilot:
+    return get(s, Pilot, pilot_id, "pilot")
+
+
+def validate_metric(fields: dict[str, Any]) -> dict[str, Any]:
+    unit = one_of(fields.get("unit"), UNITS, "Unit")
+    bounds = {"share": (0, 1), "percent": (0, 100), "rating_1_5": (1, 5), "score": (None, None)}
+    low, high = bounds.get(unit, (0, None))
+    return {
+        "name": text(fields.get("name"), "Metric name", max_len=NAME_MAX),
+        "definition": text(fields.get("definition"), "Metric definition", max_len=TEXT_MAX),
+        "unit": unit,
+        "direction": str(choice(fields.get("direction"), Direction, "Direction")),
+        "target": number(fields.get("target"), "Target", minimum=low, maximum=high),
+    }
+
+
+def metric_record(m: CommissioningMetric) -> dict[str, Any]:
+    return {f: getattr(m, f) for f in METRIC_FIELDS}
+
+
+def canonical_metrics(pilot: Pilot, metrics: list[CommissioningMetric]) -> tuple[str, str]:
+    body = canonical_json({"pilot_id": pilot.id,
+                           "metrics": sorted((metric_record(m) for m in metrics),
+                                             key=lambda r: r["name"])})
+    return body, sha256_hex(body)
+
+
+def metrics_of(s: Session, pilot_id: int) -> list[CommissioningMetric]:
+    return list(s.scalars(select(CommissioningMetric).where(
+        CommissioningMetric.pilot_id == pilot_id).order_by(CommissioningMetric.name)))
+
+
+def _refuse_duplicate_metric(s: Session, pilot_id: int, name: str, except_id: int | None = None) -> None:
+    q = select(CommissioningMetric.id).where(CommissioningMetric.pilot_id == pilot_id,
+                                             func.lower(CommissioningMetric.name) == name.lower())
+    if except_id is not None:
+        q = q.where(CommissioningMetric.id != except_id)
+    if s.scalar(q):
+        raise InvalidInput(f"This pilot already has a metric called '{name}'; choose another name.",
+                           field="Metric name")
+
+
+def _require_not_in_use(pilot: Pilot, doing: str) -> None:
+    if pilot.real_use_started_at is not None:
+        raise RuleViolation(
+            f"'{pilot.title}' entered real use on {pilot.real_use_started_at:%d %b %Y}, so its "
+            f"commissioning metrics are locked and you cannot {doing}. Amend a metric instead, with "
+            "a reason; the amendment will be flagged as made after real use began (R4).", rule="R3")
+
+
+# -------------------------------------------------------------- registration
+@use_case
+def register_pilot(uow: UnitOfWork, actor_id: int, *, problem_id: int, title: str,
+                   description: str, owner_id: int, team_ids: Iterable[int] = (),
+                   metrics: Iterable[dict[str, Any]] = ()) -> int:
+    """Register a candidate solution against one ratified problem (R1)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.REGISTER_PILOT)
+    problem = get(s, Problem, problem_id, "problem")
+    version = current_version(s, problem)
+    if problem.state != ProblemState.RATIFIED:
+        state = {"draft": "still a draft", "reopened": "reopened for the panel to redefine",
+                 "retired": "retired"}[problem.state]
+        raise RuleViolation(
+            f"Cannot register a pilot for '{version.title}': the problem is {state} — no pilot "
+            "without a ratified problem. The panel must ratify it first (R1).", rule="R1")
+    title = text(title, "Pilot title", max_len=TITLE_MAX)
+    description = text(description, "Description", max_len=TEXT_MAX)
+    if s.scalar(select(Pilot.id).where(func.lower(Pilot.title) == title.lower())):
+        raise InvalidInput(f"A pilot called '{title}' already exists; choose a distinct title.",
+                           field="Pilot title")
+    owner = person(s, owner_id, "owner")
+    team = {actor.id, owner.id}
+    for member_id in team_ids:
+        team.add(person(s, member_id, "team member").id)
+    cleaned_metrics = [validate_metric(m) for m in metrics]
+    names = [m["name"].lower() for m in cleaned_metrics]
+    if len(names) != len(set(names)):
+        raise InvalidInput("Two commissioning metrics have the same name; give each a distinct name.")
+    now = uow.now()
+    pilot = Pilot(problem_id=problem.id, problem_version_id=version.id, title=title,
+                  description=description, owner_id=owner.id, registered_by=actor.id,
+                  registered_at=now, state=PilotState.REGISTERED)
+    s.add(pilot)
+    s.flush()
+    for member in sorted(team):
+        s.add(PilotTeamMember(pilot_id=pilot.id, person_id=member))
+    for m in cleaned_metrics:
+        s.add(CommissioningMetric(pilot_id=pilot.id, created_by=actor.id, created_at=now, **m))
+    s.add(ReadinessRecord(pilot_id=pilot.id, item=ReadinessItem.OWNER,
+                          detail=f"{owner.name} is accountable for the last mile.",
+                          recorded_by=actor.id, recorded_at=now))
+    s.flush()
+    log(uow, actor, "pilot.registered", pilot,
+        after={**snapshot(pilot, "title", "description", "owner_id", "problem_id", "state"),
+               "problem_version": version.version, "team": sorted(team),
+               "metrics": cleaned_metrics})
+    return pilot.id
+
+
+@use_case
+def add_team_member(uow: UnitOfWork, actor_id: int, pilot_id: int, person_id: int) -> None:
+    """Add someone to the pilot's commissioning team (they then vote as commissioning)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.MANAGE_PILOT)
+    pilot = _pilot(s, pilot_id)
+    require_team(s, actor, pilot, "change its team")
+    who = person(s, person_id)
+    if is_on_team(s, pilot.id, who.id):
+        raise InvalidInput(f"{who.name} is already on the team.")
+    frontline_voter = s.scalar(select(Vote.id).join(VoteEligibility, VoteEligibility.vote_id == Vote.id).where(
+        Vote.pilot_id == pilot.id, Vote.status == VoteStatus.OPEN,
+        VoteEligibility.person_id == who.id, VoteEligibility.voting_group == VotingGroup.FRONTLINE))
+    if frontline_voter:
+        raise ConflictOfInterest(
+            f"{who.name} votes in the frontline group of the open outcome vote on '{pilot.title}'; joining "
+            "its commissioning team now would be a conflict of interest (R8). Add them after the vote closes.")
+    s.add(PilotTeamMember(pilot_id=pilot.id, person_id=who.id))
+    s.flush()
+    log(uow, actor, "pilot.team_member_added", pilot, after={"person_id": who.id, "name": who.name})
+
+
+# ------------------------------------------------------------------ metrics
+@use_case
+def add_metric(uow: UnitOfWork, actor_id: int, pilot_id: int, *, name: str, definition: str,
+               unit: str, direction: str, target: float) -> int:
+    """Declare a commissioning metric (before real use)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.MANAGE_PILOT)
+    pilot = _pilot(s, pilot_id)
+    require_team(s, actor, pilot, "declare its metrics")
+    _require_not_in_use(pilot, "add a metric")
+    fields = validate_metric(dict(name=name, definition=definition, unit=unit, direction=direction,
+                                  target=target))
+    _refuse_duplicate_metric(s, pilot.id, fields["name"])
+    metric = CommissioningMetric(pilot_id=pilot.id, created_by=actor.id, created_at=uow.now(), **fields)
+    s.add(metric)
+    s.flush()
+    log(uow, actor, "metric.added", metric, after=metric_record(metric), pilot_id=pilot.id)
+    return metric.id
+
+
+@use_case
+def update_metric(uow: UnitOfWork, actor_id: int, metric_id: int, **changes: Any) -> None:
+    """Change a commissioning metric before real use (after, amend it)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.MANAGE_PILOT)
+    metric = get(s, CommissioningMetric, metric_id, "metric")
+    pilot = _pilot(s, metric.pilot_id)
+    require_team(s, actor, pilot, "change its metrics")
+    _require_not_in_use(pilot, "change a metric")
+    cleaned = _metric_changes(s, metric, changes)
+    before = metric_record(metric)
+    for k, v in cleaned.items():
+        setattr(metric, k, v)
+    log(uow, actor, "metric.updated", metric, before=before, after=metric_record(metric),
+        pilot_id=pilot.id)
+
+
+def _metric_changes(s: Session, metric: CommissioningMetric, changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(METRIC_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Unknown metric fields: {', '.join(sorted(unknown))}.")
+    if not changes:
+        raise InvalidInput("Nothing to change: give at least one new value.")
+    cleaned = validate_metric({**metric_record(metric), **changes})
+    if "name" in changes:
+        _refuse_duplicate_metric(s, metric.pilot_id, cleaned["name"], metric.id)
+    result = {k: cleaned[k] for k in changes}
+    if all(getattr(metric, k) == v for k, v in result.items()):
+        raise InvalidInput("Those values are the ones already recorded; nothing to change.")
+    return result
+
+
+@use_case
+def amend_metric(uow: UnitOfWork, actor_id: int, metric_id: int, *, reason: str,
+                 **changes: Any) -> int:
+    """R4: change a locked commissioning metric, with a reason; the original is kept
+    and the amendment is flagged as made after real use began."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.AMEND_METRIC)
+    metric = get(s, CommissioningMetric, metric_id, "metric")
+    pilot = _pilot(s, metric.pilot_id)
+    require_team(s, actor, pilot, "amend its metrics")
+    if pilot.real_use_started_at is None:
+        raise RuleViolation("This metric is not locked yet (the pilot has not entered real use): "
+                            "edit it directly.", rule="R4")
+    why = text(reason, "Reason for the amendment", max_len=TEXT_MAX, min_len=10)
+    cleaned = _metric_changes(s, metric, changes)
+    before = {k: getattr(metric, k) for k in cleaned}
+    for k, v in cleaned.items():
+        setattr(metric, k, v)
+    s.flush()
+    _, digest = canonical_metrics(pilot, metrics_of(s, pilot.id))
+    now = uow.now()
+    amendment = Amendment(metric_id=metric.id, before_json=canonical_json(before),
+                          after_json=canonical_json(cleaned), reason=why,
+                          status=AmendmentStatus.APPLIED, proposed_by=actor.id, proposed_at=now,
+                          decided_at=now, after_real_use=True, resulting_sha256=digest)
+    s.add(amendment)
+    s.flush()
+    log(uow, actor, "metric.amended", metric, before=before, after=cleaned, reason=why,
+        amendment_id=amendment.id, after_real_use=True, pilot_id=pilot.id, metrics_sha256=digest)
+    return amendment.id
+
+
+# ------------------------------------------------------------------- roster
+@use_case
+def add_to_roster(uow: UnitOfWork, actor_id: int, pilot_id: int, person_ids: Iterable[int]) -> int:
+    """Add the frontline people who will really use the pilot; returns how many were added."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.MANAGE_PILOT)
+    pilot = _pilot(s, pilot_id)
+    require_team(s, actor, pilot, "change its roster")
+    if pilot.state == PilotState.DECIDED:
+        raise RuleViolation(f"'{pilot.title}' is decided; its roster is closed.")
+    ids = sorted(set(person_ids))
+    if not ids:
+        raise InvalidInput("Choose at least one person to add to the roster.")
+    added = []
+    for pid in ids:
+        who = person(s, pid, "person")
+        roles = set(s.scalars(select(PersonRole.role).where(PersonRole.person_id == who.id)))
+        if not roles & {Role.FRONTLINE, Role.FACILITATOR}:
+            raise RuleViolation(f"{who.name} is not a frontline person; the roster lists the "
+                                "frontline people who will really use the tool.")
+        if s.get(RosterEntry, (pilot.id, who.id)) is None:
+            s.add(RosterEntry(pilot_id=pilot.id, person_id=who.id, added_by=actor.id, added_at=uow.now()))
+            added.append(who.id)
+    if not added:
+        raise InvalidInput("Everyone chosen is already on the roster.")
+    s.flush()
+    log(uow, actor, "pilot.roster_added", pilot, after={"person_ids": added})
+    return len(added)
+
+
+@use_case
+def remove_from_roster(uow: UnitOfWork, actor_id: int, pilot_id: int, person_id: int) -> None:
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.MANAGE_PILOT)
+    pilot = _pilot(s, pilot_id)
+    require_team(s, actor, pilot, "change its roster")
+    entry = s.get(RosterEntry, (pilot.id, person_id))
+    if entry is None:
+        raise InvalidInput("That person is not on the roster.")
+    s.delete(entry)
+    s.flush()
+    log(uow, actor, "pilot.roster_removed", pilot, before={"person_id": person_id})
+
+
+# ---------------------------------------------------------------- readiness
+def readiness_status(s: Session, pilot: Pilot) -> tuple[dict[ReadinessItem, ReadinessRecord | None],
+                                                         ReadinessWaiver | None]:
+    records = {r.item: r for r in s.scalars(select(ReadinessRecord).where(
+        ReadinessRecord.pilot_id == pilot.id))}
+    return ({item: records.get(item) for item in ReadinessItem}, s.get(ReadinessWaiver, pilot.id))
+
+
+def _maybe_ready(uow: UnitOfWork, actor: Actor, pilot: Pilot, why: str) -> None:
+    s = session_of(uow)
+    items, waiver = readiness_status(s, pilot)
+    if pilot.state == PilotState.REGISTERED and (waiver is not None or all(items.values())):
+        pilot.state = PilotState.READY
+        pilot.ready_at = uow.now()
+        log(uow, actor, "pilot.ready", pilot, before={"state": PilotState.REGISTERED},
+            after={"state": PilotState.READY}, basis=why)
+
+
+@use_case
+def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *, detail: str,
+                     on_date: date | str | None = None) -> None:
+    """Tick a readiness item with its evidence (a date for the old process's retirement)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.MANAGE_PILOT)
+    pilot = _pilot(s, pilot_id)
+    require_team(s, actor, pilot, "record its readiness")
+    which = choice(item, ReadinessItem, "Readiness item")
+    if which == ReadinessItem.OWNER:
+        raise InvalidInput("The named owner is set when the pilot is registered.")
+    if pilot.real_use_started_at is not None:
+        raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.")
+    detail = text(detail, label(which), max_len=TEXT_MAX)
+    when = a_date(on_date, "Date") if on_date not in (None, "") else None
+    if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None:
+        raise InvalidInput("Give the date the old or manual process retires.", field="Date")
+    existing = s.get(ReadinessRecord, (pilot.id, which))
+    before = snapshot(existing, "detail", "on_date") if existing else None
+    if existing is None:
+        existing = ReadinessRecord(pilot_id=pilot.id, item=which, detail=detail, on_date=when,
+                                   recorded_by=actor.id, recorded_at=uow.now())
+        s.add(existing)
+    else:
+        existing.detail, existing.on_date = detail, when
+        existing.recorded_by, existing.recorded_at = actor.id, uow.now()
+    s.flush()
+    log(uow, actor, "pilot.readiness_recorded", pilot, before=before,
+        after={"item": which, "detail": detail, "on_date": when})
+    _maybe_ready(uow, actor, pilot, "checklist complete")
+
+
+@use_case
+def waive_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, *, reason: str) -> None:
+    """R5: a steering decision, with its reason, to start before the checklist is complete."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.WAIVE_READINESS)
+    pilot = _pilot(s, pilot_id)
+    if pilot.real_use_started_at is not None:
+        raise RuleViolation(f"'{pilot.title}' is already in real use; there is nothing to waive.")
+    if s.get(ReadinessWaiver, pilot.id) is not None:
+        raise InvalidInput("Readiness for this pilot has already been waived.")
+    why = text(reason, "Reason for the waiver", max_len=TEXT_MAX, min_len=10)
+    items, _ = readiness_status(s, pilot)
+    missing = [label(i) for i, r in items.items() if r is None]
+    s.add(ReadinessWaiver(pilot_id=pilot.id, reason=why, waived_by=actor.id, waived_at=uow.now()))
+    s.flush()
+    log(uow, actor, "pilot.readiness_waived", pilot, after={"reason": why, "missing": missing})
+    _maybe_ready(uow, actor, pilot, "waived by steering")
+
+
+@use_case
+def start_real_use(uow: UnitOfWork, actor_id: int, pilot_id: int) -> str:
+    """Real use begins: requires locked criteria (R3) and readiness (R5);
+    locks the commissioning metrics. Returns the metrics' SHA-256."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.MANAGE_PILOT)
+    pilot = _pilot(s, pilot_id)
+    require_team(s, actor, pilot, "start its real use")
+    if pilot.real_use_started_at is not None:
+        raise RuleViolation(f"'{pilot.title}' has been in real use since "
+                            f"{pilot.real_use_started_at:%d %b %Y}.")
+    version = s.get(ProblemVersion, pilot.problem_version_id)
+    if lock_of(s, pilot.problem_version_id) is None:
+        raise RuleViolation(
+            f"'{pilot.title}' cannot enter real use: the success criteria of '{version.title}' are "
+            "not locked yet. The panel must pre-register (lock) them by vote first, so nobody can "
+            "move the goalposts afterwards (R3).", rule="R3")
+    items, waiver = readiness_status(s, pilot)
+    if pilot.state != PilotState.READY:
+        missing = ", ".join(label(i) for i, r in items.items() if r is None)
+        raise RuleViolation(
+            f"'{pilot.title}' cannot enter real use: the readiness checklist is incomplete "
+            f"(missing: {missing}). Complete it, or ask steering to waive it with a reason (R5).",
+            rule="R5")
+    rostered = s.scalar(select(func.count()).select_from(RosterEntry).where(
+        RosterEntry.pilot_id == pilot.id))
+    if not rostered:
+        raise RuleViolation(f"'{pilot.title}' has nobody on its user roster; add the frontline "
+                            "people who will really use it first.")
+    metrics = metrics_of(s, pilot.id)
+    if not metrics:
+        raise RuleViolation(f"'{pilot.title}' declares no commissioning metrics; declare at least one "
+                            "so it can be compared with the frontline's view.")
+    body, digest = canonical_metrics(pilot, metrics)
+    pilot.real_use_started_at = uow.now()
+    pilot.metrics_json, pilot.metrics_sha256 = body, digest
+    pilot.state = PilotState.IN_USE
+    log(uow, actor, "pilot.real_use_started", pilot, before={"state": PilotState.READY},
+        after={"state": PilotState.IN_USE, "metrics_sha256": digest,
+               "waived": waiver is not None, "roster_size": rostered})
+    return digest
+
+
+# ------------------------------------------------------------- measurements
+def _measurement_subject(s: Session, pilot: Pilot, metric_id: int | None, criterion_id: int | None
+                         ) -> CommissioningMetric | Criterion:
+    if (metric_id is None) == (criterion_id is None):
+        raise InvalidInput("Choose exactly one commissioning metric or one success criterion.")
+    if metric_id is not None:
+        metric = get(s, CommissioningMetric, metric_id, "metric")
+        if metric.pilot_id != pilot.id:
+            raise InvalidInput(f"Metric '{metric.name}' belongs to another pilot.")
+        return metric
+    criterion = get(s, Criterion, criterion_id, "criterion")
+    if criterion.problem_version_id != pilot.problem_version_id:
+        raise InvalidInput(f"Criterion '{criterion.name}' belongs to another problem.")
+    if criterion.is_indispensability:
+        raise InvalidInput("Indispensability is measured by the survey, not entered by hand.")
+    return criterion
+
+
+def _require_recorder(s: Session, actor: Actor, pilot: Pilot) -> None:
+    problem = s.get(Problem, pilot.problem_id)
+    if is_on_team(s, pilot.id, actor.id) or panel_role(s, problem.panel_id, actor.id):
+        return
+    raise PermissionDenied(f"Only the commissioning team of '{pilot.title}' or the owning panel may "
+                           "record its measurements.")
+
+
+def _measurement_date(pilot: Pilot, value: Any, today_: date) -> date:
+    observed = a_date(value, "Observation date")
+    if observed > today_:
+        raise InvalidInput(f"The observation date {observed} is in the future; measurements record "
+                           "what was observed.", field="Observation date")
+    if observed < pilot.registered_at.date():
+        raise InvalidInput(f"The observation date {observed} is before the pilot was registered "
+                           f"({pilot.registered_at.date()}).", field="Observation date")
+    return observed
+
+
+@use_case
+def record_measurement(uow: UnitOfWork, actor_id: int, pilot_id: int, *, value: float,
+                       observed_on: date | str, metric_id: int | None = None,
+                       criterion_id: int | None = None) -> int:
+    """Enter one observed value of a metric or criterion."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RECORD_MEASUREMENT)
+    pilot = _pilot(s, pilot_id)
+    _require_recorder(s, actor, pilot)
+    subject = _measurement_subject(s, pilot, metric_id, criterion_id)
+    amount = number(value, "Value")
+    observed = _measurement_date(pilot, observed_on, today(uow))
+    m = Measurement(pilot_id=pilot.id, metric_id=metric_id, criterion_id=criterion_id, value=amount,
+                    observed_on=observed, source=MeasurementSource.ENTERED, recorded_by=actor.id,
+                    recorded_at=uow.now())
+    s.add(m)
+    s.flush()
+    log(uow, actor, "measurement.recorded", m,
+        after={"pilot_id": pilot.id, "measure": subject.name, "value": amount, "observed_on": observed,
+               "source": "entered"})
+    return m.id
+
+
+@use_case
+def import_measurements(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filename: str,
+                        content: bytes) -> int:
+    """Import measurements from a CSV (``measure,observed_on,value``); all rows or none.
+
+    ``measure`` names a commissioning metric or a criterion of the pilot.
+    The file's SHA-256 and the importer are recorded as the source.
+    """
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RECORD_MEASUREMENT)
+    pilot = _pilot(s, pilot_id)
+    _require_recorder(s, actor, pilot)
+    by_name: dict[str, tuple[str, int]] = {}
+    for m in metrics_of(s, pilot.id):
+        by_name[m.name.lower()] = ("metric", m.id)
+    for c in s.scalars(select(Criterion).where(Criterion.problem_version_id == pilot.problem_version_id,
+                                               Criterion.is_indispensability.is_(False))):
+        by_name.setdefault(c.name.lower(), ("criterion", c.id))
+    now_day = today(uow)
+
+    def parse(row: dict[str, str]) -> dict[str, Any]:
+        subject = by_name.get(row["measure"].lower())
+        if subject is None:
+            raise ValueError(f"'{row['measure']}' is not a metric or criterion of this pilot")
+        try:
+            observed = _measurement_date(pilot, row["observed_on"], now_day)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+        try:
+            value = float(row["value"])
+        except ValueError:
+            raise ValueError(f"value '{row['value']}' is not a number") from None
+        if not math.isfinite(value):
+            raise ValueError(f"value '{row['value']}' is not a finite number")
+        return {"kind": subject[0], "id": subject[1], "observed_on": observed, "value": value}
+
+    parsed = parse_csv(filename, content, MEASUREMENT_COLUMNS, parse)
+    seen: dict[tuple[str, int, date], int] = {}
+    for row in parsed.rows:
+        key = (row["kind"], row["id"], row["observed_on"])
+        if key in seen:
+            raise FileRejected(parsed.filename, [(row["_line"], f"repeats line {seen[key]} (same "
+                                                                f"measure and date)")])
+        seen[key] = row["_line"]
+    source = SourceFile(pilot_id=pilot.id, kind="measurements", filename=parsed.filename,
+                        sha256=parsed.sha256, byte_size=parsed.byte_size, row_count=len(parsed.rows),
+                        imported_by=actor.id, imported_at=uow.now())
+    s.add(source)
+    s.flush()
+    for row in parsed.rows:
+        s.add(Measurement(pilot_id=pilot.id, metric_id=row["id"] if row["kind"] == "metric" else None,
+                          criterion_id=row["id"] if row["kind"] == "criterion" else None,
+                          value=row["value"], observed_on=row["observed_on"],
+                          source=MeasurementSource.IMPORTED, source_file_id=source.id,
+                          recorded_by=actor.id, recorded_at=uow.now()))
+    s.flush()
+    log(uow, actor, "measurements.imported", source,
+        after={"pilot_id": pilot.id, "filename": parsed.filename, "sha256": parsed.sha256,
+               "rows": len(parsed.rows)})
+    return len(parsed.rows)

@@ -1,0 +1,441 @@
+"""Problems and their success criteria: drafting, pre-registration, amendments.
+
+R2 — only members of the owning panel write a problem and its criteria.
+R3 — the criteria set is locked (pre-registered) before any pilot on the
+problem enters real use. R4 — after the lock, a change is an amendment: a
+reason, a passed panel vote, the original kept, and a flag when it came
+after real use began. Ratifying, locking and amending are panel decisions:
+they happen when a panel vote passes (``services.votes``), through the
+``apply_*`` functions below.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from governance.audit import canonical_json, sha256_hex
+from governance.db import UnitOfWork, use_case
+from governance.errors import InvalidInput, RuleViolation
+from governance.models import (
+    Amendment, Criterion, CriteriaLock, Panel, Pilot, Problem, ProblemComment, ProblemReopening,
+    ProblemVersion, Programme, Vote,
+)
+from governance.permissions import Action, Actor, require
+from governance.services._base import current_charter, get, log, session_of, snapshot
+from governance.services.people import require_panel_member
+from governance.validation import NAME_MAX, TEXT_MAX, TITLE_MAX, choice, number, one_of, text, whole
+from governance.vocabulary import (
+    UNITS, AmendmentStatus, Direction, PanelRole, PilotState, ProblemState,
+)
+
+INDISPENSABILITY_NAME = "Indispensability"
+CRITERION_FIELDS = ("name", "definition", "measurement_method", "unit", "direction", "target",
+                    "minimum_evidence")
+#: Fields of the indispensability criterion a panel may change (the rest are fixed by §4).
+THRESHOLD_FIELDS = ("target", "minimum_evidence")
+
+
+# ------------------------------------------------------------------ helpers
+def current_version(session: Session, problem: Problem) -> ProblemVersion:
+    return session.scalars(select(ProblemVersion).where(
+        ProblemVersion.problem_id == problem.id,
+        ProblemVersion.version == problem.current_version)).one()
+
+
+def lock_of(session: Session, version_id: int) -> CriteriaLock | None:
+    return session.scalar(select(CriteriaLock).where(CriteriaLock.problem_version_id == version_id))
+
+
+def criteria_of(session: Session, version_id: int) -> list[Criterion]:
+    return list(session.scalars(select(Criterion).where(
+        Criterion.problem_version_id == version_id).order_by(Criterion.name)))
+
+
+def criterion_record(c: Criterion) -> dict[str, Any]:
+    return {f: getattr(c, f) for f in CRITERION_FIELDS} | {"is_indispensability": c.is_indispensability}
+
+
+def canonical_criteria(version: ProblemVersion, criteria: list[Criterion]) -> tuple[str, str]:
+    """(canonical JSON, SHA-256) of a problem version's criteria set."""
+    body = canonical_json({
+        "problem_id": version.problem_id,
+        "version": version.version,
+        "criteria": sorted((criterion_record(c) for c in criteria), key=lambda r: r["name"]),
+    })
+    return body, sha256_hex(body)
+
+
+def real_use_began(session: Session, version_id: int) -> bool:
+    """Whether any pilot on this problem version has entered real use."""
+    return session.scalar(select(func.count()).select_from(Pilot).where(
+        Pilot.problem_version_id == version_id, Pilot.real_use_started_at.is_not(None))) > 0
+
+
+def _target(value: Any, unit: str, indispensability: bool) -> float:
+    if indispensability:
+        return number(value, "Indispensability threshold", minimum=0, min_exclusive=True, maximum=1)
+    bounds = {"share": (0, 1), "percent": (0, 100), "rating_1_5": (1, 5), "score": (None, None)}
+    low, high = bounds.get(unit, (0, None))
+    return number(value, "Target", minimum=low, maximum=high)
+
+
+def validate_criterion(fields: dict[str, Any], *, indispensability: bool = False,
+                       min_evidence_floor: int = 1) -> dict[str, Any]:
+    """Cleaned criterion fields, or ``InvalidInput`` naming the bad one."""
+    unit = one_of(fields.get("unit"), UNITS, "Unit")
+    cleaned = {
+        "name": text(fields.get("name"), "Criterion name", max_len=NAME_MAX),
+        "definition": text(fields.get("definition"), "Definition", max_len=TEXT_MAX),
+        "measurement_method": text(fields.get("measurement_method"), "How it is measured",
+                                   max_len=TEXT_MAX),
+        "unit": unit,
+        "direction": str(choice(fields.get("direction"), Direction, "Direction")),
+        "target": _target(fields.get("target"), unit, indispensability),
+        "minimum_evidence": whole(fields.get("minimum_evidence"), "Minimum evidence",
+                                  minimum=min_evidence_floor, maximum=1_000_000),
+    }
+    if indispensability and (unit != "share" or cleaned["direction"] != Direction.HIGHER_IS_BETTER):
+        raise InvalidInput("The indispensability threshold is a share where higher is better.")
+    return cleaned
+
+
+def _problem(session: Session, problem_id: int) -> Problem:
+    return get(session, Problem, problem_id, "problem")
+
+
+def _writable_version(session: Session, actor: Actor, problem: Problem, doing: str) -> ProblemVersion:
+    """The current version, if the actor's panel may still write it directly."""
+    require_panel_member(session, actor, problem.panel_id, doing)
+    version = current_version(session, problem)
+    if problem.state == ProblemState.RETIRED:
+        raise RuleViolation(f"'{version.title}' is retired; draft a new problem instead.")
+    return version
+
+
+def _unlocked_criteria_version(session: Session, actor: Actor, problem: Problem) -> ProblemVersion:
+    version = _writable_version(session, actor, problem, "write its success criteria")
+    lock = lock_of(session, version.id)
+    if lock is not None:
+        raise RuleViolation(
+            f"The criteria of '{version.title}' were locked on {lock.locked_at:%d %b %Y} "
+            f"(SHA-256 {lock.criteria_sha256[:12]}…). Changes now need an amendment with a reason "
+            "and a panel vote (R4).", rule="R4")
+    return version
+
+
+# ------------------------------------------------------------------ drafting
+@use_case
+def draft_problem(uow: UnitOfWork, actor_id: int, *, panel_id: int, title: str, statement: str,
+                  programme_id: int | None = None) -> int:
+    """A panel member writes down a recurring friction in frontline work.
+
+    The problem starts with the indispensability criterion at the charter's
+    default threshold (§4); the panel adds its own criteria next.
+    """
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.DRAFT_PROBLEM)
+    panel = get(s, Panel, panel_id, "panel")
+    require_panel_member(s, actor, panel.id, "draft a problem for it")
+    title = text(title, "Title", max_len=TITLE_MAX)
+    statement = text(statement, "Problem statement", max_len=TEXT_MAX)
+    if programme_id is not None:
+        get(s, Programme, programme_id, "programme")
+    clash = s.scalar(select(ProblemVersion.problem_id).join(Problem).where(
+        Problem.panel_id == panel.id, Problem.state != ProblemState.RETIRED,
+        ProblemVersion.version == Problem.current_version,
+        func.lower(ProblemVersion.title) == title.lower()))
+    if clash:
+        raise InvalidInput(f"{panel.name} already has a problem called '{title}' (#{clash}); "
+                           "open it, or choose a different title.", field="Title")
+    charter = current_charter(s)
+    now = uow.now()
+    problem = Problem(panel_id=panel.id, programme_id=programme_id, state=ProblemState.DRAFT,
+                      current_version=1, created_by=actor.id, created_at=now)
+    s.add(problem)
+    s.flush()
+    version = ProblemVersion(problem_id=problem.id, version=1, title=title, statement=statement,
+                             created_by=actor.id, created_at=now)
+    s.add(version)
+    s.flush()
+    threshold = Criterion(
+        problem_version_id=version.id, name=INDISPENSABILITY_NAME,
+        definition="Share of rostered users who would be very disappointed if they could no "
+                   "longer use the tool (Sean Ellis question) after real use.",
+        measurement_method=f"Indispensability survey after {charter.evaluation_window_days} days of "
+                           "real use; share answering 'very disappointed', with its Wilson 95 % interval.",
+        unit="share", direction=Direction.HIGHER_IS_BETTER,
+        target=charter.indispensability_threshold, minimum_evidence=charter.min_survey_responses,
+        is_indispensability=True, created_by=actor.id, created_at=now)
+    s.add(threshold)
+    s.flush()
+    log(uow, actor, "problem.drafted", problem,
+        after={"panel_id": panel.id, "title": title, "statement": statement, "version": 1,
+               "indispensability_threshold": threshold.target})
+    return problem.id
+
+
+@use_case
+def revise_problem(uow: UnitOfWork, actor_id: int, problem_id: int, *, title: str,
+                   statement: str) -> None:
+    """Edit the wording of a draft (or reopened) problem."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.DRAFT_PROBLEM)
+    problem = _problem(s, problem_id)
+    version = _writable_version(s, actor, problem, "edit this problem")
+    if problem.state not in (ProblemState.DRAFT, ProblemState.REOPENED):
+        raise RuleViolation(f"'{version.title}' is {problem.state}: its wording is ratified. To change "
+                            "it, a failed evaluation must reopen it as a new version.")
+    new_title = text(title, "Title", max_len=TITLE_MAX)
+    new_statement = text(statement, "Problem statement", max_len=TEXT_MAX)
+    before = snapshot(version, "title", "statement")
+    version.title, version.statement = new_title, new_statement
+    log(uow, actor, "problem.revised", problem, before=before,
+        after={"title": new_title, "statement": new_statement}, version=version.version)
+
+
+@use_case
+def add_criterion(uow: UnitOfWork, actor_id: int, problem_id: int, *, name: str, definition: str,
+                  measurement_method: str, unit: str, direction: str, target: float,
+                  minimum_evidence: int) -> int:
+    """A panel member defines a success criterion (before the lock)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.EDIT_CRITERIA)
+    problem = _problem(s, problem_id)
+    version = _unlocked_criteria_version(s, actor, problem)
+    fields = validate_criterion(dict(name=name, definition=definition,
+                                     measurement_method=measurement_method, unit=unit,
+                                     direction=direction, target=target,
+                                     minimum_evidence=minimum_evidence))
+    _refuse_duplicate_name(s, version.id, fields["name"])
+    criterion = Criterion(problem_version_id=version.id, is_indispensability=False,
+                          created_by=actor.id, created_at=uow.now(), **fields)
+    s.add(criterion)
+    s.flush()
+    log(uow, actor, "criterion.added", criterion, after=criterion_record(criterion),
+        problem_id=problem.id, version=version.version)
+    return criterion.id
+
+
+def _refuse_duplicate_name(s: Session, version_id: int, name: str, except_id: int | None = None) -> None:
+    q = select(Criterion.id).where(Criterion.problem_version_id == version_id,
+                                   func.lower(Criterion.name) == name.lower())
+    if except_id is not None:
+        q = q.where(Criterion.id != except_id)
+    if s.scalar(q):
+        raise InvalidInput(f"This problem already has a criterion called '{name}'; choose another name.",
+                           field="Criterion name")
+
+
+@use_case
+def update_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int, **changes: Any) -> None:
+    """Change a criterion before the lock (the indispensability one: threshold and evidence only)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.EDIT_CRITERIA)
+    criterion = get(s, Criterion, criterion_id, "criterion")
+    version = s.get(ProblemVersion, criterion.problem_version_id)
+    problem = s.get(Problem, version.problem_id)
+    if problem.current_version != version.version:
+        raise RuleViolation("This criterion belongs to an earlier version of the problem; edit the "
+                            "current version instead.")
+    _unlocked_criteria_version(s, actor, problem)
+    cleaned = _cleaned_changes(s, criterion, changes)
+    before = criterion_record(criterion)
+    for key, value in cleaned.items():
+        setattr(criterion, key, value)
+    log(uow, actor, "criterion.updated", criterion, before=before, after=criterion_record(criterion),
+        problem_id=problem.id)
+
+
+def _cleaned_changes(s: Session, criterion: Criterion, changes: dict[str, Any]) -> dict[str, Any]:
+    allowed = THRESHOLD_FIELDS if criterion.is_indispensability else CRITERION_FIELDS
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        which = "the threshold and minimum evidence" if criterion.is_indispensability else \
+            ", ".join(CRITERION_FIELDS)
+        raise InvalidInput(f"Only {which} can be changed here (not {', '.join(sorted(unknown))}).")
+    if not changes:
+        raise InvalidInput("Nothing to change: give at least one new value.")
+    merged = {**criterion_record(criterion), **changes}
+    floor = current_charter(s).min_survey_responses if criterion.is_indispensability else 1
+    cleaned = validate_criterion(merged, indispensability=criterion.is_indispensability,
+                                 min_evidence_floor=floor)
+    if "name" in changes:
+        _refuse_duplicate_name(s, criterion.problem_version_id, cleaned["name"], criterion.id)
+    result = {k: cleaned[k] for k in changes}
+    if all(getattr(criterion, k) == v for k, v in result.items()):
+        raise InvalidInput("Those values are the ones already recorded; nothing to change.")
+    return result
+
+
+@use_case
+def remove_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int) -> None:
+    """Remove a criterion before the lock (never the indispensability threshold)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.EDIT_CRITERIA)
+    criterion = get(s, Criterion, criterion_id, "criterion")
+    version = s.get(ProblemVersion, criterion.problem_version_id)
+    problem = s.get(Problem, version.problem_id)
+    _unlocked_criteria_version(s, actor, problem)
+    if criterion.is_indispensability:
+        raise RuleViolation("The indispensability threshold is always part of the criteria (§4); "
+                            "you can change its value but not remove it.")
+    before = criterion_record(criterion)
+    s.delete(criterion)
+    s.flush()
+    log(uow, actor, "criterion.removed", ("criterion", criterion_id), before=before,
+        problem_id=problem.id)
+
+
+@use_case
+def comment_on_problem(uow: UnitOfWork, actor_id: int, problem_id: int, body: str) -> int:
+    """Anyone but auditors may comment (R2: commissioning and steering comment, not edit)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.COMMENT_ON_PROBLEM)
+    problem = _problem(s, problem_id)
+    comment = ProblemComment(problem_id=problem.id, person_id=actor.id,
+                             body=text(body, "Comment", max_len=TEXT_MAX), created_at=uow.now())
+    s.add(comment)
+    s.flush()
+    log(uow, actor, "problem.commented", comment, after={"problem_id": problem.id, "body": comment.body})
+    return comment.id
+
+
+@use_case
+def retire_problem(uow: UnitOfWork, actor_id: int, problem_id: int, *, reason: str) -> None:
+    """A panel facilitator retires a problem that no longer matters."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RETIRE_PROBLEM)
+    problem = _problem(s, problem_id)
+    role = require_panel_member(s, actor, problem.panel_id, "retire its problems")
+    if role != PanelRole.FACILITATOR:
+        raise RuleViolation("Only a facilitator of the owning panel may retire a problem.", rule="R2")
+    if problem.state == ProblemState.RETIRED:
+        raise RuleViolation("This problem is already retired.")
+    why = text(reason, "Reason", max_len=TEXT_MAX)
+    running = s.scalar(select(func.count()).select_from(Pilot).where(
+        Pilot.problem_id == problem.id, Pilot.state != PilotState.DECIDED))
+    if running:
+        raise RuleViolation(f"{running} pilot(s) on this problem are not decided yet; decide them "
+                            "before retiring the problem.")
+    before = problem.state
+    problem.state = ProblemState.RETIRED
+    log(uow, actor, "problem.retired", problem, before={"state": before},
+        after={"state": problem.state}, reason=why)
+
+
+# ----------------------------------------- effects of passed panel votes
+def check_can_ratify(s: Session, problem: Problem) -> ProblemVersion:
+    version = current_version(s, problem)
+    if problem.state not in (ProblemState.DRAFT, ProblemState.REOPENED):
+        raise RuleViolation(f"'{version.title}' is {problem.state}; only a draft or reopened problem "
+                            "can be ratified.")
+    return version
+
+
+def apply_ratification(uow: UnitOfWork, actor: Actor | None, problem: Problem, vote: Vote) -> None:
+    s = session_of(uow)
+    version = check_can_ratify(s, problem)
+    before = problem.state
+    problem.state = ProblemState.RATIFIED
+    version.ratified_at = uow.now()
+    version.ratified_by_vote_id = vote.id
+    log(uow, actor, "problem.ratified", problem, before={"state": before},
+        after={"state": problem.state, "version": version.version}, vote_id=vote.id)
+
+
+def check_can_lock(s: Session, problem: Problem) -> ProblemVersion:
+    version = current_version(s, problem)
+    if problem.state != ProblemState.RATIFIED:
+        raise RuleViolation(f"'{version.title}' is {problem.state}: the panel ratifies the problem "
+                            "before locking its criteria.", rule="R3")
+    lock = lock_of(s, version.id)
+    if lock is not None:
+        raise RuleViolation(f"The criteria of '{version.title}' are already locked "
+                            f"(SHA-256 {lock.criteria_sha256[:12]}…).", rule="R3")
+    return version
+
+
+def apply_lock(uow: UnitOfWork, actor: Actor | None, problem: Problem, vote: Vote) -> CriteriaLock:
+    """R3 pre-registration: freeze the criteria set with its SHA-256."""
+    s = session_of(uow)
+    version = check_can_lock(s, problem)
+    body, digest = canonical_criteria(version, criteria_of(s, version.id))
+    lock = CriteriaLock(problem_version_id=version.id, locked_by=actor.id if actor else None,
+                        locked_at=uow.now(), vote_id=vote.id, criteria_sha256=digest,
+                        criteria_json=body)
+    s.add(lock)
+    s.flush()
+    log(uow, actor, "criteria.locked", lock, after={"problem_id": problem.id,
+                                                      "version": version.version,
+                                                      "criteria_sha256": digest},
+        vote_id=vote.id)
+    return lock
+
+
+def check_amendment(s: Session, criterion: Criterion, changes: dict[str, Any], reason: str
+                    ) -> tuple[ProblemVersion, dict[str, Any], str]:
+    version = s.get(ProblemVersion, criterion.problem_version_id)
+    if lock_of(s, version.id) is None:
+        raise RuleViolation("This criterion is not locked yet: edit it directly instead of "
+                            "proposing an amendment.", rule="R4")
+    why = text(reason, "Reason for the amendment", max_len=TEXT_MAX, min_len=10)
+    return version, _cleaned_changes(s, criterion, changes), why
+
+
+def apply_amendment(uow: UnitOfWork, actor: Actor | None, amendment: Amendment, vote: Vote) -> None:
+    """R4: apply a passed amendment; the original stays in ``amendment.before_json``."""
+    s = session_of(uow)
+    criterion = s.get(Criterion, amendment.criterion_id)
+    version = s.get(ProblemVersion, criterion.problem_version_id)
+    after = json.loads(amendment.after_json)
+    before = criterion_record(criterion)
+    for key, value in after.items():
+        setattr(criterion, key, value)
+    s.flush()
+    amendment.status = AmendmentStatus.APPLIED
+    amendment.decided_at = uow.now()
+    # Flag decided when the change takes effect, not when it was proposed.
+    amendment.after_real_use = real_use_began(s, version.id)
+    _, amendment.resulting_sha256 = canonical_criteria(version, criteria_of(s, version.id))
+    log(uow, actor, "criterion.amended", criterion, before=before, after=criterion_record(criterion),
+        amendment_id=amendment.id, reason=amendment.reason, vote_id=vote.id,
+        after_real_use=amendment.after_real_use, criteria_sha256=amendment.resulting_sha256)
+
+
+def reopen_problem(uow: UnitOfWork, actor: Actor | None, problem: Problem, *, pilot: Pilot | None,
+                   reason: str) -> ProblemVersion:
+    """R10: reopen as a new draft version (criteria copied, unlocked), linked to the pilot."""
+    s = session_of(uow)
+    old = current_version(s, problem)
+    if problem.state == ProblemState.RETIRED:
+        raise RuleViolation("A retired problem cannot be reopened.")
+    if problem.state == ProblemState.REOPENED:
+        # Another failed pilot already reopened it; link this one too.
+        existing = s.scalar(select(ProblemReopening).where(ProblemReopening.problem_version_id == old.id))
+        log(uow, actor, "problem.reopen_linked", problem, after={"version": old.version,
+                                                                 "pilot_id": pilot.id if pilot else None,
+                                                                 "reopening_id": existing.id if existing else None})
+        return old
+    now = uow.now()
+    new = ProblemVersion(problem_id=problem.id, version=old.version + 1, title=old.title,
+                         statement=old.statement, created_by=actor.id if actor else old.created_by,
+                         created_at=now)
+    s.add(new)
+    s.flush()
+    for c in criteria_of(s, old.id):
+        s.add(Criterion(problem_version_id=new.id, created_by=c.created_by, created_at=now,
+                        is_indispensability=c.is_indispensability,
+                        **{f: getattr(c, f) for f in CRITERION_FIELDS}))
+    s.add(ProblemReopening(problem_version_id=new.id, pilot_id=pilot.id if pilot else None,
+                           reason=reason, reopened_by=actor.id if actor else None, reopened_at=now))
+    before = problem.state
+    problem.state = ProblemState.REOPENED
+    problem.current_version = new.version
+    s.flush()
+    log(uow, actor, "problem.reopened", problem, before={"state": before, "version": old.version},
+        after={"state": problem.state, "version": new.version},
+        pilot_id=pilot.id if pilot else None, reason=reason)
+    return new

@@ -1,0 +1,325 @@
+"""What every page shares: the database, who is signed in, cached reads,
+acting through use cases, confirmations, and consistent presentation.
+
+Pages never build SQL or hold sessions: they read through
+``governance.queries`` (cached, keyed by the audit chain's head, so any
+write anywhere — on any replica — invalidates them) and act through
+``governance.services`` (every act re-checked there).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from governance.access import may_open
+from governance.db import Database, UnitOfWork
+from governance.errors import GovernanceError
+from governance.queries import audit as audit_queries
+from governance.queries.people import Me, whoami
+from governance.vocabulary import label
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PERSON_KEY = "person_id"
+FLASH_KEY = "_flash"
+PENDING_KEY = "_pending_confirmation"
+
+#: Okabe–Ito: a palette people with colour-vision deficiencies can tell apart.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+BADGE_COLOURS = {
+    "draft": "gray", "ratified": "green", "reopened": "orange", "retired": "gray",
+    "registered": "gray", "ready": "blue", "in_use": "blue", "evaluating": "violet", "decided": "green",
+    "adopt": "green", "iterate": "blue", "revisit_problem": "orange", "stop": "red",
+    "open": "blue", "closed": "gray", "pass": "green", "fail": "red", "insufficient": "orange",
+    "none": "gray", "overdue": "red", "answered": "green", "applied": "green", "rejected": "red",
+    "proposed": "orange",
+}
+
+
+# ------------------------------------------------------------------ database
+_database_override: Database | None = None
+
+
+@st.cache_resource(show_spinner="Opening the organisation's record…")
+def _default_database() -> Database:
+    """One Database per process (DATABASE_URL or the SQLite default); migrated;
+    the demo organisation built on first run if it is empty."""
+    db = Database()
+    db.upgrade()
+    from governance.demo import ensure_demo
+
+    ensure_demo(db)
+    return db
+
+
+def database() -> Database:
+    return _database_override or _default_database()
+
+
+def use_database(db: Database | None) -> None:
+    """Point the pages at another database (tests; AppTest runs in-process)."""
+    global _database_override
+    _database_override = db
+    st.cache_data.clear()
+
+
+def uow() -> UnitOfWork:
+    return database().uow()
+
+
+def data_version() -> int:
+    """The audit chain's head: it moves with every write, so it keys every cache."""
+    return audit_queries.chain_head(uow())[0]
+
+
+def cached(fn: Callable[..., T]) -> Callable[..., T]:
+    """Cache a read model. Its key is the data version, the current minute and
+    every argument — including the reader's id, which every read model takes —
+    so nobody ever sees a result computed for someone else, or one older than
+    the last write."""
+
+    def run(version: int, minute: str, *args: Any, **kwargs: Any) -> T:
+        return fn(uow(), *args, **kwargs)
+
+    # Streamlit keys a cache by the function's module and qualified name: give
+    # each read model its own, before decorating.
+    run.__module__ = fn.__module__
+    run.__qualname__ = run.__name__ = f"cached_{fn.__qualname__}"
+    run = st.cache_data(show_spinner=False, ttl=900, max_entries=2000)(run)
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> T:
+        # Some answers depend on the time too (overdue items, open windows,
+        # deadlines): the current minute is part of the key.
+        minute = database().clock.now().strftime("%Y-%m-%dT%H:%M")
+        return run(data_version(), minute, *args, **kwargs)
+
+    return call
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()
+
+
+# ------------------------------------------------------------------ identity
+def identity_lookup() -> int | None:
+    """Who is signed in: the person id this session proved (password or OIDC).
+
+    Tests replace this function (AppTest cannot drive an OIDC login)."""
+    person_id = st.session_state.get(PERSON_KEY)
+    return person_id if isinstance(person_id, int) else None
+
+
+def set_identity_lookup(fn: Callable[[], int | None]) -> None:
+    global identity_lookup
+    identity_lookup = fn  # type: ignore[assignment]
+
+
+def me() -> Me | None:
+    """The signed-in person as the database knows them *now* (roles read fresh)."""
+    person_id = identity_lookup()
+    if person_id is None:
+        return None
+    return whoami(uow(), person_id)
+
+
+def sign_out() -> None:
+    st.session_state.pop(PERSON_KEY, None)
+    clear_caches()
+    if oidc_configured():
+        try:
+            if st.user.is_logged_in:
+                st.logout()
+        except Exception:  # noqa: BLE001 - signing out locally is enough
+            log.exception("OIDC logout failed")
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
+# ---------------------------------------------------------------- page frame
+def page(key: str, title: str, purpose: str) -> Me:
+    """Title and one-line purpose; re-check that the signed-in person may open
+    this page (the router hides it too); show any message left by the last act."""
+    person = me()
+    if person is None:
+        # Reached without the router: the first request after a server start
+        # can deep-link a page file directly (Streamlit's legacy pages/ mode).
+        # Hand over to the router, which shows the sign-in screen.
+        try:
+            st.switch_page("dashboard.py")
+        except StreamlitAPIException:
+            pass  # already under the router: the page is not registered
+        st.error("You are signed out. Sign in again to continue.")
+        st.stop()
+    st.title(title)
+    st.caption(purpose)
+    if not may_open(person.roles, key):
+        st.error(f"This page is not available with your roles ({roles_text(person)}). "
+                 "Ask an administrator if you need access.")
+        st.stop()
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        kind, message = flash
+        (st.success if kind == "success" else st.info)(message)
+    return person
+
+
+def roles_text(person: Me) -> str:
+    return ", ".join(sorted(label(r) for r in person.roles)) or "no role"
+
+
+def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: bool = True,
+        **kwargs: Any) -> T | None:
+    """Run one use case as the signed-in person. A refusal shows its message
+    (never a traceback); success clears the caches and reruns the page."""
+    person_id = identity_lookup()
+    if person_id is None:
+        st.error("You are signed out. Sign in again to continue.")
+        return None
+    try:
+        result = fn(uow(), person_id, *args, **kwargs)
+    except GovernanceError as exc:
+        st.error(str(exc))
+        return None
+    except Exception:  # noqa: BLE001 - a bug must not show a traceback to a user
+        log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
+        st.error("Something went wrong and nothing was saved. Please try again; if it keeps "
+                 "happening, tell your administrator (the details are in the server log).")
+        return None
+    clear_caches()
+    if success:
+        st.session_state[FLASH_KEY] = ("success", success)
+    if rerun:
+        st.rerun()
+    return result
+
+
+def ask_confirmation(key: str) -> None:
+    st.session_state[PENDING_KEY] = key
+
+
+def _dismiss() -> None:
+    st.session_state.pop(PENDING_KEY, None)
+
+
+def confirmation(key: str, title: str, body: str, confirm_label: str,
+                 on_confirm: Callable[[], Any]) -> None:
+    """If ``key`` is pending, ask before a binding or irreversible act."""
+    if st.session_state.get(PENDING_KEY) != key:
+        return
+
+    @st.dialog(title, on_dismiss=_dismiss)
+    def dialog() -> None:
+        st.markdown(body)
+        left, right = st.columns(2)
+        if left.button(confirm_label, type="primary", key=f"confirm-{key}"):
+            _dismiss()
+            on_confirm()
+        if right.button("Cancel", key=f"cancel-{key}"):
+            _dismiss()
+            st.rerun()
+
+    dialog()
+
+
+# ------------------------------------------------------------- presentation
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&$:])")
+
+
+def esc(text: Any) -> str:
+    """Text a person typed, made literal for markdown (no HTML, no formatting)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text if text is not None else ""))
+
+
+def badge(value: str | None, text: str | None = None) -> None:
+    """A status badge that always carries its text (never colour alone).
+
+    The text may quote what people typed (a claim's flags name the metrics it
+    cites), so it is escaped like any user text; st.badge escapes the square
+    brackets itself, so those are left to it."""
+    literal = esc(text or label(value)).replace("\\[", "[").replace("\\]", "]")
+    st.badge(literal, color=BADGE_COLOURS.get(str(value), "gray"))
+
+
+def when(moment: datetime | date | None) -> str:
+    if moment is None:
+        return "—"
+    if isinstance(moment, datetime):
+        return moment.strftime("%d %b %Y %H:%M UTC")
+    return moment.strftime("%d %b %Y")
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def pager(key: str, total: int, per_page: int) -> int:
+    """A page chooser for long lists; returns the 1-based page."""
+    pages = max(1, -(-total // per_page))
+    if pages == 1:
+        st.caption(f"{total:,} shown")
+        return 1
+    left, right = st.columns([1, 4])
+    number = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key)
+    right.caption(f"{total:,} in all — page {number} of {pages}")
+    return int(number)
+
+
+def choose(label_text: str, options: list[dict[str, Any]], *, key: str, name: str = "title",
+           ident: str = "id", placeholder: str = "Choose…") -> Any:
+    """A selectbox over records; returns the chosen record's id (or None)."""
+    if not options:
+        return None
+    by_id = {o[ident]: o for o in options}
+    return st.selectbox(label_text, list(by_id), format_func=lambda i: f"#{i} · {by_id[i][name]}",
+                        index=None, placeholder=placeholder, key=key)
+
+
+def claims_section(person: Me, pilot_id: int, metric_names: list[str]) -> None:
+    """A pilot's claims with their checks, and the form to record one (R12)."""
+    from governance.queries.pilots import claims_for_pilot
+    from governance.services import record_claim
+    from governance.vocabulary import Role
+
+    st.caption("A claim is a non-binding statement of success or failure. It is recorded with the metrics it "
+               "cites and checked against what was pre-registered and against the binding decision.")
+    for c in cached(claims_for_pilot)(person.id, pilot_id):
+        with st.container(border=True):
+            st.markdown(f"{esc(c['made_by'])}, {when(c['made_at'])} · NON-BINDING · cites "
+                        f"{esc(', '.join(c['cited']))}")
+            st.markdown(f"“{esc(c['statement'])}”")
+            for flag in c["flags_now"]:
+                badge("fail", flag)
+            if not c["flags_now"]:
+                badge("pass", "no flags")
+    if person.roles - {Role.AUDITOR}:
+        with st.form(f"claim-{pilot_id}", clear_on_submit=True):
+            statement = st.text_area("Claim", placeholder="e.g. The pilot met its KPIs.")
+            cited = st.multiselect("Metrics it rests on", metric_names, accept_new_options=True)
+            success = st.radio("Does it claim success?", ["Yes", "No"], horizontal=True)
+            if st.form_submit_button("Record claim"):
+                act(record_claim, pilot_id, statement=statement, cited_metrics=cited,
+                    asserts_success=success == "Yes", success="Claim recorded with its checks.")
+
+
+def when_text(iso: str | None) -> str:
+    """A time stored as ISO text (e.g. in a frozen basis), shown like ``when``."""
+    if not iso:
+        return "—"
+    try:
+        return when(datetime.fromisoformat(iso.replace("Z", "+00:00")))
+    except ValueError:
+        return iso

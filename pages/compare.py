@@ -1,0 +1,140 @@
+"""Compare: the commissioning team's metrics beside the frontline's verdict."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from governance.queries import compare as compare_q
+from governance.queries import pilots as pilots_q
+from governance.vocabulary import label
+from pages import common
+
+me = common.page("compare", "Compare",
+                 "Commissioning attainment against frontline indispensability: where the views diverge.")
+rows = common.cached(compare_q.compare_pilots)(me.id)
+if not rows:
+    st.info("No pilot has reached real use yet.")
+    st.stop()
+
+frame = pd.DataFrame([{
+    "Pilot": r.title, "id": r.pilot_id, "State": label(r.state), "Quadrant": r.quadrant_label,
+    "Commissioning attainment": r.attainment, "Indispensability": r.indispensability,
+    "Low (95%)": r.low, "High (95%)": r.high, "Respondents": r.respondents, "Threshold": r.threshold,
+    "Evidence": {"pass": "meets threshold", "fail": "below threshold",
+                 "insufficient": f"insufficient (n<{r.minimum_n})", "none": "no survey yet"}[r.status],
+    "Adoption": r.adoption,
+    "Flags": "; ".join(f for f in (("divergent" if r.divergent else ""),
+                                   ("compliance adoption" if r.compliance_adoption else "")) if f),
+} for r in rows]).round({"Commissioning attainment": 3, "Indispensability": 3, "Low (95%)": 3,
+                         "High (95%)": 3, "Adoption": 3})
+
+a, b, c, d = st.columns(4)
+a.metric("Pilots in or after real use", len(rows))
+b.metric("Looks brilliant from altitude", sum(r.quadrant == "brilliant_from_altitude" for r in rows))
+c.metric("Compliance adoption", sum(r.compliance_adoption for r in rows))
+d.metric("Awaiting evidence", sum(r.quadrant == "awaiting_evidence" for r in rows))
+
+st.subheader("Quadrants")
+st.caption("x: share of the commissioning team's own metrics on target. y: share of rostered users who would be "
+           "very disappointed to lose the tool, with its 95 % interval. Pilots without enough evidence are "
+           "listed below the chart, not plotted as if they passed.")
+plotted = frame.dropna(subset=["Commissioning attainment", "Indispensability"])
+threshold = float(pd.Series([r.threshold for r in rows]).median())
+quadrant_order = list(compare_q.QUADRANTS.values())
+colour = alt.Color("Quadrant:N", scale=alt.Scale(domain=quadrant_order, range=common.PALETTE[:5]),
+                   legend=alt.Legend(orient="bottom", columns=2, labelLimit=260))
+shape = alt.Shape("Quadrant:N", scale=alt.Scale(domain=quadrant_order,
+                                                range=["circle", "triangle-down", "diamond", "square", "cross"]))
+base = alt.Chart(plotted)
+points = base.mark_point(filled=True, size=140, opacity=0.9).encode(
+    x=alt.X("Commissioning attainment:Q", title="Commissioning metrics on target",
+            scale=alt.Scale(domain=[-0.05, 1.05], nice=False),
+            axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
+    y=alt.Y("Indispensability:Q", title="Very disappointed without it (95 % interval)",
+            scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+    color=colour, shape=shape,
+    tooltip=["Pilot", "State", "Quadrant", alt.Tooltip("Commissioning attainment:Q", format=".0%"),
+             alt.Tooltip("Indispensability:Q", format=".0%"), alt.Tooltip("Low (95%):Q", format=".0%"),
+             alt.Tooltip("High (95%):Q", format=".0%"), "Respondents", alt.Tooltip("Adoption:Q", format=".0%"),
+             "Flags"])
+bars = base.mark_rule(strokeWidth=2, opacity=0.6).encode(
+    x="Commissioning attainment:Q", y="Low (95%):Q", y2="High (95%):Q", color=colour)
+rule_y = alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(strokeDash=[6, 4], color="#444").encode(y="y:Q")
+rule_x = alt.Chart(pd.DataFrame({"x": [compare_q.COMMISSIONING_HIGH]})).mark_rule(
+    strokeDash=[2, 4], color="#888").encode(x="x:Q")
+def quadrant_labels(align: str, rows: list[dict]) -> alt.Chart:
+    return alt.Chart(pd.DataFrame(rows)).mark_text(
+        fontSize=12, fontWeight="bold", color="#555", align=align, baseline="middle").encode(
+        x="x:Q", y="y:Q", text="text:N")
+
+
+labels = quadrant_labels("right", [{"x": 1.04, "y": 0.97, "text": "Indispensable & on target"},
+                                   {"x": 1.04, "y": 0.03, "text": "Looks brilliant from altitude"}]) + \
+    quadrant_labels("left", [{"x": -0.04, "y": 0.97, "text": "Valued but off-metric"},
+                             {"x": -0.04, "y": 0.03, "text": "Neither"}])
+chart_col, table_col = st.columns([1, 1])
+chart_col.altair_chart((rule_y + rule_x + bars + points + labels).properties(height=460), width="stretch")
+table_col.dataframe(frame[["Pilot", "Quadrant", "Commissioning attainment", "Indispensability", "Low (95%)",
+                           "High (95%)", "Respondents", "Evidence", "Adoption"]],
+                    hide_index=True, width="stretch",
+                    column_config={c: st.column_config.NumberColumn(format="percent") for c in
+                                   ("Commissioning attainment", "Indispensability", "Low (95%)", "High (95%)",
+                                    "Adoption")})
+st.caption(f"Dashed line: indispensability threshold ({threshold:.0%}). Dotted line: commissioning 'on target' "
+           f"({compare_q.COMMISSIONING_HIGH:.0%} of metrics).")
+
+flagged = frame[frame["Flags"] != ""]
+st.subheader("Divergence and compliance-adoption flags")
+if flagged.empty:
+    st.caption("No pilot is flagged.")
+else:
+    st.dataframe(flagged[["Pilot", "Quadrant", "Commissioning attainment", "Indispensability", "Adoption",
+                          "Flags"]], hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="percent")
+                                for c in ("Commissioning attainment", "Indispensability", "Adoption")})
+
+st.subheader("Side by side")
+chosen = common.choose("Pilot", [{"id": r.pilot_id, "title": r.title} for r in rows], key="compare-pilot")
+if chosen:
+    detail = common.cached(pilots_q.pilot_detail)(me.id, chosen)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Commissioning metrics against target**")
+        st.dataframe(pd.DataFrame([{"Metric": m["name"], "Target": m["target"], "Direction": label(m["direction"]),
+                                    "Latest": m["latest"]["value"] if m["latest"] else None,
+                                    "On target": "—" if m["on_target"] is None else ("Yes" if m["on_target"] else "No"),
+                                    "Flag": "amended after real use" if m["amended_after_real_use"] else ""}
+                                   for m in detail["metrics"]]), hide_index=True, width="stretch")
+    with right:
+        st.markdown("**Frontline criteria and indispensability**")
+        ev = detail["evidence"]["indispensability"]
+        st.metric("Indispensability", common.pct(ev["score"]) if ev["score"] is not None else "—", help=ev["text"])
+        st.caption(common.esc(ev["text"]))
+        usage = detail["latest_usage"]
+        st.metric("Adoption (latest week)", common.pct(usage["adoption"]) if usage else "—")
+        st.dataframe(pd.DataFrame([{"Criterion": c["name"], "Target": c["target"],
+                                    "Latest": c["latest"]["value"] if c["latest"] else None,
+                                    "Flag": "amended after real use" if c["amended_after_real_use"] else ""}
+                                   for c in detail["criteria"]]), hide_index=True, width="stretch")
+
+st.subheader("Trust ledger over time")
+ledger = pd.DataFrame(compare_q.trust_ledger(rows))
+if ledger.empty:
+    st.caption("No pilot has been evaluated yet.")
+else:
+    long = ledger.melt(id_vars=["month"], value_vars=["indispensable", "not_indispensable"],
+                       var_name="Verdict", value_name="Pilots")
+    long["Verdict"] = long["Verdict"].map({"indispensable": "Found indispensable",
+                                           "not_indispensable": "Not indispensable"})
+    chart = alt.Chart(long).mark_bar().encode(
+        x=alt.X("month:O", title="Month evaluated"), y=alt.Y("Pilots:Q", stack=True),
+        color=alt.Color("Verdict:N", scale=alt.Scale(range=[common.PALETTE[2], common.PALETTE[3]])),
+        tooltip=["month", "Verdict", "Pilots"])
+    left, right = st.columns([3, 2])
+    left.altair_chart(chart, width="stretch")
+    right.dataframe(ledger.rename(columns={"month": "Month", "indispensable": "Indispensable",
+                                           "not_indispensable": "Not indispensable",
+                                           "cumulative_indispensable": "Running total: indispensable",
+                                           "cumulative_not_indispensable": "Running total: not"}),
+                    hide_index=True, width="stretch")

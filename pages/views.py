@@ -1,0 +1,114 @@
+"""Views more than one page shows: a vote's tally, and a decision with its frozen basis."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from governance.vocabulary import label
+from pages import common
+
+
+def tally_view(result: dict[str, Any]) -> None:
+    """Per-group and combined result, as a chart with the same data as a table."""
+    rows = []
+    for group, g in result["groups"].items():
+        for option, share in g["shares"].items():
+            rows.append({"Group": label(group), "Option": label(option), "Share": share,
+                         "Ballots": g["counts"].get(option, 0)})
+    for option, share in result["combined"].items():
+        rows.append({"Group": "Combined (weighted)", "Option": label(option), "Share": share, "Ballots": None})
+    frame = pd.DataFrame(rows)
+    chart = alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("Group:N", title=None), x=alt.X("Share:Q", stack="normalize", axis=alt.Axis(format="%")),
+        color=alt.Color("Option:N", scale=alt.Scale(range=common.PALETTE)),
+        tooltip=["Group", "Option", alt.Tooltip("Share:Q", format=".0%"), "Ballots"])
+    left, right = st.columns([3, 2])
+    left.altair_chart(chart, width="stretch")
+    right.dataframe(frame, hide_index=True, width="stretch",
+                    column_config={"Share": st.column_config.NumberColumn(format="percent")})
+    groups = pd.DataFrame([{"Group": label(k), "Eligible": g["eligible"], "Voted": g["cast"],
+                            "Turnout": g["turnout"], "Quorum": g["quorum"],
+                            "Quorum met": "Yes" if g["quorum_met"] else "No",
+                            "Weight": g["effective_weight"]} for k, g in result["groups"].items()])
+    st.dataframe(groups, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="percent")
+                                for c in ("Turnout", "Quorum", "Weight")})
+    for note in result["notes"]:
+        st.caption(common.esc(note))
+
+
+def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame([{"#": r["id"], "Pilot": r["pilot"], "Outcome": label(r["outcome"]),
+                          "Declared": common.when(r["declared_at"]), "Vote closed by": r["declared_by"],
+                          "Flag": "ADOPTED DESPITE FAILED THRESHOLD" if r["adopt_override"] else "",
+                          "Basis SHA-256": r["basis_sha256"]} for r in rows])
+
+
+def _flag(amended: bool) -> str:
+    return "AMENDED AFTER REAL USE BEGAN" if amended else ""
+
+
+def decision_view(dd: dict[str, Any]) -> None:
+    """Who declared what, when, and on what basis — read from the frozen basis."""
+    basis = dd["basis"]
+    st.markdown(f"### {common.esc(basis['pilot']['title'])}: {label(dd['outcome'])}")
+    if dd["basis_intact"]:
+        st.success("The stored basis matches its SHA-256: it is exactly what was frozen at the declaration.")
+    else:
+        st.error("The stored basis does NOT match its SHA-256: it was altered after the declaration.")
+    if dd["adopt_override"]:
+        st.warning("Adopted although the indispensability threshold was not met (the charter allowed an "
+                   "override).")
+    ind = basis["indispensability"]
+    a, b, c, e = st.columns(4)
+    a.metric("Indispensability", common.pct(ind["score"]) if ind and ind["score"] is not None else "—",
+             help=ind["text"] if ind else None)
+    b.metric("Respondents (n)", ind["n"] if ind else 0)
+    c.metric("SUS mean", f"{basis['sus_mean']:.0f}" if basis["sus_mean"] is not None else "—")
+    adoption = basis["adoption"]
+    e.metric("Adoption (latest week)", common.pct(adoption["adoption"]) if adoption else "—")
+    if ind:
+        st.markdown("Indispensability: " + common.esc(ind["text"]))
+    st.caption(f"Declared {common.when(dd['declared_at'])} · vote closed by "
+               f"{common.esc(basis['closed_by']['name'])} · {len(basis['voters'])} voters · charter "
+               f"v{basis['charter']['version']} · audit chain head #{dd['chain_head_seq']} "
+               f"`{dd['chain_head_hash'][:16]}…`")
+    lock = basis["locked_criteria"]
+    st.markdown(f"**Pre-registered criteria** — locked {common.when_text(lock['locked_at'])}, "
+                f"SHA-256 `{lock['sha256']}`")
+    status = {c["name"]: c for c in basis["frontline_criteria_latest"]}
+
+    def latest(name: str) -> float | None:
+        row = status.get(name)
+        return row["latest"]["value"] if row and row["latest"] else None
+
+    st.dataframe(pd.DataFrame([{
+        "Criterion": c["name"], "Target": c["target"], "Direction": label(c["direction"]),
+        "Latest": latest(c["name"]),
+        "Flag": _flag(bool(status.get(c["name"], {}).get("amended_after_real_use")))}
+        for c in lock["criteria"]]), hide_index=True, width="stretch")
+    st.markdown(f"**Commissioning metrics** — locked at real use, SHA-256 "
+                f"`{basis['commissioning_metrics']['sha256_at_real_use']}`")
+    st.dataframe(pd.DataFrame([{
+        "Metric": m["name"], "Target": m["target"], "Direction": label(m["direction"]),
+        "Latest": m["latest"]["value"] if m["latest"] else None,
+        "On target": "—" if m["on_target"] is None else ("Yes" if m["on_target"] else "No"),
+        "Flag": _flag(m["amended_after_real_use"])} for m in basis["commissioning_metrics"]["latest"]]),
+        hide_index=True, width="stretch")
+    if basis["amendments"]:
+        st.markdown("**Amendments on record**")
+        st.dataframe(pd.DataFrame([{"Before": json.dumps(a["before"]), "After": json.dumps(a["after"]),
+                                    "Reason": a["reason"], "Flag": _flag(a["after_real_use"])}
+                                   for a in basis["amendments"]]), hide_index=True, width="stretch")
+    st.markdown("**The binding vote**")
+    tally_view(basis["tally"])
+    st.markdown("**Voters** (their last ballot)")
+    st.dataframe(pd.DataFrame([{"Name": v["name"], "Group": label(v["group"]), "Ballot": label(v["option"]),
+                                "Cast": v["cast_at"]} for v in basis["voters"]]),
+                 hide_index=True, width="stretch")
+    with st.expander("The full frozen basis (JSON)"):
+        st.code(json.dumps(basis, indent=2, ensure_ascii=False), language="json")

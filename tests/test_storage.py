@@ -1,0 +1,112 @@
+"""Storage discipline: connection settings, write transactions, bounded retries."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
+from governance import db as dbmod
+from governance.db import Database, UnitOfWork, use_case
+from governance.errors import StorageBusy
+from governance.models import Person
+
+
+class FakeDriverError(Exception):
+    """Stands in for a driver exception that carries a SQLSTATE."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"simulated failure {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def failing_use_case(failures: int, sqlstate: str):  # type: ignore[no-untyped-def]
+    """A use case whose first ``failures`` attempts hit a retryable database error
+    after writing a row, so a lost rollback would show."""
+    attempts = {"n": 0}
+
+    @use_case
+    def touch(uow: UnitOfWork) -> int:
+        attempts["n"] += 1
+        uow.session.execute(text("UPDATE person SET failed_sign_ins = failed_sign_ins + 1"))
+        if attempts["n"] <= failures:
+            raise OperationalError("UPDATE person", {}, FakeDriverError(sqlstate))
+        return attempts["n"]
+
+    return touch, attempts
+
+
+def total_failures(db: Database) -> int:
+    with db.uow().reading() as s:
+        return sum(s.scalars(select(Person.failed_sign_ins)))
+
+
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01"])
+def test_serialization_failures_and_deadlocks_are_retried(world, sqlstate, monkeypatch):
+    monkeypatch.setattr(dbmod, "_backoff", lambda attempt: None)
+    touch, attempts = failing_use_case(2, sqlstate)
+    before = total_failures(world.db)
+    assert touch(world.uow) == 3
+    assert attempts["n"] == 3
+    with world.db.uow().reading() as s:
+        people = len(s.scalars(select(Person.id)).all())
+    # Only the successful attempt's write survives: the failed ones rolled back.
+    assert total_failures(world.db) - before == people
+
+
+def test_retries_are_bounded_and_then_reported_clearly(world, monkeypatch):
+    monkeypatch.setattr(dbmod, "_backoff", lambda attempt: None)
+    touch, attempts = failing_use_case(100, "40001")
+    before = world.fingerprint()
+    with pytest.raises(StorageBusy, match="stayed busy after 6 attempts; nothing was saved"):
+        touch(world.uow)
+    assert attempts["n"] == dbmod.MAX_ATTEMPTS
+    assert world.fingerprint() == before
+
+
+def test_other_database_errors_are_not_retried(world, monkeypatch):
+    monkeypatch.setattr(dbmod, "_backoff", lambda attempt: None)
+    touch, attempts = failing_use_case(1, "42P01")
+    with pytest.raises(OperationalError):
+        touch(world.uow)
+    assert attempts["n"] == 1
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(db):
+    if not db.is_sqlite:
+        pytest.skip("SQLite connection settings")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == dbmod.SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_sqlite_write_transactions_take_the_write_lock_up_front(db):
+    """BEGIN IMMEDIATE: a second writer waits at BEGIN (here: fails fast with a zero
+    timeout) instead of failing later, mid-transaction, with "database is locked"."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite locking")
+    holder = db.uow()
+    with holder:
+        holder.session.execute(text("SELECT 1"))  # the first statement begins the transaction
+        other = db.engine.raw_connection()
+        try:
+            cur = other.driver_connection.cursor()
+            cur.execute("PRAGMA busy_timeout = 0")
+            with pytest.raises(Exception, match="locked"):
+                cur.execute("BEGIN IMMEDIATE")
+            # Readers are not blocked (WAL, deferred read transactions).
+            with db.uow().reading() as s:
+                assert s.execute(text("SELECT count(*) FROM person")).scalar() == 0
+        finally:
+            other.close()
+
+
+def test_the_default_database_is_a_sqlite_file_under_data(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    url = dbmod.default_database_url()
+    assert url.startswith("sqlite:///") and url.endswith("data/governance.db")
+
+
+def test_database_url_selects_the_engine(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://someone@db.example:5432/governance")
+    assert dbmod.default_database_url() == "postgresql+psycopg://someone@db.example:5432/governance"
