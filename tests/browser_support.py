@@ -1,0 +1,201 @@
+"""Real-browser journeys: a Streamlit server on a free port over a throwaway
+database, and the system Chromium driven by Playwright.
+
+Never downloads a browser: it uses Debian's Chromium at /usr/bin/chromium.
+Without it (or without Playwright) the browser tests skip with the reason —
+or fail, when REQUIRE_BROWSER=1 (CI installs Chromium and sets it).
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+SHOTS = Path(__file__).parent / "artifacts" / "browser"
+TIMEOUT_MS = 20_000
+
+
+def browser_or_skip() -> None:
+    reason = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "Playwright is not installed (pip install -r requirements.txt)"
+    if reason is None and not CHROMIUM.exists():
+        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+    if reason:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"{reason}, and REQUIRE_BROWSER=1", pytrace=False)
+        pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """``streamlit run dashboard.py`` on a free port, over ``database_url``."""
+
+    def __init__(self, database_url: str, log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+        self.log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.log_path = log_path
+        self._wait_healthy()
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"streamlit did not become healthy: {self.log_path.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+    def tracebacks(self) -> list[str]:
+        text = self.log_path.read_text()
+        return re.findall(r"Traceback \(most recent call last\):.*?(?=\n\S|\Z)", text, re.S)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_factory(browser, request) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """New pages (one per person, each its own session); a screenshot of each on failure."""
+    pages = []
+
+    def new_page():  # type: ignore[no-untyped-def]
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        pages.append(page)
+        return page
+
+    yield new_page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for i, page in enumerate(pages):
+        if failed:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"{request.node.name}-{i}.png"), full_page=True)
+        page.context.close()
+
+
+# ------------------------------------------------------------- UI steps
+def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until Streamlit has finished rerunning the script."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(200)
+
+
+def sign_in(page, server: StreamlitServer, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_idle(page)
+
+
+def go(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("link", name=name, exact=True).first.click()
+    page.get_by_role("heading", name=name).first.wait_for()
+    wait_idle(page)
+
+
+def click(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name=name, exact=True).first.click()
+    wait_idle(page)
+
+
+def select(page, label: str, option: str, *, keep_open: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Pick ``option`` (a substring of its text) in the selectbox or multiselect labelled ``label``.
+
+    On a busy machine the list can close again while the page finishes a rerun
+    (switching a tab reruns the page), so the box is reopened a few times
+    before giving up. A multiselect stays open after a pick: ``keep_open``
+    closes it with Escape."""
+    choice = page.get_by_role("option").filter(has_text=option).first
+    for attempt in range(5):
+        wait_idle(page)
+        page.get_by_label(label, exact=True).first.click()
+        try:
+            choice.wait_for(timeout=5_000)
+            choice.click(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again
+            if attempt == 4:
+                raise
+            page.keyboard.press("Escape")
+    if keep_open:
+        page.keyboard.press("Escape")
+    wait_idle(page)
+
+
+def tab(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Open tab ``name`` and wait until it is the selected one and the rerun it starts is done."""
+    handle = page.get_by_role("tab", name=name, exact=True).first
+    handle.click()
+    page.wait_for_function(
+        "(name) => [...document.querySelectorAll('[role=tab]')].some("
+        "t => t.textContent.trim() === name && t.getAttribute('aria-selected') === 'true')", arg=name,
+        timeout=TIMEOUT_MS)
+    wait_idle(page)
+
+
+def expand(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_text(title, exact=True).first.click()
+    page.wait_for_timeout(300)
+
+
+def see(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``text`` is visible (hidden tabs hold copies of some texts)."""
+    page.get_by_text(text).filter(visible=True).first.wait_for()
+
+
+def confirm(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Press ``name`` in the open confirmation dialog."""
+    page.get_by_role("dialog").get_by_role("button", name=name, exact=True).click()
+    wait_idle(page)
