@@ -165,7 +165,7 @@ def select(page, label: str, option: str, *, keep_open: bool = False) -> None:  
             choice.wait_for(timeout=5_000)
             choice.click(timeout=5_000)
             break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again
+        except Exception:  # playwright's TimeoutError: reopen and try again
             if attempt == 4:
                 raise
             page.keyboard.press("Escape")
