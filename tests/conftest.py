@@ -204,14 +204,12 @@ class DatabaseFactory:
         admin.dispose()
 
     def cleanup(self) -> None:
-        for name in self._clean:
+        """Drop every database this factory made (reusable, given back or not) and its template."""
+        for name in [*self._made, *([self._template] if self._template else [])]:
             self._drop_database(name)
+        self._made.clear()
         self._clean.clear()
-        if self._template:
-            admin = _admin_engine(self.engine_url)
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)'))
-            admin.dispose()
+        self._template = None
 
 
 @pytest.fixture(scope="session")
