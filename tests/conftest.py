@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -121,24 +121,20 @@ class DatabaseFactory:
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             admin.dispose()
-            db = Database(make_url(self.engine_url).set(database=name).render_as_string(hide_password=False))
+            db = Database(self._pg_url(name))
             db.upgrade()
+            self._template_fingerprint = self._fingerprint(db.engine)
             db.dispose()
             self._template = name
-            self._template_fingerprint = self._fingerprint(name)
         return self._template
 
     def _pg_url(self, name: str) -> str:
         return make_url(self.engine_url).set(database=name).render_as_string(hide_password=False)
 
-    def _fingerprint(self, name: str) -> str:
-        """The schema, trigger states and migration version of database ``name``, as one text."""
-        engine = create_engine(self._pg_url(name), poolclass=NullPool)
-        try:
-            with engine.connect() as conn:
-                return conn.execute(text(_PG_FINGERPRINT)).scalar_one() or ""
-        finally:
-            engine.dispose()
+    def _fingerprint(self, engine: Engine) -> str:
+        """The schema, trigger states and migration version of the database, as one text."""
+        with engine.connect() as conn:
+            return conn.execute(text(_PG_FINGERPRINT)).scalar_one() or ""
 
     def _reset(self, name: str) -> bool:
         """Empty database ``name`` back to the template's state; False when that cannot be proved.
@@ -164,11 +160,11 @@ class DatabaseFactory:
                 conn.execute(text(
                     "SELECT setval(oid, 1, false) FROM pg_class "
                     "WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"))
+            return self._fingerprint(engine) == self._template_fingerprint
         except Exception:  # noqa: BLE001 - a leftover connection or lock: make a fresh database instead
             return False
         finally:
             engine.dispose()
-        return self._fingerprint(name) == self._template_fingerprint
 
     def url(self) -> str:
         """The URL of a new, migrated, empty database."""
@@ -185,7 +181,7 @@ class DatabaseFactory:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         admin.dispose()
         self._made.append(name)
-        return make_url(self.engine_url).set(database=name).render_as_string(hide_password=False)
+        return self._pg_url(name)
 
     def drop(self, url: str) -> None:
         """Give back a database from ``url()``: reset for reuse where provably clean, else dropped."""
