@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from governance.access import may_open
+from governance.rules.permissions import may_open
 from governance.errors import GovernanceError
 from governance.services import close_due_votes, sign_in, sign_in_by_email
 from pages import common

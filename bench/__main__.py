@@ -28,7 +28,7 @@ from bench import measure
 from bench.generate import OUT_DIR, PROJECT_ROOT, default_url
 from bench.invariants import check_invariants
 from bench.plan import SCALES
-from governance.db import Database
+from governance.storage.db import Database
 
 SCHEMA_VERSION = 1
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from governance.models import Base
+from governance.storage.models import Base
 
 #: Column order of every table the generator writes (must match the tuples it builds).
 COLUMNS: dict[str, tuple[str, ...]] = {

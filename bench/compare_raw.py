@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from governance.db import Database
+from governance.storage.db import Database
 
 RAW_COMPARE_SQL = """
 WITH latest_measurement AS (

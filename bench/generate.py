@@ -8,8 +8,8 @@ SQLite file ``bench/out/<scale>.db`` that is recreated. The plan
 order and writes each row and each audit event as the services would: the
 same payloads, hashed into the chain exactly as ``governance.audit.record``
 does, criteria locks and commissioning metrics hashed with the services' own
-canonical forms, tallies by ``governance.voting``, evidence by
-``governance.measures``, decision bases built like ``services.votes._basis``.
+canonical forms, tallies by ``governance.rules.voting``, evidence by
+``governance.rules.evidence``, decision bases built like ``services.votes._basis``.
 """
 from __future__ import annotations
 
@@ -50,14 +50,14 @@ from bench.plan import (
     VoteP,
     uniform,
 )
-from governance.audit import GENESIS_HASH, canonical_event, canonical_json
-from governance.evidence import SurveyEvidence
-from governance.measures import indispensability, meets_target, sus_score
-from governance.passwords import hash_password
-from governance.services.claims import decision_check, flags
-from governance.services.evaluation import add_working_days
-from governance.services.pilots import canonical_metrics, metric_record
-from governance.services.problems import INDISPENSABILITY_NAME, canonical_criteria, criterion_record
+from governance.record.chain import canonical_event, canonical_json, GENESIS_HASH
+from governance.rules.evidence import SurveyEvidence
+from governance.rules.evidence import indispensability, meets_target, sus_score
+from governance.identity.passwords import hash_password
+from governance.rules.claims import decision_check, flags
+from governance.rules.deadlines import add_working_days
+from governance.rules.prereg import canonical_metrics, metric_record
+from governance.rules.prereg import INDISPENSABILITY_NAME, canonical_criteria, criterion_record
 from governance.vocabulary import (
     AmendmentStatus,
     Outcome,
@@ -69,7 +69,7 @@ from governance.vocabulary import (
     VotingGroup,
     label,
 )
-from governance.voting import tally_outcome, tally_panel
+from governance.rules.voting import tally_outcome, tally_panel
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = PROJECT_ROOT / "bench" / "out"
@@ -597,7 +597,7 @@ class Emitter:
         rt: PilotRT = p.rt
         assert rt.state == "ready", f"R5: pilot {p.idx} is {rt.state}"
         assert rt.version.lock is not None, f"R3: pilot {p.idx} started before its criteria were locked"
-        body, digest = canonical_metrics(rt, rt.metrics)
+        body, digest = canonical_metrics(rt.id, rt.metrics)
         rt.real_use_started_at = self.now()
         rt.metrics_json, rt.metrics_sha256 = body, digest
         rt.state = "in_use"
@@ -747,7 +747,7 @@ class Emitter:
             new = min(100.0, new)
         before = {"target": m.target}
         m.target = new
-        _, digest = canonical_metrics(rt, sorted(rt.metrics, key=lambda x: x.name))
+        _, digest = canonical_metrics(rt.id, rt.metrics)
         t = self.now()
         why = "The vendor's baseline was measured on a different case mix; target re-based."
         aid = self.next_id("amendment")
@@ -770,7 +770,8 @@ class Emitter:
             names.append(crit[0].name)
         citations = [self._citation(rt, n) for n in names]
         decision = None if rt.decision is None else SimpleNamespace(id=rt.decision[0], outcome=rt.decision[1])
-        checks = {"citations": citations, **decision_check(decision, success)}
+        checks = {"citations": citations, **decision_check(rt.decision[0] if rt.decision else None,
+                                                              rt.decision[1] if rt.decision else None, success)}
         checks["flags"] = flags(checks)
         statement = ("The pilot met its KPIs and is ready to scale." if success
                      else "The pilot did not deliver what was promised.")
@@ -895,7 +896,7 @@ class Emitter:
                  after={"pilot_id": rt.id, "number": r.number})
 
     def _evidence(self, rt: PilotRT, charter: SimpleNamespace) -> tuple[SurveyEvidence, dict[str, Any]]:
-        """``governance.evidence.survey_evidence(closed_only=True)`` from the runtime counts."""
+        """``governance.storage.repository.survey_evidence(closed_only=True)`` from the runtime counts."""
         crit = rt.version.indispensability()
         threshold = float(crit.target)
         minimum_n = max(int(crit.minimum_evidence), charter.min_survey_responses)
@@ -1124,7 +1125,7 @@ class Emitter:
                 a.status = AmendmentStatus.APPLIED.value
                 a.decided_at = t
                 a.after_real_use = ver.real_use_began
-                _, a.resulting_sha256 = canonical_criteria(ver, ver.criteria)
+                _, a.resulting_sha256 = canonical_criteria(ver.problem_id, ver.version, ver.criteria)
                 self.log(actor, "criterion.amended", "criterion", c.id, before=before, after=criterion_record(c),
                          amendment_id=a.id, reason=a.reason, vote_id=v.id, after_real_use=a.after_real_use,
                          criteria_sha256=a.resulting_sha256)
@@ -1145,7 +1146,7 @@ class Emitter:
                      after={"state": rt_pb.state, "version": ver.version}, vote_id=v.id)
         else:
             assert rt_pb.state == "ratified" and ver.lock is None
-            body, digest = canonical_criteria(ver, sorted(ver.criteria, key=lambda c: c.name))
+            body, digest = canonical_criteria(ver.problem_id, ver.version, ver.criteria)
             lid = self.next_id("criteria_lock")
             t = self.now()
             self.w.add("criteria_lock", (lid, ver.id, actor, db_ts(t), v.id, digest, body))
@@ -1296,7 +1297,7 @@ def default_url(scale: str) -> str:
 
 def prepare_database(url: str, *, reset: bool) -> None:
     """A migrated, empty database at ``url`` (recreated when ``reset``)."""
-    from governance.db import Database
+    from governance.storage.db import Database
 
     u = make_url(url)
     if u.get_backend_name() == "sqlite":

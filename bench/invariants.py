@@ -29,10 +29,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from governance.audit import ChainVerification, verify_chain
-from governance.db import Database
-from governance.services.problems import canonical_criteria
-from governance.voting import tally_outcome, tally_panel
+from governance.record.chain import ChainVerification
+from governance.record.log import verify_chain
+from governance.storage.db import Database
+from governance.rules.prereg import canonical_criteria
+from governance.rules.voting import tally_outcome, tally_panel
 
 OUTCOME_OPTIONS = ("adopt", "iterate", "revisit_problem", "stop")
 PANEL_OPTIONS = ("approve", "reject")
@@ -174,7 +175,7 @@ def _locks_and_real_use(problems: list[str], conn: Connection) -> None:
         rows = [type("C", (), {"name": r[1], "definition": r[2], "measurement_method": r[3], "unit": r[4],
                                "direction": r[5], "target": r[6], "minimum_evidence": r[7],
                                "is_indispensability": bool(r[8])})() for r in criteria[vid]]
-        _, current = canonical_criteria(type("V", (), {"problem_id": problem_id, "version": version})(), rows)
+        _, current = canonical_criteria(problem_id, version, rows)
         if current != amended.get(vid, digest):
             bad_current += 1
     if bad_hash:

@@ -21,9 +21,10 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import select, text
 
-from governance.audit import ChainVerification, canonical_event, format_time, verify_chain
-from governance.db import Database
-from governance.models import AuditEvent, Vote
+from governance.record.chain import canonical_event, ChainVerification, format_time
+from governance.record.log import verify_chain
+from governance.storage.db import Database
+from governance.storage.models import AuditEvent, Vote
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,8 +174,8 @@ def _busiest_decided_vote(db: Database) -> tuple[int, int, int] | None:
 
 
 def measure_tally_one_pilot(db: Database, *, runs: int = 21) -> dict[str, Any]:
-    """``services.votes.compute_tally`` on one decided pilot's vote beside a raw SQL aggregate."""
-    from governance.services.votes import compute_tally
+    """``storage.repository.tally_of`` on one decided pilot's vote beside a raw SQL aggregate."""
+    from governance.storage.repository import tally_of as compute_tally
 
     chosen = _busiest_decided_vote(db)
     if chosen is None:

@@ -12,7 +12,7 @@ import statistics
 import time
 from typing import Any
 
-from governance.db import Database
+from governance.storage.db import Database
 
 #: Each page and the role whose work it is.
 PAGE_ROLES = {
@@ -30,7 +30,7 @@ PAGE_ROLES = {
 def _app(person_id: int) -> Any:
     from streamlit.testing.v1 import AppTest
 
-    from governance.db import PROJECT_ROOT
+    from governance.storage.db import PROJECT_ROOT
 
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
     at.session_state["person_id"] = person_id

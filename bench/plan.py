@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import texts
-from governance.charter import CharterTerms
+from governance.rules.charter import CharterTerms
 from governance.vocabulary import Outcome, ReadinessItem, VotingGroup
 
 US = 1

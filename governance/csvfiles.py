@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from governance.audit import sha256_hex
+from governance.record.chain import sha256_hex
 from governance.errors import InvalidInput
 
 MAX_BYTES = 10 * 1024 * 1024

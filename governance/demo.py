@@ -32,10 +32,10 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
 
 from governance import services as sv
-from governance.audit import verify_chain
-from governance.db import PROJECT_ROOT, Database, FixedClock, UnitOfWork, default_database_url
+from governance.record.log import verify_chain
+from governance.storage.db import PROJECT_ROOT, Database, FixedClock, UnitOfWork, default_database_url
 from governance.errors import RuleViolation
-from governance.models import (
+from governance.storage.models import (
     Amendment, AuditEvent, Claim, CommissioningMetric, Criterion, FeedbackItem, Panel, Person, Pilot,
     Problem, ProblemVersion, Vote,
 )
@@ -720,7 +720,7 @@ def _sqlite_file(url: str) -> Path | None:
         return None
     if not parsed.database or parsed.database == ":memory:":
         raise SystemExit("An in-memory SQLite database cannot hold the demo between runs; "
-                         "give a file URL such as sqlite:///data/governance.db.")
+                         "give a file URL such as sqlite:///data/governance.storage.db.")
     return Path(parsed.database)
 
 
@@ -736,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="SQLite: delete the database file (and its -wal/-shm) and build again. "
                              "Other databases: refused unless the database is empty.")
     parser.add_argument("--database-url", default=None,
-                        help="database URL (default: DATABASE_URL, else data/governance.db)")
+                        help="database URL (default: DATABASE_URL, else data/governance.storage.db)")
     args = parser.parse_args(argv)
     url = args.database_url or default_database_url()
     shown = make_url(url).render_as_string(hide_password=True)

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from governance.db import PROJECT_ROOT, Database
+from governance.storage.db import PROJECT_ROOT, Database
 
 
 def alembic_config() -> Config:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from governance.db import default_database_url, make_engine
-from governance.models import Base
+from governance.storage.db import default_database_url, make_engine
+from governance.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

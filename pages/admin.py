@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.charter import FIELD_LABELS
+from governance.rules.charter import FIELD_LABELS
 from governance.queries import people as people_q
 from governance.vocabulary import PanelRole, Role, label
 from pages import common

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from governance.access import may_open
-from governance.db import Database, UnitOfWork
+from governance.rules.permissions import may_open
+from governance.storage.db import Database, UnitOfWork
 from governance.errors import GovernanceError
 from governance.queries import audit as audit_queries
 from governance.queries.people import Me, whoami

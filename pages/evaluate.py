@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.measures import SUS_ITEMS
+from governance.rules.evidence import SUS_ITEMS
 from governance.queries import pilots as pilots_q
 from governance.vocabulary import FeedbackKind, PilotState, Role, SurveyAnswer, label
 from pages import common

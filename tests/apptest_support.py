@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from governance.db import Database
+from governance.storage.db import Database
 from pages import common
 from tests.world import World
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = str(ROOT / "dashboard.py")
 TIMEOUT = 30
 
-#: page key (governance.access.PAGE_ROLES) → script path relative to dashboard.py
+#: page key (governance.rules.permissions.PAGE_ROLES) → script path relative to dashboard.py
 PAGE_FILES = {
     "home": "pages/home.py", "problems": "pages/problems.py", "pilots": "pages/pilots.py",
     "evaluate": "pages/evaluate.py", "votes": "pages/votes.py", "compare": "pages/compare.py",

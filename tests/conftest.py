@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from governance.db import Database, FixedClock
+from governance.storage.db import Database, FixedClock
 from tests.world import World
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

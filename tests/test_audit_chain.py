@@ -29,22 +29,23 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from governance import audit
+from governance.services import _base as services_base
 from governance import services as sv
-from governance.audit import (
+from governance.record.chain import (
     GENESIS_HASH,
     ChainVerification,
     canonical_event,
     canonical_json,
-    export_events,
+    export_record,
     format_time,
     sha256_hex,
-    verify_chain,
     verify_export,
 )
-from governance.db import PROJECT_ROOT, Database, FixedClock
+from governance.record.log import event_records
+from governance.record.log import verify_chain
+from governance.storage.db import PROJECT_ROOT, Database, FixedClock
 from governance.errors import PermissionDenied
-from governance.models import AuditChainHead, AuditEvent, Person
+from governance.storage.models import AuditChainHead, AuditEvent, Person
 from tests.conftest import START
 from tests.world import World
 
@@ -178,13 +179,13 @@ class TestEveryUseCaseWritesItsEvent:
     def test_the_change_and_its_event_commit_or_roll_back_together(
             self, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
         """If anything fails after the event is appended, neither the change nor the event stays."""
-        real_record = audit.record
+        real_record = services_base.append
 
         def record_then_fail(*args: Any, **kwargs: Any) -> Any:
             real_record(*args, **kwargs)  # the event row is written (flushed) ...
             raise RuntimeError("the process died before commit")  # ... then the transaction fails
 
-        monkeypatch.setattr(audit, "record", record_then_fail)
+        monkeypatch.setattr(services_base, "append", record_then_fail)
         with world.refuses(RuntimeError, match="died before commit"):
             world.person("Half Written", ["frontline"])
         monkeypatch.undo()
@@ -392,7 +393,7 @@ class TestTamperingIsDetected:
             last = event_at(conn, n - 5)
             conn.execute(update(HEAD).values(seq=n - 5, hash=last["hash"]))
             assert verify(conn).ok  # consistent with itself ...
-            result = verify(conn, expected_head=(n, digest))  # ... not with the recorded head
+            result = verify(conn, kept_heads=[(n, digest)])  # ... not with the recorded head
         assert broken(result) == (n - 4, "truncated")
 
     def test_deleting_the_head_row(self, chain: Database) -> None:
@@ -433,14 +434,14 @@ class TestTamperingIsDetected:
                     actor_name=ev["actor_name"], prev_hash=ev["prev_hash"], hash=prev_hash))
             conn.execute(update(HEAD).values(hash=prev_hash))
             assert verify(conn).ok
-            result = verify(conn, expected_head=(n, recorded))
-        assert broken(result) == (n, "content_changed")
+            result = verify(conn, kept_heads=[(n, recorded)])
+        assert broken(result) == (n, "head_mismatch")
 
 
 # ============================================================== exports
 def export_lines(db: Database) -> list[str]:
     with db.engine.connect() as conn, Session(bind=conn) as s:
-        return [json.dumps(row, ensure_ascii=False) for row in export_events(s)]
+        return [json.dumps(row, ensure_ascii=False) for row in map(export_record, event_records(s))]
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -457,7 +458,7 @@ class TestOfflineExport:
     def test_an_export_verifies_offline(self, chain: Database) -> None:
         lines = export_lines(chain)
         n, digest = head_of(chain)
-        result = verify_export(lines, expected_head=(n, digest))
+        result = verify_export(lines, kept_heads=[(n, digest)])
         assert result.ok, result.summary
         assert (result.events_checked, result.head_seq, result.head_hash) == (n, n, digest)
 
@@ -484,7 +485,7 @@ class TestOfflineExport:
         lines = export_lines(chain)
         n, digest = head_of(chain)
         assert verify_export(lines[:-3]).ok  # nothing inside the file says it was longer ...
-        assert broken(verify_export(lines[:-3], expected_head=(n, digest))) == (n - 2, "truncated")
+        assert broken(verify_export(lines[:-3], kept_heads=[(n, digest)])) == (n - 2, "truncated")
 
     def test_the_command_line_verifier_exits_0_for_an_intact_export(self, chain: Database,
                                                                     tmp_path: Path) -> None:

@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import func, select
 
 from governance import services as sv
-from governance.audit import sha256_hex
-from governance.db import Database, FixedClock
+from governance.record.chain import sha256_hex
+from governance.storage.db import Database, FixedClock
 from governance.errors import InvalidInput, NotFound, RuleViolation
-from governance.models import (
+from governance.storage.models import (
     CommissioningMetric,
     Criterion,
     Measurement,

@@ -14,10 +14,11 @@ from sqlalchemy import select, text
 from bench.generate import generate
 from bench.invariants import check_invariants
 from governance import services as sv
-from governance.audit import canonical_json, verify_chain
-from governance.db import Database
-from governance.evidence import survey_evidence
-from governance.models import (
+from governance.record.chain import canonical_json
+from governance.record.log import verify_chain
+from governance.storage.db import Database
+from governance.storage.repository import pilot_evidence as survey_evidence
+from governance.storage.models import (
     Ballot,
     Base,
     Charter,
@@ -91,7 +92,9 @@ def test_the_services_carry_on_from_the_generated_organisation(smoke: tuple[Data
 def test_decision_bases_are_what_the_product_would_have_frozen(smoke: tuple[Database, dict]) -> None:
     """Each generated basis equals ``services.votes._basis`` recomputed now, except the parts
     that legitimately move on after a decision (the chain head; criteria measured by other pilots)."""
-    from governance.services.votes import _basis, compute_tally
+    from governance.rules.basis import build_basis
+    from governance.services.decisions import _facts
+    from governance.storage.repository import tally_of
 
     db, _ = smoke
     with db.uow().reading() as s:
@@ -101,9 +104,9 @@ def test_decision_bases_are_what_the_product_would_have_frozen(smoke: tuple[Data
             vote, pilot = s.get(Vote, d.vote_id), s.get(Pilot, d.pilot_id)
             actor = None if vote.closed_by is None else SimpleNamespace(
                 id=vote.closed_by, name=s.get(Person, vote.closed_by).name)
-            theirs = json.loads(canonical_json(_basis(
-                s, None, actor, vote, pilot, s.get(Charter, vote.charter_id), compute_tally(s, vote),
-                json.loads(vote.evidence_json), d.adopt_override)))
+            theirs = json.loads(canonical_json(build_basis(_facts(
+                s, actor, vote, pilot, s.get(Charter, vote.charter_id), tally_of(s, vote),
+                json.loads(vote.evidence_json), d.adopt_override))))
             mine = json.loads(d.basis_json)
             assert set(mine) == set(theirs)
             assert mine["audit_chain_head"] == {"seq": d.chain_head_seq, "hash": d.chain_head_hash}

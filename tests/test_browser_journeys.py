@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from governance import services as sv
-from governance.db import Database, FixedClock
+from governance.storage.db import Database, FixedClock
 from governance.queries import pilots as pilots_q
 from governance.queries import problems as problems_q
 from governance.vocabulary import PilotState, ProblemState
@@ -37,7 +37,7 @@ class Organisation:
 
     def email(self, person_id: int) -> str:
         with self.live.uow().reading() as s:
-            from governance.models import Person
+            from governance.storage.models import Person
 
             return s.get(Person, person_id).email
 
@@ -94,7 +94,7 @@ def live_ballots(org: Organisation, vote: int, voters: list[int], option: str) -
 def open_vote_id(org: Organisation, kind: str) -> int:
     from sqlalchemy import select
 
-    from governance.models import Vote
+    from governance.storage.models import Vote
 
     with org.live.uow().reading() as s:
         return s.scalar(select(Vote.id).where(Vote.kind == kind, Vote.status == "open")

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from governance import services as sv
-from governance.charter import FIELDS, CharterTerms, validate_charter
+from governance.rules.charter import FIELDS, CharterTerms, validate_charter
 from governance.errors import InvalidInput, PermissionDenied
-from governance.models import AuditEvent, Charter, Decision, Vote
+from governance.storage.models import AuditEvent, Charter, Decision, Vote
 from tests.world import VERY
 
 REASON = "Panels asked for a shorter evaluation window."

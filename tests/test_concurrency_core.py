@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from governance import services as sv
-from governance.audit import verify_chain
-from governance.db import Database
+from governance.record.log import verify_chain
+from governance.storage.db import Database
 from governance.errors import InvalidInput
-from governance.models import AuditChainHead, AuditEvent, Person, Problem, ProblemComment
+from governance.storage.models import AuditChainHead, AuditEvent, Person, Problem, ProblemComment
 from tests.world import World
 
 THREADS, PER_THREAD = 8, 10

@@ -16,10 +16,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from governance import services as sv
-from governance.audit import verify_chain
-from governance.db import Database, FixedClock
-from governance.models import AuditEvent, Vote
-from governance.services.votes import compute_tally
+from governance.record.log import verify_chain
+from governance.storage.db import Database, FixedClock
+from governance.storage.models import AuditEvent, Vote
+from governance.storage.repository import tally_of as compute_tally
 from tests.test_vote_concurrency import history_of, read, run_threads
 
 VOTERS = 50

@@ -21,8 +21,8 @@ from sqlalchemy.exc import DBAPIError
 
 from governance import services as sv
 from governance.errors import RuleViolation
-from governance.measures import wilson_interval
-from governance.models import (
+from governance.rules.evidence import wilson_interval
+from governance.storage.models import (
     AuditEvent,
     CommissioningMetric,
     CriteriaLock,

@@ -17,15 +17,16 @@ from sqlalchemy import func, select
 
 from governance import demo
 from governance import services as sv
-from governance.audit import verify_chain
-from governance.db import Database
+from governance.record.log import verify_chain
+from governance.storage.db import Database
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.evidence import attainment, latest_usage, metric_status, survey_evidence
-from governance.models import (
+from governance.rules.evidence import attainment
+from governance.storage.repository import latest_usage, metric_status, pilot_evidence as survey_evidence
+from governance.storage.models import (
     Amendment, Ballot, Claim, Decision, FeedbackItem, Person, Pilot, Problem, ProblemReopening,
     SurveyRound, UsageWeek, Vote,
 )
-from governance.services._base import current_charter
+from governance.storage.repository import current_charter
 from governance.vocabulary import PilotState, ProblemState, VoteKind, VoteStatus
 
 END = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # a Friday noon
@@ -74,7 +75,7 @@ def test_build_is_fast(built) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_everything_happened_before_the_end(session) -> None:  # type: ignore[no-untyped-def]
-    from governance.models import AuditEvent
+    from governance.storage.models import AuditEvent
 
     first, last = session.execute(select(func.min(AuditEvent.occurred_at),
                                          func.max(AuditEvent.occurred_at))).one()

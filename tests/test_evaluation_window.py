@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from governance import services as sv
 from governance.errors import RuleViolation
-from governance.models import Pilot, SurveyRound, Vote
+from governance.storage.models import Pilot, SurveyRound, Vote
 
 
 def real_use_start(world, pilot) -> datetime:

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from governance import services as sv
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.models import AuditEvent, FeedbackItem
+from governance.storage.models import AuditEvent, FeedbackItem
 from governance.queries.home import my_agenda
 from governance.queries.pilots import feedback_page
-from governance.services.evaluation import add_working_days
+from governance.rules.deadlines import add_working_days
 
 BODY = "It reads the NHS number from the letterhead, not the patient box."
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.measures import adoption, indispensability, meets_target, sus_score, wilson_interval
+from governance.rules.evidence import adoption, indispensability, meets_target, sus_score, wilson_interval
 
 PURE = settings(max_examples=150, deadline=None)
 

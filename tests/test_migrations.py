@@ -19,9 +19,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from governance.db import Database
+from governance.storage.db import Database
 from governance.migrate import alembic_config, is_at_head
-from governance.models import Base
+from governance.storage.models import Base
 from tests.conftest import _admin_engine
 
 SQLITE_TRIGGERS = {
@@ -128,7 +128,7 @@ def test_upgrading_an_existing_organisation_counts_its_survey_rounds(world) -> N
     """0003 adds each round's kept counts: an organisation upgraded from 0002 gets
     counts equal to a recount of its responses, and keeps its guard triggers."""
     from governance import services as sv
-    from governance.evidence import recount_round, round_counts
+    from governance.storage.repository import recount_round, round_counts
     from tests.world import NOT, VERY
 
     users = world.rostered_users(4)
@@ -152,7 +152,7 @@ def test_upgrading_an_existing_organisation_counts_its_survey_rounds(world) -> N
 
 
 def test_a_new_sqlite_file_is_created_on_first_use(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "dir" / "governance.db"
+    path = tmp_path / "nested" / "dir" / "governance.storage.db"
     db = Database(f"sqlite:///{path}")
     try:
         db.upgrade()

@@ -20,8 +20,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from governance import services as sv
-from governance.access import PAGE_ROLES, may_open
-from governance.db import Database, FixedClock
+from governance.rules.permissions import PAGE_ROLES, may_open
+from governance.storage.db import Database, FixedClock
 from governance.errors import PermissionDenied
 from governance.queries import audit as audit_q
 from governance.queries import pilots as pilots_q

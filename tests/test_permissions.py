@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from governance import services as sv
-from governance.db import Database, FixedClock
+from governance.storage.db import Database, FixedClock
 from governance.errors import PermissionDenied, RuleViolation
-from governance.models import CommissioningMetric, Criterion, ProblemVersion
-from governance.permissions import DESCRIPTIONS, PERMISSIONS, Action, allowed, require
+from governance.storage.models import CommissioningMetric, Criterion, ProblemVersion
+from governance.rules.permissions import Action, allowed, DESCRIPTIONS, PERMISSIONS
+from governance.identity.actors import require
 from governance.vocabulary import Role, label
 from tests.conftest import START
 from tests.world import World

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from governance import services as sv
-from governance.audit import sha256_hex
+from governance.record.chain import sha256_hex
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.models import (
+from governance.storage.models import (
     Amendment,
     AuditEvent,
     CommissioningMetric,
@@ -26,7 +26,7 @@ from governance.models import (
     ProblemVersion,
     ReadinessWaiver,
 )
-from governance.services.problems import canonical_criteria
+from governance.rules.prereg import canonical_criteria
 from governance.vocabulary import PilotState, ProblemState
 from tests.world import World
 
@@ -245,7 +245,7 @@ class TestR3PreRegistration:
         with world.db.uow().reading() as s:
             version = s.scalars(select(ProblemVersion).where(ProblemVersion.problem_id == problem)).one()
             lock = s.scalars(select(CriteriaLock).where(CriteriaLock.problem_version_id == version.id)).one()
-            body, digest = canonical_criteria(version, list(s.scalars(select(Criterion).where(
+            body, digest = canonical_criteria(version.problem_id, version.version, list(s.scalars(select(Criterion).where(
                 Criterion.problem_version_id == version.id))))
             assert lock.vote_id is not None and lock.locked_by == world.facilitator
             assert lock.criteria_sha256 == digest == sha256_hex(lock.criteria_json)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from governance import services as sv
 from governance.errors import RuleViolation
-from governance.models import Claim, CommissioningMetric, Decision, Problem, ProblemReopening
+from governance.storage.models import Claim, CommissioningMetric, Decision, Problem, ProblemReopening
 from governance.queries.pilots import claims_for_pilot
 from governance.queries.votes import decision_detail
 from governance.vocabulary import SurveyAnswer, label

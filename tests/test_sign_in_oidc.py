@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from governance.models import AuditEvent
+from governance.storage.models import AuditEvent
 from tests.apptest_support import app, errors, pages_db  # noqa: F401 - fixture
 from tests.world import World
 

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
-from governance import db as dbmod
-from governance.db import Database, UnitOfWork, use_case
+from governance.storage import db as dbmod
+from governance.storage.db import Database, UnitOfWork, use_case
 from governance.errors import StorageBusy
-from governance.models import Person
+from governance.storage.models import Person
 
 
 class FakeDriverError(Exception):
@@ -104,7 +104,7 @@ def test_sqlite_write_transactions_take_the_write_lock_up_front(db):
 def test_the_default_database_is_a_sqlite_file_under_data(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     url = dbmod.default_database_url()
-    assert url.startswith("sqlite:///") and url.endswith("data/governance.db")
+    assert url.startswith("sqlite:///") and url.endswith("data/governance.storage.db")
 
 
 def test_database_url_selects_the_engine(monkeypatch):

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from governance.audit import verify_chain
-from governance.db import Database, FixedClock
+from governance.record.log import verify_chain
+from governance.storage.db import Database, FixedClock
 from tests.conftest import POSTGRES_DEFAULT_URL, START, TEST_DATABASE_URL, DatabaseFactory
 from tests.world import World
 

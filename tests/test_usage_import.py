@@ -18,8 +18,8 @@ from sqlalchemy import select
 from governance import services as sv
 from governance.csvfiles import FileRejected
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.evidence import latest_usage
-from governance.models import AuditEvent, SourceFile, UsageWeek
+from governance.storage.repository import latest_usage
+from governance.storage.models import AuditEvent, SourceFile, UsageWeek
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "usage_example.csv"
 HEADER = "week_start,active_users,eligible_users\n"

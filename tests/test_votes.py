@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from governance import services as sv
 from governance.errors import ConflictOfInterest, InvalidInput, NotFound, PermissionDenied, RuleViolation
-from governance.models import (
+from governance.storage.models import (
     Amendment,
     AuditEvent,
     Ballot,
@@ -29,7 +29,7 @@ from governance.models import (
     Vote,
     VoteEligibility,
 )
-from governance.services.votes import compute_tally
+from governance.storage.repository import tally_of as compute_tally
 from governance.vocabulary import PanelRole
 from tests.world import VERY
 

@@ -1,4 +1,4 @@
-"""R8 tallies as pure logic (``governance.voting``).
+"""R8 tallies as pure logic (``governance.rules.voting``).
 
 Outcome votes: shares within each group, combined with the charter's weights
 (exact fractions, so a tie is a real tie), quorum per group, the weight of a
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.voting import CAUTION_ORDER, OUTCOME_OPTIONS, exact, tally_outcome, tally_panel
+from governance.rules.voting import CAUTION_ORDER, OUTCOME_OPTIONS, exact, tally_outcome, tally_panel
 
 F, C, S = "frontline", "commissioning", "steering"
 ADOPT, ITERATE, REVISIT, STOP = "adopt", "iterate", "revisit_problem", "stop"

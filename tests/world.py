@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from governance import services as sv
-from governance.db import Database, FixedClock, UnitOfWork
-from governance.models import AuditEvent, Base
+from governance.storage.db import Database, FixedClock, UnitOfWork
+from governance.storage.models import AuditEvent, Base
 from governance.vocabulary import PanelRole, SurveyAnswer
 
 PASSWORD = "correct horse battery"

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from governance.errors import PermissionDenied
-from governance.permissions import Actor, load_actor
+from governance.identity.actors import Actor, load_actor
 
 T = TypeVar("T")
 MAX_PER_PAGE = 200

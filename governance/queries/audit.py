@@ -10,15 +10,15 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from governance import audit
-from governance.db import UnitOfWork
-from governance.models import (
+from governance.record import chain, log
+from governance.storage.db import UnitOfWork
+from governance.storage.models import (
     Amendment, AuditEvent, Claim, CommissioningMetric, Criterion, Decision, Person, Pilot, ProblemVersion,
 )
-from governance.permissions import Action, require
+from governance.rules.permissions import Action
+from governance.identity.actors import require
 from governance.queries._base import Page, like, paginate, reader
-from governance.services.claims import decision_check
-from governance.vocabulary import label
+from governance.rules.claims import live_flags
 
 EXPORT_LIMIT = 100_000
 
@@ -67,8 +67,8 @@ def export_events(uow: UnitOfWork, actor_id: int, **filters: Any) -> list[dict[s
     with uow.reading() as s:
         require(s, actor_id, Action.READ_AUDIT_RECORD)
         events = s.scalars(_event_query(**filters).order_by(AuditEvent.seq).limit(EXPORT_LIMIT))
-        return [audit.export_record(audit.EventRecord(
-            e.seq, audit.format_time(e.occurred_at), e.actor_id, e.actor_name, e.action, e.entity_type,
+        return [chain.export_record(chain.EventRecord(
+            e.seq, chain.format_time(e.occurred_at), e.actor_id, e.actor_name, e.action, e.entity_type,
             e.entity_id, e.payload, e.prev_hash, e.hash)) for e in events]
 
 
@@ -91,17 +91,17 @@ def facets(uow: UnitOfWork, actor_id: int) -> dict[str, list[Any]]:
                 "entity_types": distinct_values(s, AuditEvent.entity_type)}
 
 
-def verify(uow: UnitOfWork, actor_id: int) -> audit.ChainVerification:
+def verify(uow: UnitOfWork, actor_id: int) -> chain.ChainVerification:
     """Verify the whole chain now (auditors, steering... anyone who may read the record)."""
     with uow.reading() as s:
         require(s, actor_id, Action.READ_AUDIT_RECORD)
-        return audit.verify_chain(s)
+        return log.verify_chain(s)
 
 
 def chain_head(uow: UnitOfWork) -> tuple[int, str]:
     """The current head (seq, hash): a cheap "data version" for caches."""
     with uow.reading() as s:
-        return audit.chain_head(s)
+        return log.chain_head(s)
 
 
 # ------------------------------------------------------------------ claims
@@ -121,15 +121,13 @@ def claim_rows(s: Session, query: Select[Any]) -> list[dict[str, Any]]:
     out = []
     for c in claims:
         checks = json.loads(c.checks_json)
-        now = decision_check(latest.get(c.pilot_id), c.asserts_success)
-        live_flags = list(checks["flags"])
-        if checks["before_decision"] and now["contradicts_decision"]:
-            live_flags.append("contradicted by the decision that followed "
-                              f"({label(now['decision_outcome']).lower()})")
+        decision = latest.get(c.pilot_id)
+        flags_now, now = live_flags(checks, decision.id if decision else None,
+                                    decision.outcome if decision else None, c.asserts_success)
         out.append({"id": c.id, "pilot_id": c.pilot_id, "pilot": titles.get(c.pilot_id),
                     "made_by": names.get(c.made_by), "made_at": c.made_at, "statement": c.statement,
                     "asserts_success": c.asserts_success, "cited": json.loads(c.citations_json),
-                    "checks": checks, "flags_at_claim": checks["flags"], "flags_now": live_flags,
+                    "checks": checks, "flags_at_claim": checks["flags"], "flags_now": flags_now,
                     "decision_outcome_now": now["decision_outcome"]})
     return out
 

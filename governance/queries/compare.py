@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from governance.db import UnitOfWork
-from governance.measures import indispensability
-from governance.models import (
+from governance.storage.db import UnitOfWork
+from governance.rules.evidence import indispensability
+from governance.storage.models import (
     Charter, CommissioningMetric, Criterion, Measurement, Pilot, SurveyRound, UsageWeek,
 )
 from governance.queries._base import reader

@@ -5,8 +5,8 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from governance.db import UnitOfWork
-from governance.models import (
+from governance.storage.db import UnitOfWork
+from governance.storage.models import (
     Ballot, FeedbackItem, Pilot, PilotTeamMember, Problem, RosterEntry, SurveyResponse, SurveyRound, Vote,
     VoteEligibility,
 )

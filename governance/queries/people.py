@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from governance.db import UnitOfWork
-from governance.models import Charter, Panel, PanelMembership, Person, PersonRole, Programme
-from governance.permissions import Action, load_actor, require
+from governance.storage.db import UnitOfWork
+from governance.storage.models import Charter, Panel, PanelMembership, Person, PersonRole, Programme
+from governance.rules.permissions import Action
+from governance.identity.actors import load_actor, require
 from governance.queries._base import Page, like, paginate, reader
 from governance.vocabulary import Role
 

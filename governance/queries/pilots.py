@@ -5,19 +5,19 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from governance.db import UnitOfWork
+from governance.storage.db import UnitOfWork
 from governance.errors import NotFound
-from governance.evidence import (
-    criterion_status, latest_usage, metric_status, round_counts, survey_evidence, window_opens_at,
+from governance.rules.deadlines import window_opens_at
+from governance.storage.repository import (
+    criterion_status, current_charter, latest_usage, kept_counts, metric_status, pilot_evidence,
 )
-from governance.models import (
+from governance.storage.models import (
     Amendment, Claim, CommissioningMetric, Criterion, Decision, FeedbackItem, Measurement, Panel, PanelMembership, Person, Pilot,
     PilotTeamMember, Problem, ProblemVersion, ReadinessRecord, ReadinessWaiver, RosterEntry,
     SourceFile, SurveyResponse, SurveyRound, UsageWeek, Vote,
 )
 from governance.queries._base import Page, like, paginate, reader
 from governance.queries.audit import claim_rows
-from governance.services._base import current_charter
 from governance.vocabulary import ReadinessItem
 
 
@@ -81,8 +81,8 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> dict[str, Any
                             .order_by(Decision.id.desc()).limit(1))
         votes = s.execute(select(Vote.id, Vote.status, Vote.deadline, Vote.outcome, Vote.quorum_met)
                           .where(Vote.pilot_id == pilot.id).order_by(Vote.id.desc())).all()
-        evidence = survey_evidence(s, pilot, charter)
-        opens = window_opens_at(pilot, charter)
+        evidence = pilot_evidence(s, pilot, charter)
+        opens = window_opens_at(pilot.real_use_started_at, charter.evaluation_window_days)
         return {
             "id": pilot.id, "title": pilot.title, "description": pilot.description, "state": pilot.state,
             "outcome": pilot.outcome, "registered_at": pilot.registered_at,
@@ -106,7 +106,7 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> dict[str, Any
                                    "after_real_use": a.after_real_use}
                                   for a, name, by in metric_amendments],
             "rounds": [{"id": r.id, "number": r.number, "opened_at": r.opened_at, "closed_at": r.closed_at,
-                        **round_counts(s, r.id)} for r in rounds],
+                        **kept_counts(r)} for r in rounds],
             "evidence": evidence.as_dict(),
             "usage": [dict(r._mapping) for r in usage],
             "latest_usage": latest_usage(s, pilot.id),

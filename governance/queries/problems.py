@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from governance.db import UnitOfWork
+from governance.storage.db import UnitOfWork
 from governance.errors import NotFound
-from governance.models import (
+from governance.storage.models import (
     Amendment, Criterion, CriteriaLock, Panel, PanelMembership, Person, Pilot, Problem,
     ProblemComment, ProblemReopening, ProblemVersion, Vote,
 )

@@ -7,15 +7,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from governance.audit import sha256_hex
-from governance.db import UnitOfWork
+from governance.record.chain import sha256_hex
+from governance.storage.db import UnitOfWork
 from governance.errors import NotFound, PermissionDenied
-from governance.models import (
+from governance.storage.models import (
     Ballot, Decision, Person, Pilot, ProblemVersion, Vote, VoteEligibility,
 )
-from governance.permissions import Action, allowed
+from governance.rules.permissions import Action, allowed
 from governance.queries._base import Page, paginate, reader
-from governance.services.votes import compute_tally, eligible_counts
+from governance.storage.repository import eligible_counts, tally_of
 from governance.vocabulary import Outcome, PanelOption, VoteKind, VoteStatus
 
 
@@ -102,7 +102,7 @@ def running_tally(uow: UnitOfWork, actor_id: int, vote_id: int) -> dict[str, Any
             raise PermissionDenied("Running tallies are hidden until the vote closes, so that nobody "
                                    "votes with the crowd (R8). The result appears here at close.",
                                    rule="R8")
-        return compute_tally(s, vote).as_dict()
+        return tally_of(s, vote).as_dict()
 
 
 def decisions_page(uow: UnitOfWork, actor_id: int, *, page: int = 1, per_page: int = 20

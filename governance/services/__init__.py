@@ -20,9 +20,9 @@ from governance.services.problems import (
     add_criterion, comment_on_problem, draft_problem, remove_criterion, retire_problem,
     revise_problem, update_criterion,
 )
+from governance.services.decisions import close_due_votes, close_vote
 from governance.services.votes import (
-    cast_ballot, close_due_votes, close_vote, open_outcome_vote, propose_amendment,
-    propose_criteria_lock, propose_ratification,
+    cast_ballot, open_outcome_vote, propose_amendment, propose_criteria_lock, propose_ratification,
 )
 
 __all__ = [

@@ -1,19 +1,19 @@
-"""Helpers every use case shares: loading by id, auditing, membership checks."""
+"""Helpers every use case shares: loading by id, recording the audit event,
+membership and team checks."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance import audit
-from governance.db import UnitOfWork
 from governance.errors import NotFound, PermissionDenied
-from governance.models import (
-    Base, Charter, PanelMembership, Person, Pilot, PilotTeamMember, RosterEntry,
-)
-from governance.permissions import Actor
+from governance.identity.actors import Actor
+from governance.record.events import Event
+from governance.record.log import append
+from governance.storage.db import UnitOfWork
+from governance.storage.models import Base, PanelMembership, Person, Pilot, PilotTeamMember, RosterEntry
 from governance.validation import an_id
 from governance.vocabulary import PanelRole
 
@@ -35,25 +35,19 @@ def get(session: Session, model: type[M], ident: Any, what: str) -> M:
     return row
 
 
-def log(uow: UnitOfWork, actor: Actor | None, action: str, entity: Base | tuple[str, Any], *,
-        before: Any = None, after: Any = None, **extra: Any) -> None:
-    """Append the audit event for this change (same transaction)."""
-    if isinstance(entity, tuple):
-        entity_type, entity_id = entity
-    else:
-        entity_type, entity_id = entity.__tablename__, getattr(entity, "id")
-    audit.record(session_of(uow), actor=actor.person if actor else None, action=action,
-                 entity_type=entity_type, entity_id=entity_id, occurred_at=uow.now(),
-                 before=before, after=after, **extra)
+def need(row: M | None, what: str) -> M:
+    """A row a foreign key promises (a missing one means the record was tampered with)."""
+    if row is None:
+        raise NotFound(f"The {what} this refers to is missing from the record; tell your administrator.")
+    return row
 
 
-def snapshot(row: Base, *fields: str) -> dict[str, Any]:
-    """Selected column values of a row, for an audit payload."""
-    names = fields or tuple(c.key for c in row.__table__.columns)
-    return {name: audit.jsonable(getattr(row, name)) for name in names}
+def log(uow: UnitOfWork, actor: Actor | None, event: Event) -> None:
+    """Append the audit event for this change, in the same transaction (R11)."""
+    append(session_of(uow), actor, event, uow.now())
 
 
-def panel_role(session: Session, panel_id: int, person_id: int) -> PanelRole | None:
+def panel_role(session: Session, panel_id: int | None, person_id: int) -> PanelRole | None:
     role = session.scalar(select(PanelMembership.panel_role).where(
         PanelMembership.panel_id == panel_id, PanelMembership.person_id == person_id))
     return PanelRole(role) if role else None
@@ -72,15 +66,7 @@ def require_team(session: Session, actor: Actor, pilot: Pilot, doing: str) -> No
     if not is_on_team(session, pilot.id, actor.id):
         raise PermissionDenied(
             f"{actor.name} is not on the commissioning team of '{pilot.title}', so may not {doing}. "
-            "Ask the pilot's owner to add you to the team.")
-
-
-def current_charter(session: Session) -> Charter:
-    charter = session.scalar(select(Charter).order_by(Charter.version.desc()).limit(1))
-    if charter is None:
-        raise NotFound("No charter has been adopted yet; an administrator must initialise the "
-                       "organisation first.")
-    return charter
+            "Ask the pilot's owner to add you to the team.", rule="R14")
 
 
 def person(session: Session, person_id: Any, what: str = "person") -> Person:
@@ -92,7 +78,3 @@ def person(session: Session, person_id: Any, what: str = "person") -> Person:
 
 def today(uow: UnitOfWork) -> date:
     return uow.now().date()
-
-
-def iso(moment: datetime | date | None) -> str | None:
-    return None if moment is None else moment.isoformat()

@@ -14,19 +14,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from governance.charter import validate_charter
+from governance.rules.charter import validate_charter
 from governance.csvfiles import FileRejected, parse_csv, parse_whole
-from governance.db import UnitOfWork, use_case
+from governance.storage.db import UnitOfWork, use_case
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.evidence import window_opens_at
-from governance.measures import sus_score
-from governance.models import (
+from governance.record.events import evaluation as events
+from governance.record.events import people as people_events
+from governance.rules import deadlines
+from governance.rules.evidence import sus_score
+from governance.storage.models import (
     Charter, FeedbackItem, Pilot, Problem, SourceFile, SurveyResponse, SurveyRound, UsageWeek, Vote,
 )
-from governance.permissions import Action, Actor, require
+from governance.rules.permissions import Action
+from governance.identity.actors import Actor, require
+from governance.storage.repository import current_charter
 from governance.services._base import (
-    current_charter, get, is_on_team, is_rostered, log, panel_role, require_team, session_of,
-    snapshot, today,
+    get, is_on_team, is_rostered, log, panel_role, require_team, session_of, today,
 )
 from governance.validation import TEXT_MAX, choice, text
 from governance.vocabulary import (
@@ -55,25 +58,15 @@ def adopt_charter(uow: UnitOfWork, actor_id: int, *, reason: str, **terms: Any) 
                       adopted_at=uow.now(), reason=why)
     s.add(charter)
     s.flush()
-    changed = {k: {"before": current_terms[k], "after": v} for k, v in new_terms.items()
-               if current_terms[k] != v}
-    log(uow, actor, "charter.adopted", charter, before=current_terms, after=new_terms,
-        version=charter.version, changed=changed, reason=why)
+    log(uow, actor, people_events.charter_adopted(charter_id=charter.id, version=charter.version,
+                                                  terms=new_terms, reason=why, before_terms=current_terms))
     return charter.version
 
 
 # ------------------------------------------------------------- survey rounds
 def require_window(pilot: Pilot, charter: Charter, now: datetime, what: str) -> None:
     """R6: nothing is evaluated before the charter's window of real use has passed."""
-    if pilot.real_use_started_at is None:
-        raise RuleViolation(f"'{pilot.title}' has not entered real use yet, so {what} cannot open.",
-                            rule="R6")
-    opens = window_opens_at(pilot, charter)
-    if now < opens:
-        raise RuleViolation(
-            f"{what[0].upper()}{what[1:]} for '{pilot.title}' cannot open before "
-            f"{opens:%d %B %Y %H:%M} UTC ({charter.evaluation_window_days} days of real use since "
-            f"{pilot.real_use_started_at:%d %B %Y}). Try again from then.", rule="R6")
+    deadlines.require_window(pilot.title, pilot.real_use_started_at, charter.evaluation_window_days, now, what)
 
 
 def _require_survey_runner(s: Any, actor: Actor, pilot: Pilot) -> None:
@@ -115,8 +108,8 @@ def open_survey_round(uow: UnitOfWork, actor_id: int, pilot_id: int) -> int:
         pilot.state = PilotState.EVALUATING
         pilot.evaluating_since = uow.now()
     s.flush()
-    log(uow, actor, "survey.round_opened", rnd, before={"pilot_state": before},
-        after={"pilot_id": pilot.id, "number": rnd.number, "pilot_state": pilot.state})
+    log(uow, actor, events.round_opened(round_id=rnd.id, pilot_id=pilot.id, number=rnd.number,
+                                        before_state=before, after_state=pilot.state))
     return rnd.id
 
 
@@ -130,7 +123,7 @@ def close_survey_round(uow: UnitOfWork, actor_id: int, round_id: int) -> None:
     if rnd.closed_at is not None:
         raise RuleViolation(f"Round {rnd.number} is already closed.")
     rnd.closed_at, rnd.closed_by = uow.now(), actor.id
-    log(uow, actor, "survey.round_closed", rnd, after={"pilot_id": pilot.id, "number": rnd.number})
+    log(uow, actor, events.round_closed(round_id=rnd.id, pilot_id=pilot.id, number=rnd.number))
 
 
 def _count(rnd: SurveyRound, answer: str, sus: float | None, sign: int) -> None:
@@ -186,9 +179,9 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
                               **{f"sus_{i}": v for i, v in enumerate(items, start=1)})
     s.add(response)
     s.flush()
-    log(uow, actor, "survey.response_revised" if previous else "survey.response_given", response,
-        before={"response_id": previous.id, "answer": previous.answer} if previous else None,
-        after={"round_id": rnd.id, "answer": choice_, "sus_score": score})
+    log(uow, actor, events.response_given(response_id=response.id, round_id=rnd.id, answer=choice_,
+                                          sus_score=score, previous_id=previous.id if previous else None,
+                                          previous_answer=previous.answer if previous else None))
     return response.id
 
 
@@ -252,24 +245,12 @@ def import_usage(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filename: str
                         eligible_users=r["eligible_users"], source_file_id=source.id)
               for r in parsed.rows)
     s.flush()
-    log(uow, actor, "usage.imported", source,
-        after={"pilot_id": pilot.id, "filename": parsed.filename, "sha256": parsed.sha256,
-               "weeks": [r["week_start"] for r in parsed.rows]})
+    log(uow, actor, events.usage_imported(source_file_id=source.id, pilot_id=pilot.id, filename=parsed.filename,
+                                          sha256=parsed.sha256, weeks=[r["week_start"] for r in parsed.rows]))
     return len(parsed.rows)
 
 
 # ----------------------------------------------------------------- feedback
-def add_working_days(start: date, days: int) -> date:
-    """``days`` working days (Monday–Friday) after ``start``."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
-
-
 @use_case
 def raise_feedback(uow: UnitOfWork, actor_id: int, pilot_id: int, *, kind: str, body: str) -> int:
     """A frontline user flags something about a pilot; the owner must answer by the due date (R13)."""
@@ -285,10 +266,11 @@ def raise_feedback(uow: UnitOfWork, actor_id: int, pilot_id: int, *, kind: str, 
     charter = current_charter(s)
     raised = uow.now()
     item = FeedbackItem(pilot_id=pilot.id, raised_by=actor.id, raised_at=raised, kind=which, body=words,
-                        due_on=add_working_days(raised.date(), charter.feedback_response_working_days))
+                        due_on=deadlines.add_working_days(raised.date(), charter.feedback_response_working_days))
     s.add(item)
     s.flush()
-    log(uow, actor, "feedback.raised", item, after=snapshot(item, "pilot_id", "kind", "body", "due_on"))
+    log(uow, actor, events.feedback_raised(item_id=item.id, pilot_id=pilot.id, kind=which, body=words,
+                                           due_on=item.due_on))
     return item.id
 
 
@@ -306,5 +288,4 @@ def respond_to_feedback(uow: UnitOfWork, actor_id: int, item_id: int, *, respons
     words = text(response, "Response", max_len=TEXT_MAX)
     item.response, item.responded_by, item.responded_at = words, actor.id, uow.now()
     late = item.responded_at.date() > item.due_on
-    log(uow, actor, "feedback.responded", item, after={"response": words, "late": late,
-                                                        "due_on": item.due_on})
+    log(uow, actor, events.feedback_responded(item_id=item.id, response=words, late=late, due_on=item.due_on))

@@ -8,15 +8,17 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from governance.charter import CharterTerms
-from governance.db import UnitOfWork, use_case
+from governance.record.events import people as events
+from governance.rules.charter import CharterTerms
+from governance.storage.db import UnitOfWork, use_case
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation, SignInFailed
-from governance.models import (
+from governance.storage.models import (
     AuditEvent, Charter, Panel, PanelMembership, Person, PersonRole, Programme,
 )
-from governance.passwords import DUMMY_HASH, MIN_LENGTH, check_password, hash_password
-from governance.permissions import Action, Actor, load_actor, require
-from governance.services._base import get, log, panel_role, person, session_of, snapshot
+from governance.identity.passwords import DUMMY_HASH, MIN_LENGTH, check_password, hash_password
+from governance.rules.permissions import Action
+from governance.identity.actors import Actor, load_actor, require
+from governance.services._base import get, log, panel_role, person, session_of
 from governance.validation import NAME_MAX, TITLE_MAX, choice, text
 from governance.vocabulary import PanelRole, Role, label
 
@@ -63,15 +65,16 @@ def initialise_organisation(uow: UnitOfWork, *, admin_name: str, admin_email: st
     s.add(admin)
     s.flush()
     s.add(PersonRole(person_id=admin.id, role=Role.ADMIN))
-    actor = Actor(admin, frozenset({Role.ADMIN}))
-    log(uow, actor, "organisation.initialised", admin,
-        after={**snapshot(admin, "id", "name", "email"), "roles": [Role.ADMIN]})
+    actor = Actor(admin.id, admin.name, frozenset({Role.ADMIN}))
+    log(uow, actor, events.organisation_initialised(person_id=admin.id, name=admin.name, email=admin.email,
+                                                     roles=[Role.ADMIN]))
     terms = terms or CharterTerms()
     charter = Charter(version=1, **terms.as_dict(), adopted_by=admin.id, adopted_at=uow.now(),
                       reason="Default charter adopted when the organisation was set up.")
     s.add(charter)
     s.flush()
-    log(uow, actor, "charter.adopted", charter, after=snapshot(charter))
+    log(uow, actor, events.charter_adopted(charter_id=charter.id, version=1, terms=terms.as_dict(),
+                                           reason=charter.reason))
     return admin.id
 
 
@@ -94,9 +97,8 @@ def create_person(uow: UnitOfWork, actor_id: int, *, name: str, email: str,
     s.flush()
     for role in role_list:
         s.add(PersonRole(person_id=new.id, role=role))
-    log(uow, actor, "person.created", new,
-        after={**snapshot(new, "id", "name", "email"), "roles": role_list,
-               "password_set": pw_hash is not None})
+    log(uow, actor, events.person_created(person_id=new.id, name=new.name, email=new.email, roles=role_list,
+                                          password_set=pw_hash is not None))
     return new.id
 
 
@@ -121,8 +123,7 @@ def set_roles(uow: UnitOfWork, actor_id: int, person_id: int, roles: Iterable[st
     for role in set(new_roles) - set(old_roles):
         s.add(PersonRole(person_id=target.id, role=role))
     s.flush()
-    log(uow, actor, "person.roles_changed", target, before={"roles": old_roles},
-        after={"roles": new_roles})
+    log(uow, actor, events.roles_changed(person_id=target.id, before=old_roles, after=new_roles))
 
 
 @use_case
@@ -135,7 +136,7 @@ def set_password(uow: UnitOfWork, actor_id: int, person_id: int, new_password: s
     target.password_hash = hash_password(_password(new_password))
     target.failed_sign_ins = 0
     target.locked_until = None
-    log(uow, actor, "person.password_set", target, after={"by_self": actor_id == person_id})
+    log(uow, actor, events.password_set(person_id=target.id, by_self=actor_id == person_id))
 
 
 @use_case
@@ -148,8 +149,7 @@ def deactivate_person(uow: UnitOfWork, actor_id: int, person_id: int, *, reason:
     if target.id == actor.id:
         raise RuleViolation("You cannot deactivate yourself; ask another administrator.")
     target.active = False
-    log(uow, actor, "person.deactivated", target, before={"active": True},
-        after={"active": False}, reason=why)
+    log(uow, actor, events.person_deactivated(person_id=target.id, reason=why))
 
 
 # ---------------------------------------------------------------- sign-in
@@ -167,20 +167,20 @@ def _attempt_sign_in(uow: UnitOfWork, email: str, password: str) -> tuple[int | 
         minutes = max(1, int((who.locked_until - now).total_seconds() // 60) + 1)
         return None, (f"This account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins; try again "
                       f"in {minutes} minute(s) or ask an administrator to reset the password.")
-    actor = Actor(who, frozenset())
+    actor = Actor(who.id, who.name, frozenset())
     if not check_password(password if isinstance(password, str) else "", who.password_hash):
         who.failed_sign_ins += 1
         if who.failed_sign_ins >= MAX_FAILED_SIGN_INS:
             who.locked_until = now + LOCKOUT
             who.failed_sign_ins = 0
-            log(uow, actor, "person.locked_out", who, after={"locked_until": who.locked_until})
+            log(uow, actor, events.locked_out(person_id=who.id, locked_until=who.locked_until))
             return None, (f"Too many failed sign-ins: the account is locked for "
                           f"{int(LOCKOUT.total_seconds() // 60)} minutes.")
-        log(uow, actor, "person.sign_in_failed", who, after={"failed_sign_ins": who.failed_sign_ins})
+        log(uow, actor, events.sign_in_failed(person_id=who.id, failed_sign_ins=who.failed_sign_ins))
         return None, generic
     who.failed_sign_ins = 0
     who.locked_until = None
-    log(uow, actor, "person.signed_in", who, after={"method": "password"})
+    log(uow, actor, events.signed_in(person_id=who.id, method="password"))
     return who.id, ""
 
 
@@ -205,7 +205,7 @@ def sign_in_by_email(uow: UnitOfWork, email: str, *, provider: str) -> int:
     if who is None or not who.active:
         raise SignInFailed(f"{address} is not a person in this organisation. Ask an "
                            "administrator to add you with this email.")
-    log(uow, Actor(who, frozenset()), "person.signed_in", who, after={"method": f"oidc:{provider}"})
+    log(uow, Actor(who.id, who.name, frozenset()), events.signed_in(person_id=who.id, method=f"oidc:{provider}"))
     return who.id
 
 
@@ -222,7 +222,8 @@ def create_programme(uow: UnitOfWork, actor_id: int, *, name: str, description: 
                           created_at=uow.now())
     s.add(programme)
     s.flush()
-    log(uow, actor, "programme.created", programme, after=snapshot(programme))
+    log(uow, actor, events.programme_created(programme_id=programme.id, name=programme.name,
+                                             description=programme.description, created_at=programme.created_at))
     return programme.id
 
 
@@ -243,7 +244,8 @@ def create_panel(uow: UnitOfWork, actor_id: int, *, name: str, area: str = "", s
                   programme_id=programme_id, created_at=uow.now())
     s.add(panel)
     s.flush()
-    log(uow, actor, "panel.created", panel, after=snapshot(panel))
+    log(uow, actor, events.panel_created(panel_id=panel.id, name=panel.name, area=panel.area, site=panel.site,
+                                         programme_id=panel.programme_id, created_at=panel.created_at))
     return panel.id
 
 
@@ -269,13 +271,12 @@ def add_panel_member(uow: UnitOfWork, actor_id: int, panel_id: int, person_id: i
             raise InvalidInput(f"{who.name} is already a {label(role).lower()} of {panel.name}.")
         before = existing.panel_role
         existing.panel_role = role
-        log(uow, actor, "panel.member_role_changed", panel, before={"person_id": who.id, "role": before},
-            after={"person_id": who.id, "role": role})
+        log(uow, actor, events.panel_member_role_changed(panel_id=panel.id, person_id=who.id, before=before,
+                                                         after=role))
         return
     s.add(PanelMembership(panel_id=panel.id, person_id=who.id, panel_role=role, joined_at=uow.now()))
     s.flush()
-    log(uow, actor, "panel.member_added", panel, after={"person_id": who.id, "name": who.name,
-                                                          "role": role})
+    log(uow, actor, events.panel_member_added(panel_id=panel.id, person_id=who.id, name=who.name, role=role))
 
 
 @use_case
@@ -289,7 +290,7 @@ def remove_panel_member(uow: UnitOfWork, actor_id: int, panel_id: int, person_id
     before = membership.panel_role
     s.delete(membership)
     s.flush()
-    log(uow, actor, "panel.member_removed", panel, before={"person_id": person_id, "role": before})
+    log(uow, actor, events.panel_member_removed(panel_id=panel.id, person_id=person_id, role=before))
 
 
 def require_panel_member(session: Session, actor: Actor, panel_id: int, doing: str) -> PanelRole:
@@ -305,7 +306,7 @@ def require_panel_member(session: Session, actor: Actor, panel_id: int, doing: s
 
 
 # ------------------------------------------------------------------- demo
-DEMO_ACTION = "organisation.demo_built"
+DEMO_ACTION = events.DEMO_BUILT
 DEMO_PERSON_KEYS = frozenset({"name", "email", "roles", "about"})
 
 
@@ -339,4 +340,4 @@ def mark_demo(uow: UnitOfWork, actor_id: int, *, people: list[dict]) -> None:
         roles = sorted(s.scalars(select(PersonRole.role).where(PersonRole.person_id == who.id)))
         cast.append({"person_id": who.id, "name": who.name, "email": email, "roles": roles,
                      "about": text(entry.get("about", ""), "About", max_len=TITLE_MAX, required=False)})
-    log(uow, actor, DEMO_ACTION, ("organisation", "demo"), after={"people": cast})
+    log(uow, actor, events.demo_built(people=cast))

@@ -17,61 +17,34 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from governance.audit import canonical_json, sha256_hex
+from governance.record.chain import canonical_json
+from governance.record.events import pilots as events
+from governance.rules.prereg import METRIC_FIELDS, canonical_metrics, metric_record, validate_metric
 from governance.csvfiles import FileRejected, parse_csv
-from governance.db import UnitOfWork, use_case
+from governance.storage.db import UnitOfWork, use_case
 from governance.errors import ConflictOfInterest, InvalidInput, PermissionDenied, RuleViolation
-from governance.models import (
+from governance.storage.models import (
     Amendment, CommissioningMetric, Criterion, Measurement, PersonRole, Pilot,
     PilotTeamMember, Problem, ProblemVersion, ReadinessRecord, ReadinessWaiver, RosterEntry, SourceFile, Vote,
     VoteEligibility,
 )
-from governance.permissions import Action, Actor, require
+from governance.rules.permissions import Action
+from governance.identity.actors import Actor, require
 from governance.services._base import (
-    get, is_on_team, log, panel_role, person, require_team, session_of, snapshot, today,
+    get, is_on_team, log, panel_role, person, require_team, session_of, today,
 )
-from governance.services.problems import current_version, lock_of
-from governance.validation import NAME_MAX, TEXT_MAX, TITLE_MAX, a_date, choice, number, one_of, text
+from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status
+from governance.validation import TEXT_MAX, TITLE_MAX, a_date, choice, number, text
 from governance.vocabulary import (
-    UNITS, AmendmentStatus, Direction, MeasurementSource, PilotState, ProblemState, ReadinessItem,
+    AmendmentStatus, MeasurementSource, PilotState, ProblemState, ReadinessItem,
     Role, VoteStatus, VotingGroup, label,
 )
 
-METRIC_FIELDS = ("name", "definition", "unit", "direction", "target")
 MEASUREMENT_COLUMNS = ("measure", "observed_on", "value")
 
 
 def _pilot(s: Session, pilot_id: int) -> Pilot:
     return get(s, Pilot, pilot_id, "pilot")
-
-
-def validate_metric(fields: dict[str, Any]) -> dict[str, Any]:
-    unit = one_of(fields.get("unit"), UNITS, "Unit")
-    bounds = {"share": (0, 1), "percent": (0, 100), "rating_1_5": (1, 5), "score": (None, None)}
-    low, high = bounds.get(unit, (0, None))
-    return {
-        "name": text(fields.get("name"), "Metric name", max_len=NAME_MAX),
-        "definition": text(fields.get("definition"), "Metric definition", max_len=TEXT_MAX),
-        "unit": unit,
-        "direction": str(choice(fields.get("direction"), Direction, "Direction")),
-        "target": number(fields.get("target"), "Target", minimum=low, maximum=high),
-    }
-
-
-def metric_record(m: CommissioningMetric) -> dict[str, Any]:
-    return {f: getattr(m, f) for f in METRIC_FIELDS}
-
-
-def canonical_metrics(pilot: Pilot, metrics: list[CommissioningMetric]) -> tuple[str, str]:
-    body = canonical_json({"pilot_id": pilot.id,
-                           "metrics": sorted((metric_record(m) for m in metrics),
-                                             key=lambda r: r["name"])})
-    return body, sha256_hex(body)
-
-
-def metrics_of(s: Session, pilot_id: int) -> list[CommissioningMetric]:
-    return list(s.scalars(select(CommissioningMetric).where(
-        CommissioningMetric.pilot_id == pilot_id).order_by(CommissioningMetric.name)))
 
 
 def _refuse_duplicate_metric(s: Session, pilot_id: int, name: str, except_id: int | None = None) -> None:
@@ -135,10 +108,10 @@ def register_pilot(uow: UnitOfWork, actor_id: int, *, problem_id: int, title: st
                           detail=f"{owner.name} is accountable for the last mile.",
                           recorded_by=actor.id, recorded_at=now))
     s.flush()
-    log(uow, actor, "pilot.registered", pilot,
-        after={**snapshot(pilot, "title", "description", "owner_id", "problem_id", "state"),
-               "problem_version": version.version, "team": sorted(team),
-               "metrics": cleaned_metrics})
+    log(uow, actor, events.pilot_registered(pilot_id=pilot.id, title=title, description=description,
+                                            owner_id=owner.id, problem_id=problem.id,
+                                            problem_version=version.version, team=sorted(team),
+                                            metrics=cleaned_metrics))
     return pilot.id
 
 
@@ -161,7 +134,7 @@ def add_team_member(uow: UnitOfWork, actor_id: int, pilot_id: int, person_id: in
             "its commissioning team now would be a conflict of interest (R8). Add them after the vote closes.")
     s.add(PilotTeamMember(pilot_id=pilot.id, person_id=who.id))
     s.flush()
-    log(uow, actor, "pilot.team_member_added", pilot, after={"person_id": who.id, "name": who.name})
+    log(uow, actor, events.team_member_added(pilot_id=pilot.id, person_id=who.id, name=who.name))
 
 
 # ------------------------------------------------------------------ metrics
@@ -180,7 +153,7 @@ def add_metric(uow: UnitOfWork, actor_id: int, pilot_id: int, *, name: str, defi
     metric = CommissioningMetric(pilot_id=pilot.id, created_by=actor.id, created_at=uow.now(), **fields)
     s.add(metric)
     s.flush()
-    log(uow, actor, "metric.added", metric, after=metric_record(metric), pilot_id=pilot.id)
+    log(uow, actor, events.metric_added(metric_id=metric.id, pilot_id=pilot.id, record=metric_record(metric)))
     return metric.id
 
 
@@ -197,8 +170,8 @@ def update_metric(uow: UnitOfWork, actor_id: int, metric_id: int, **changes: Any
     before = metric_record(metric)
     for k, v in cleaned.items():
         setattr(metric, k, v)
-    log(uow, actor, "metric.updated", metric, before=before, after=metric_record(metric),
-        pilot_id=pilot.id)
+    log(uow, actor, events.metric_updated(metric_id=metric.id, pilot_id=pilot.id, before=before,
+                                          after=metric_record(metric)))
 
 
 def _metric_changes(s: Session, metric: CommissioningMetric, changes: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +208,7 @@ def amend_metric(uow: UnitOfWork, actor_id: int, metric_id: int, *, reason: str,
     for k, v in cleaned.items():
         setattr(metric, k, v)
     s.flush()
-    _, digest = canonical_metrics(pilot, metrics_of(s, pilot.id))
+    _, digest = canonical_metrics(pilot.id, metrics_of(s, pilot.id))
     now = uow.now()
     amendment = Amendment(metric_id=metric.id, before_json=canonical_json(before),
                           after_json=canonical_json(cleaned), reason=why,
@@ -243,8 +216,8 @@ def amend_metric(uow: UnitOfWork, actor_id: int, metric_id: int, *, reason: str,
                           decided_at=now, after_real_use=True, resulting_sha256=digest)
     s.add(amendment)
     s.flush()
-    log(uow, actor, "metric.amended", metric, before=before, after=cleaned, reason=why,
-        amendment_id=amendment.id, after_real_use=True, pilot_id=pilot.id, metrics_sha256=digest)
+    log(uow, actor, events.metric_amended(metric_id=metric.id, pilot_id=pilot.id, before=before, after=cleaned,
+                                          reason=why, amendment_id=amendment.id, metrics_sha256=digest))
     return amendment.id
 
 
@@ -274,7 +247,7 @@ def add_to_roster(uow: UnitOfWork, actor_id: int, pilot_id: int, person_ids: Ite
     if not added:
         raise InvalidInput("Everyone chosen is already on the roster.")
     s.flush()
-    log(uow, actor, "pilot.roster_added", pilot, after={"person_ids": added})
+    log(uow, actor, events.roster_added(pilot_id=pilot.id, person_ids=added))
     return len(added)
 
 
@@ -289,25 +262,17 @@ def remove_from_roster(uow: UnitOfWork, actor_id: int, pilot_id: int, person_id:
         raise InvalidInput("That person is not on the roster.")
     s.delete(entry)
     s.flush()
-    log(uow, actor, "pilot.roster_removed", pilot, before={"person_id": person_id})
+    log(uow, actor, events.roster_removed(pilot_id=pilot.id, person_id=person_id))
 
 
 # ---------------------------------------------------------------- readiness
-def readiness_status(s: Session, pilot: Pilot) -> tuple[dict[ReadinessItem, ReadinessRecord | None],
-                                                         ReadinessWaiver | None]:
-    records = {r.item: r for r in s.scalars(select(ReadinessRecord).where(
-        ReadinessRecord.pilot_id == pilot.id))}
-    return ({item: records.get(item) for item in ReadinessItem}, s.get(ReadinessWaiver, pilot.id))
-
-
 def _maybe_ready(uow: UnitOfWork, actor: Actor, pilot: Pilot, why: str) -> None:
     s = session_of(uow)
-    items, waiver = readiness_status(s, pilot)
+    items, waiver = readiness_status(s, pilot.id)
     if pilot.state == PilotState.REGISTERED and (waiver is not None or all(items.values())):
         pilot.state = PilotState.READY
         pilot.ready_at = uow.now()
-        log(uow, actor, "pilot.ready", pilot, before={"state": PilotState.REGISTERED},
-            after={"state": PilotState.READY}, basis=why)
+        log(uow, actor, events.pilot_ready(pilot_id=pilot.id, basis=why))
 
 
 @use_case
@@ -328,7 +293,7 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
     if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None:
         raise InvalidInput("Give the date the old or manual process retires.", field="Date")
     existing = s.get(ReadinessRecord, (pilot.id, which))
-    before = snapshot(existing, "detail", "on_date") if existing else None
+    before = {"detail": existing.detail, "on_date": existing.on_date} if existing else None
     if existing is None:
         existing = ReadinessRecord(pilot_id=pilot.id, item=which, detail=detail, on_date=when,
                                    recorded_by=actor.id, recorded_at=uow.now())
@@ -337,8 +302,8 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
         existing.detail, existing.on_date = detail, when
         existing.recorded_by, existing.recorded_at = actor.id, uow.now()
     s.flush()
-    log(uow, actor, "pilot.readiness_recorded", pilot, before=before,
-        after={"item": which, "detail": detail, "on_date": when})
+    log(uow, actor, events.readiness_recorded(pilot_id=pilot.id, item=which, detail=detail, on_date=when,
+                                              before=before))
     _maybe_ready(uow, actor, pilot, "checklist complete")
 
 
@@ -353,11 +318,11 @@ def waive_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, *, reason: st
     if s.get(ReadinessWaiver, pilot.id) is not None:
         raise InvalidInput("Readiness for this pilot has already been waived.")
     why = text(reason, "Reason for the waiver", max_len=TEXT_MAX, min_len=10)
-    items, _ = readiness_status(s, pilot)
+    items, _ = readiness_status(s, pilot.id)
     missing = [label(i) for i, r in items.items() if r is None]
     s.add(ReadinessWaiver(pilot_id=pilot.id, reason=why, waived_by=actor.id, waived_at=uow.now()))
     s.flush()
-    log(uow, actor, "pilot.readiness_waived", pilot, after={"reason": why, "missing": missing})
+    log(uow, actor, events.readiness_waived(pilot_id=pilot.id, reason=why, missing=missing))
     _maybe_ready(uow, actor, pilot, "waived by steering")
 
 
@@ -378,7 +343,7 @@ def start_real_use(uow: UnitOfWork, actor_id: int, pilot_id: int) -> str:
             f"'{pilot.title}' cannot enter real use: the success criteria of '{version.title}' are "
             "not locked yet. The panel must pre-register (lock) them by vote first, so nobody can "
             "move the goalposts afterwards (R3).", rule="R3")
-    items, waiver = readiness_status(s, pilot)
+    items, waiver = readiness_status(s, pilot.id)
     if pilot.state != PilotState.READY:
         missing = ", ".join(label(i) for i, r in items.items() if r is None)
         raise RuleViolation(
@@ -394,13 +359,12 @@ def start_real_use(uow: UnitOfWork, actor_id: int, pilot_id: int) -> str:
     if not metrics:
         raise RuleViolation(f"'{pilot.title}' declares no commissioning metrics; declare at least one "
                             "so it can be compared with the frontline's view.")
-    body, digest = canonical_metrics(pilot, metrics)
+    body, digest = canonical_metrics(pilot.id, metrics)
     pilot.real_use_started_at = uow.now()
     pilot.metrics_json, pilot.metrics_sha256 = body, digest
     pilot.state = PilotState.IN_USE
-    log(uow, actor, "pilot.real_use_started", pilot, before={"state": PilotState.READY},
-        after={"state": PilotState.IN_USE, "metrics_sha256": digest,
-               "waived": waiver is not None, "roster_size": rostered})
+    log(uow, actor, events.real_use_started(pilot_id=pilot.id, metrics_sha256=digest, waived=waiver is not None,
+                                            roster_size=rostered))
     return digest
 
 
@@ -458,9 +422,8 @@ def record_measurement(uow: UnitOfWork, actor_id: int, pilot_id: int, *, value: 
                     recorded_at=uow.now())
     s.add(m)
     s.flush()
-    log(uow, actor, "measurement.recorded", m,
-        after={"pilot_id": pilot.id, "measure": subject.name, "value": amount, "observed_on": observed,
-               "source": "entered"})
+    log(uow, actor, events.measurement_recorded(measurement_id=m.id, pilot_id=pilot.id, measure=subject.name,
+                                                value=amount, observed_on=observed))
     return m.id
 
 
@@ -520,7 +483,7 @@ def import_measurements(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filena
                           source=MeasurementSource.IMPORTED, source_file_id=source.id,
                           recorded_by=actor.id, recorded_at=uow.now()))
     s.flush()
-    log(uow, actor, "measurements.imported", source,
-        after={"pilot_id": pilot.id, "filename": parsed.filename, "sha256": parsed.sha256,
-               "rows": len(parsed.rows)})
+    log(uow, actor, events.measurements_imported(source_file_id=source.id, pilot_id=pilot.id,
+                                                 filename=parsed.filename, sha256=parsed.sha256,
+                                                 rows=len(parsed.rows)))
     return len(parsed.rows)

@@ -16,91 +16,36 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from governance.audit import canonical_json, sha256_hex
-from governance.db import UnitOfWork, use_case
+from governance.storage.db import UnitOfWork, use_case
 from governance.errors import InvalidInput, RuleViolation
-from governance.models import (
+from governance.storage.models import (
     Amendment, Criterion, CriteriaLock, Panel, Pilot, Problem, ProblemComment, ProblemReopening,
     ProblemVersion, Programme, Vote,
 )
-from governance.permissions import Action, Actor, require
-from governance.services._base import current_charter, get, log, session_of, snapshot
-from governance.services.people import require_panel_member
-from governance.validation import NAME_MAX, TEXT_MAX, TITLE_MAX, choice, number, one_of, text, whole
-from governance.vocabulary import (
-    UNITS, AmendmentStatus, Direction, PanelRole, PilotState, ProblemState,
+from governance.rules.permissions import Action
+from governance.identity.actors import Actor, require
+from governance.record.events import problems as events
+from governance.rules.prereg import (
+    CRITERION_FIELDS,
+    THRESHOLD_FIELDS,
+    canonical_criteria,
+    criterion_record,
+    indispensability_spec,
+    validate_criterion,
 )
-
-INDISPENSABILITY_NAME = "Indispensability"
-CRITERION_FIELDS = ("name", "definition", "measurement_method", "unit", "direction", "target",
-                    "minimum_evidence")
-#: Fields of the indispensability criterion a panel may change (the rest are fixed by §4).
-THRESHOLD_FIELDS = ("target", "minimum_evidence")
-
-
-# ------------------------------------------------------------------ helpers
-def current_version(session: Session, problem: Problem) -> ProblemVersion:
-    return session.scalars(select(ProblemVersion).where(
-        ProblemVersion.problem_id == problem.id,
-        ProblemVersion.version == problem.current_version)).one()
-
-
-def lock_of(session: Session, version_id: int) -> CriteriaLock | None:
-    return session.scalar(select(CriteriaLock).where(CriteriaLock.problem_version_id == version_id))
-
-
-def criteria_of(session: Session, version_id: int) -> list[Criterion]:
-    return list(session.scalars(select(Criterion).where(
-        Criterion.problem_version_id == version_id).order_by(Criterion.name)))
-
-
-def criterion_record(c: Criterion) -> dict[str, Any]:
-    return {f: getattr(c, f) for f in CRITERION_FIELDS} | {"is_indispensability": c.is_indispensability}
-
-
-def canonical_criteria(version: ProblemVersion, criteria: list[Criterion]) -> tuple[str, str]:
-    """(canonical JSON, SHA-256) of a problem version's criteria set."""
-    body = canonical_json({
-        "problem_id": version.problem_id,
-        "version": version.version,
-        "criteria": sorted((criterion_record(c) for c in criteria), key=lambda r: r["name"]),
-    })
-    return body, sha256_hex(body)
-
-
-def real_use_began(session: Session, version_id: int) -> bool:
-    """Whether any pilot on this problem version has entered real use."""
-    return session.scalar(select(func.count()).select_from(Pilot).where(
-        Pilot.problem_version_id == version_id, Pilot.real_use_started_at.is_not(None))) > 0
-
-
-def _target(value: Any, unit: str, indispensability: bool) -> float:
-    if indispensability:
-        return number(value, "Indispensability threshold", minimum=0, min_exclusive=True, maximum=1)
-    bounds = {"share": (0, 1), "percent": (0, 100), "rating_1_5": (1, 5), "score": (None, None)}
-    low, high = bounds.get(unit, (0, None))
-    return number(value, "Target", minimum=low, maximum=high)
-
-
-def validate_criterion(fields: dict[str, Any], *, indispensability: bool = False,
-                       min_evidence_floor: int = 1) -> dict[str, Any]:
-    """Cleaned criterion fields, or ``InvalidInput`` naming the bad one."""
-    unit = one_of(fields.get("unit"), UNITS, "Unit")
-    cleaned = {
-        "name": text(fields.get("name"), "Criterion name", max_len=NAME_MAX),
-        "definition": text(fields.get("definition"), "Definition", max_len=TEXT_MAX),
-        "measurement_method": text(fields.get("measurement_method"), "How it is measured",
-                                   max_len=TEXT_MAX),
-        "unit": unit,
-        "direction": str(choice(fields.get("direction"), Direction, "Direction")),
-        "target": _target(fields.get("target"), unit, indispensability),
-        "minimum_evidence": whole(fields.get("minimum_evidence"), "Minimum evidence",
-                                  minimum=min_evidence_floor, maximum=1_000_000),
-    }
-    if indispensability and (unit != "share" or cleaned["direction"] != Direction.HIGHER_IS_BETTER):
-        raise InvalidInput("The indispensability threshold is a share where higher is better.")
-    return cleaned
-
+from governance.services._base import get, log, session_of
+from governance.storage.repository import (
+    criteria_of,
+    current_charter,
+    current_version,
+    lock_of,
+    real_use_began,
+)
+from governance.services.people import require_panel_member
+from governance.validation import TEXT_MAX, TITLE_MAX, text
+from governance.vocabulary import (
+    AmendmentStatus, PanelRole, PilotState, ProblemState,
+)
 
 def _problem(session: Session, problem_id: int) -> Problem:
     return get(session, Problem, problem_id, "problem")
@@ -161,19 +106,13 @@ def draft_problem(uow: UnitOfWork, actor_id: int, *, panel_id: int, title: str, 
     s.add(version)
     s.flush()
     threshold = Criterion(
-        problem_version_id=version.id, name=INDISPENSABILITY_NAME,
-        definition="Share of rostered users who would be very disappointed if they could no "
-                   "longer use the tool (Sean Ellis question) after real use.",
-        measurement_method=f"Indispensability survey after {charter.evaluation_window_days} days of "
-                           "real use; share answering 'very disappointed', with its Wilson 95 % interval.",
-        unit="share", direction=Direction.HIGHER_IS_BETTER,
-        target=charter.indispensability_threshold, minimum_evidence=charter.min_survey_responses,
-        is_indispensability=True, created_by=actor.id, created_at=now)
+        problem_version_id=version.id, is_indispensability=True, created_by=actor.id, created_at=now,
+        **indispensability_spec(charter.evaluation_window_days, charter.indispensability_threshold,
+                                charter.min_survey_responses))
     s.add(threshold)
     s.flush()
-    log(uow, actor, "problem.drafted", problem,
-        after={"panel_id": panel.id, "title": title, "statement": statement, "version": 1,
-               "indispensability_threshold": threshold.target})
+    log(uow, actor, events.problem_drafted(problem_id=problem.id, panel_id=panel.id, title=title,
+                                           statement=statement, indispensability_threshold=threshold.target))
     return problem.id
 
 
@@ -190,10 +129,10 @@ def revise_problem(uow: UnitOfWork, actor_id: int, problem_id: int, *, title: st
                             "it, a failed evaluation must reopen it as a new version.")
     new_title = text(title, "Title", max_len=TITLE_MAX)
     new_statement = text(statement, "Problem statement", max_len=TEXT_MAX)
-    before = snapshot(version, "title", "statement")
+    before = {"title": version.title, "statement": version.statement}
     version.title, version.statement = new_title, new_statement
-    log(uow, actor, "problem.revised", problem, before=before,
-        after={"title": new_title, "statement": new_statement}, version=version.version)
+    log(uow, actor, events.problem_revised(problem_id=problem.id, version=version.version, before=before,
+                                           title=new_title, statement=new_statement))
 
 
 @use_case
@@ -214,8 +153,8 @@ def add_criterion(uow: UnitOfWork, actor_id: int, problem_id: int, *, name: str,
                           created_by=actor.id, created_at=uow.now(), **fields)
     s.add(criterion)
     s.flush()
-    log(uow, actor, "criterion.added", criterion, after=criterion_record(criterion),
-        problem_id=problem.id, version=version.version)
+    log(uow, actor, events.criterion_added(criterion_id=criterion.id, problem_id=problem.id,
+                                           version=version.version, record=criterion_record(criterion)))
     return criterion.id
 
 
@@ -245,8 +184,8 @@ def update_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int, **change
     before = criterion_record(criterion)
     for key, value in cleaned.items():
         setattr(criterion, key, value)
-    log(uow, actor, "criterion.updated", criterion, before=before, after=criterion_record(criterion),
-        problem_id=problem.id)
+    log(uow, actor, events.criterion_updated(criterion_id=criterion.id, problem_id=problem.id, before=before,
+                                             after=criterion_record(criterion)))
 
 
 def _cleaned_changes(s: Session, criterion: Criterion, changes: dict[str, Any]) -> dict[str, Any]:
@@ -285,8 +224,7 @@ def remove_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int) -> None:
     before = criterion_record(criterion)
     s.delete(criterion)
     s.flush()
-    log(uow, actor, "criterion.removed", ("criterion", criterion_id), before=before,
-        problem_id=problem.id)
+    log(uow, actor, events.criterion_removed(criterion_id=criterion_id, problem_id=problem.id, before=before))
 
 
 @use_case
@@ -299,7 +237,7 @@ def comment_on_problem(uow: UnitOfWork, actor_id: int, problem_id: int, body: st
                              body=text(body, "Comment", max_len=TEXT_MAX), created_at=uow.now())
     s.add(comment)
     s.flush()
-    log(uow, actor, "problem.commented", comment, after={"problem_id": problem.id, "body": comment.body})
+    log(uow, actor, events.problem_commented(comment_id=comment.id, problem_id=problem.id, body=comment.body))
     return comment.id
 
 
@@ -322,8 +260,7 @@ def retire_problem(uow: UnitOfWork, actor_id: int, problem_id: int, *, reason: s
                             "before retiring the problem.")
     before = problem.state
     problem.state = ProblemState.RETIRED
-    log(uow, actor, "problem.retired", problem, before={"state": before},
-        after={"state": problem.state}, reason=why)
+    log(uow, actor, events.problem_retired(problem_id=problem.id, before_state=before, reason=why))
 
 
 # ----------------------------------------- effects of passed panel votes
@@ -342,8 +279,8 @@ def apply_ratification(uow: UnitOfWork, actor: Actor | None, problem: Problem, v
     problem.state = ProblemState.RATIFIED
     version.ratified_at = uow.now()
     version.ratified_by_vote_id = vote.id
-    log(uow, actor, "problem.ratified", problem, before={"state": before},
-        after={"state": problem.state, "version": version.version}, vote_id=vote.id)
+    log(uow, actor, events.problem_ratified(problem_id=problem.id, before_state=before, version=version.version,
+                                            vote_id=vote.id))
 
 
 def check_can_lock(s: Session, problem: Problem) -> ProblemVersion:
@@ -362,16 +299,14 @@ def apply_lock(uow: UnitOfWork, actor: Actor | None, problem: Problem, vote: Vot
     """R3 pre-registration: freeze the criteria set with its SHA-256."""
     s = session_of(uow)
     version = check_can_lock(s, problem)
-    body, digest = canonical_criteria(version, criteria_of(s, version.id))
+    body, digest = canonical_criteria(version.problem_id, version.version, criteria_of(s, version.id))
     lock = CriteriaLock(problem_version_id=version.id, locked_by=actor.id if actor else None,
                         locked_at=uow.now(), vote_id=vote.id, criteria_sha256=digest,
                         criteria_json=body)
     s.add(lock)
     s.flush()
-    log(uow, actor, "criteria.locked", lock, after={"problem_id": problem.id,
-                                                      "version": version.version,
-                                                      "criteria_sha256": digest},
-        vote_id=vote.id)
+    log(uow, actor, events.criteria_locked(lock_id=lock.id, problem_id=problem.id, version=version.version,
+                                           criteria_sha256=digest, vote_id=vote.id))
     return lock
 
 
@@ -399,10 +334,12 @@ def apply_amendment(uow: UnitOfWork, actor: Actor | None, amendment: Amendment, 
     amendment.decided_at = uow.now()
     # Flag decided when the change takes effect, not when it was proposed.
     amendment.after_real_use = real_use_began(s, version.id)
-    _, amendment.resulting_sha256 = canonical_criteria(version, criteria_of(s, version.id))
-    log(uow, actor, "criterion.amended", criterion, before=before, after=criterion_record(criterion),
-        amendment_id=amendment.id, reason=amendment.reason, vote_id=vote.id,
-        after_real_use=amendment.after_real_use, criteria_sha256=amendment.resulting_sha256)
+    _, digest = canonical_criteria(version.problem_id, version.version, criteria_of(s, version.id))
+    amendment.resulting_sha256 = digest
+    log(uow, actor, events.criterion_amended(criterion_id=criterion.id, before=before,
+                                             after=criterion_record(criterion), amendment_id=amendment.id,
+                                             reason=amendment.reason, vote_id=vote.id,
+                                             after_real_use=amendment.after_real_use, criteria_sha256=digest))
 
 
 def reopen_problem(uow: UnitOfWork, actor: Actor | None, problem: Problem, *, pilot: Pilot | None,
@@ -415,9 +352,9 @@ def reopen_problem(uow: UnitOfWork, actor: Actor | None, problem: Problem, *, pi
     if problem.state == ProblemState.REOPENED:
         # Another failed pilot already reopened it; link this one too.
         existing = s.scalar(select(ProblemReopening).where(ProblemReopening.problem_version_id == old.id))
-        log(uow, actor, "problem.reopen_linked", problem, after={"version": old.version,
-                                                                 "pilot_id": pilot.id if pilot else None,
-                                                                 "reopening_id": existing.id if existing else None})
+        log(uow, actor, events.problem_reopen_linked(problem_id=problem.id, version=old.version,
+                                                     pilot_id=pilot.id if pilot else None,
+                                                     reopening_id=existing.id if existing else None))
         return old
     now = uow.now()
     new = ProblemVersion(problem_id=problem.id, version=old.version + 1, title=old.title,
@@ -435,7 +372,7 @@ def reopen_problem(uow: UnitOfWork, actor: Actor | None, problem: Problem, *, pi
     problem.state = ProblemState.REOPENED
     problem.current_version = new.version
     s.flush()
-    log(uow, actor, "problem.reopened", problem, before={"state": before, "version": old.version},
-        after={"state": problem.state, "version": new.version},
-        pilot_id=pilot.id if pilot else None, reason=reason)
+    log(uow, actor, events.problem_reopened(problem_id=problem.id, before_state=before, old_version=old.version,
+                                            new_version=new.version, pilot_id=pilot.id if pilot else None,
+                                            reason=reason))
     return new

@@ -1,4 +1,5 @@
-"""The charter's terms (R8) and their validation, as pure logic."""
+"""The charter: the organisation's decision rules (R8), their defaults, their
+validation, and what each voting group weighs. Pure."""
 from __future__ import annotations
 
 import math
@@ -10,7 +11,7 @@ from governance.errors import InvalidInput
 
 @dataclass(frozen=True)
 class CharterTerms:
-    """Decision rules the organisation and its panels agreed. Defaults per DESIGN §3."""
+    """Decision rules the organisation and its panels agreed (defaults: docs/rules.md)."""
 
     weight_frontline: float = 0.60
     weight_commissioning: float = 0.20
@@ -95,3 +96,20 @@ def validate_charter(**given: Any) -> CharterTerms:
         listed = " ".join(problems.values())
         raise InvalidInput(f"The charter was not adopted: {listed}", problems=problems)
     return CharterTerms(**values)
+
+
+def terms_of(charter: Any) -> CharterTerms:
+    """The terms of a stored charter (any object with the term attributes)."""
+    return CharterTerms(**{name: getattr(charter, name) for name in FIELDS})
+
+
+def group_weights(terms: CharterTerms) -> dict[str, float]:
+    """Voting group → the weight the charter gives it (R8)."""
+    return {"frontline": terms.weight_frontline, "commissioning": terms.weight_commissioning,
+            "steering": terms.weight_steering}
+
+
+def group_quorums(terms: CharterTerms) -> dict[str, float]:
+    """Voting group → the share of its eligible voters that must vote (R8)."""
+    return {"frontline": terms.quorum_frontline, "commissioning": terms.quorum_commissioning,
+            "steering": terms.quorum_steering}

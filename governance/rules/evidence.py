@@ -1,4 +1,9 @@
-"""DESIGN §4 measures as pure functions: indispensability, SUS, adoption."""
+"""The measures (docs/measures.md) as pure functions: indispensability with its
+Wilson interval (R7), the System Usability Scale, adoption, whether a value
+meets its target, commissioning attainment, the Compare quadrant and the
+compliance-adoption flag. The SQL that gathers their inputs is
+``governance.storage.repository``; services, read models and the benchmark
+all call these functions, so every view reports the same numbers."""
 from __future__ import annotations
 
 import functools
@@ -7,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from statistics import NormalDist
 from typing import Any, Literal
+
+from governance.vocabulary import SurveyAnswer
 
 
 @functools.lru_cache(maxsize=16)
@@ -130,3 +137,102 @@ def adoption(active_users: int, eligible_users: int) -> float | None:
 def meets_target(value: float, target: float, direction: str) -> bool:
     """At or beyond target, in the metric's own direction."""
     return value >= target if direction == "higher_is_better" else value <= target
+
+
+def survey_evidence(counts: dict[str, int] | None, *, threshold: float, minimum_n: int,
+                    round_id: int | None = None, round_number: int | None = None, closed: bool = False,
+                    sus_total: float = 0.0, sus_n: int = 0) -> SurveyEvidence:
+    """The evidence of one survey round from its answer counts (None: no round yet)."""
+    if counts is None:
+        return SurveyEvidence(None, None, False, indispensability(0, 0, threshold, minimum_n), None, 0,
+                              {a.value: 0 for a in SurveyAnswer})
+    answers = {a.value: int(counts.get(a.value, 0)) for a in SurveyAnswer}
+    n = sum(answers.values())
+    return SurveyEvidence(round_id, round_number, closed,
+                          indispensability(answers[SurveyAnswer.VERY_DISAPPOINTED.value], n, threshold,
+                                           minimum_n),
+                          (sus_total / sus_n) if sus_n else None, sus_n, answers)
+
+
+@dataclass(frozen=True)
+class SurveyEvidence:
+    """Indispensability and SUS of one survey round (or of none yet)."""
+
+    round_id: int | None
+    round_number: int | None
+    round_closed: bool
+    indispensability: Indispensability
+    sus_mean: float | None
+    sus_n: int
+    answers: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"round_id": self.round_id, "round_number": self.round_number,
+                "round_closed": self.round_closed,
+                "indispensability": self.indispensability.as_dict(),
+                "sus_mean": self.sus_mean, "sus_n": self.sus_n, "answers": self.answers}
+
+
+def evidence_threshold(criterion: tuple[float, int] | None, charter_threshold: float,
+                       charter_minimum: int) -> tuple[float, int]:
+    """The pre-registered threshold and minimum responses that apply: the problem
+    version's indispensability criterion (its target; the larger of its and the
+    charter's minimum), else the charter's."""
+    if criterion is None:
+        return float(charter_threshold), int(charter_minimum)
+    target, minimum = criterion
+    return float(target), max(int(minimum), int(charter_minimum))
+
+
+def status_row(subject: dict[str, Any], latest: dict[str, Any] | None, amended: bool) -> dict[str, Any]:
+    """A metric or criterion with its latest measurement and whether it is on target."""
+    return {**subject, "latest": latest,
+            "on_target": None if latest is None else meets_target(latest["value"], subject["target"],
+                                                                  subject["direction"]),
+            "amended_after_real_use": amended}
+
+
+def attainment(metrics: list[dict[str, Any]]) -> float | None:
+    """Share of commissioning metrics at or beyond target (None if none is measured)."""
+    measured = [m for m in metrics if m["on_target"] is not None]
+    if not metrics or not measured:
+        return None
+    return sum(1 for m in metrics if m["on_target"]) / len(metrics)
+
+
+#: "Commissioning high": at least this share of its metrics at or beyond target.
+COMMISSIONING_HIGH = 2 / 3
+#: "Compliance adoption": weekly adoption at least this high while indispensability fails.
+HIGH_ADOPTION = 0.6
+
+QUADRANTS = {
+    "indispensable_on_target": "Indispensable & on target",
+    "brilliant_from_altitude": "Looks brilliant from altitude",
+    "valued_off_metric": "Valued but off-metric",
+    "neither": "Neither",
+    "awaiting_evidence": "Awaiting evidence",
+}
+
+
+def quadrant(attainment: float | None, status: str) -> str:
+    """Where a pilot sits: commissioning attainment against frontline indispensability."""
+    if status not in ("pass", "fail") or attainment is None:
+        return "awaiting_evidence"
+    commissioning_high = attainment >= COMMISSIONING_HIGH - 1e-9
+    if commissioning_high and status == "pass":
+        return "indispensable_on_target"
+    if commissioning_high:
+        return "brilliant_from_altitude"
+    if status == "pass":
+        return "valued_off_metric"
+    return "neither"
+
+
+def divergent(quadrant_key: str) -> bool:
+    """Commissioning and frontline disagree about the pilot."""
+    return quadrant_key in ("brilliant_from_altitude", "valued_off_metric")
+
+
+def compliance_adoption(adoption_share: float | None, status: str) -> bool:
+    """People use it (when watched), but would not miss it."""
+    return adoption_share is not None and adoption_share >= HIGH_ADOPTION and status == "fail"

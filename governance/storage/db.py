@@ -35,8 +35,8 @@ from governance.errors import GovernanceError, StorageBusy
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "governance.db"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "governance.storage.db"
 
 #: Key of the PostgreSQL advisory lock that serialises writers (any constant).
 WRITE_LOCK_KEY = 7_406_113_001

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from governance.rules.charter import group_quorums, group_weights
 from governance.vocabulary import Outcome, PanelOption, VotingGroup
 
 CAUTION_ORDER: tuple[str, ...] = (Outcome.ITERATE, Outcome.REVISIT_PROBLEM, Outcome.STOP, Outcome.ADOPT)
@@ -218,3 +219,15 @@ def tally_panel(ballots: Iterable[str], *, eligible: int, quorum: float | Fracti
         (PanelOption.REJECT, PanelOption.APPROVE)
     return Tally("panel", PANEL_OPTIONS, groups, combined, ranking, quorum_met, winner,
                  notes=tuple(notes), tie_break="status quo" if approve == reject and g.cast else None)
+
+
+def tally_vote(kind: str, ballots: Iterable[tuple[str, str]], *, eligible: Mapping[str, int],
+               terms: Any, adopt_available: bool = True, proposed: str | None = None) -> Tally:
+    """The tally of any vote from its current ballots ``(group, option)``, under
+    the charter ``terms`` it opened with (``rules.charter.CharterTerms``)."""
+    if kind == "outcome":
+        return tally_outcome(ballots, eligible=eligible, weights=group_weights(terms),
+                             quorums=group_quorums(terms), frontline_veto=terms.frontline_veto,
+                             adopt_available=adopt_available, proposed=proposed)
+    return tally_panel((option for _, option in ballots), eligible=eligible.get(VotingGroup.FRONTLINE, 0),
+                       quorum=terms.quorum_frontline)

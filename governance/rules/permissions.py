@@ -1,21 +1,17 @@
 """R14 least privilege: one table of role × action, deny by default.
 
-Every service function names its actor and calls ``require`` first. The
-actor's roles are read from the database at call time (never from the UI or
-a cache), so a revoked role stops working at once. Contextual rules — panel
+Pure: the table and the questions asked of it. Every use case names its
+actor and calls ``identity.actors.require`` first, which reads the actor's
+roles from the database at call time (never from the UI or a cache), so a
+revoked role stops working at once for every *new* act. Contextual rules — panel
 membership (R2), commissioning team, roster, vote eligibility — are checked
 by the service on top of this table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from enum import StrEnum
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from governance.errors import PermissionDenied
-from governance.models import Person, PersonRole
 from governance.vocabulary import Role, label
 
 
@@ -112,51 +108,39 @@ DESCRIPTIONS: dict[Action, str] = {
 assert set(PERMISSIONS) == set(Action) == set(DESCRIPTIONS), "every action needs a row"
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The acting person with the roles the database holds for them right now."""
-
-    person: Person
-    roles: frozenset[Role]
-
-    @property
-    def id(self) -> int:
-        return self.person.id
-
-    @property
-    def name(self) -> str:
-        return self.person.name
-
-    def has(self, role: Role) -> bool:
-        return role in self.roles
-
-
-def roles_of(session: Session, person_id: int) -> frozenset[Role]:
-    rows = session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id))
-    return frozenset(Role(r) for r in rows)
-
-
-def allowed(roles: frozenset[Role], action: Action) -> bool:
+def allowed(roles: Iterable[Role], action: Action) -> bool:
     """Whether any of ``roles`` may perform ``action`` (the table alone)."""
-    return bool(roles & PERMISSIONS.get(action, frozenset()))
+    return bool(set(roles) & PERMISSIONS.get(action, frozenset()))
 
 
-def load_actor(session: Session, actor_id: int) -> Actor:
-    # bool is an int subclass: True must not act as person #1.
-    valid = isinstance(actor_id, int) and not isinstance(actor_id, bool)
-    person = session.get(Person, actor_id) if valid else None
-    if person is None or not person.active:
-        raise PermissionDenied("You are not signed in as an active person; sign in again.")
-    return Actor(person, roles_of(session, person.id))
+def refusal(name: str, roles: Iterable[Role], action: Action) -> str:
+    """What a person who may not do ``action`` is told: what it needs, what they hold."""
+    needed = ", ".join(sorted(label(r) for r in PERMISSIONS[action])) or "nobody"
+    held = ", ".join(sorted(label(r) for r in roles)) or "no role"
+    return (f"{name} may not {DESCRIPTIONS[action]}: that needs one of the roles {needed} (you hold "
+            f"{held}). Ask an administrator if your role should change.")
 
 
-def require(session: Session, actor_id: int, action: Action) -> Actor:
-    """The actor, if the permission table lets one of their roles do ``action``."""
-    actor = load_actor(session, actor_id)
-    if not allowed(actor.roles, action):
-        needed = ", ".join(sorted(label(r) for r in PERMISSIONS[action])) or "nobody"
-        held = ", ".join(sorted(label(r) for r in actor.roles)) or "no role"
-        raise PermissionDenied(
-            f"{actor.name} may not {DESCRIPTIONS[action]}: that needs one of the roles "
-            f"{needed} (you hold {held}). Ask an administrator if your role should change.")
-    return actor
+# ------------------------------------------------------------------- pages
+#: Which pages each role may open (the router shows only these; each page
+#: re-checks on load; every action is re-checked again by its use case).
+PAGE_ROLES: dict[str, frozenset[Role]] = {
+    "home": frozenset(Role),
+    "problems": frozenset({F, FA, C, S}),
+    "pilots": frozenset({C, FA, S}),
+    "evaluate": frozenset({F, FA, C}),
+    "votes": frozenset({F, FA, C, S, AU}),
+    "compare": frozenset({S, AU, C}),
+    "audit": frozenset({AU}),
+    "admin": frozenset({AD, S}),
+}
+
+
+def may_open(roles: Iterable[Role], page: str) -> bool:
+    """Whether a person holding ``roles`` may open ``page``."""
+    return bool(set(roles) & PAGE_ROLES.get(page, frozenset()))
+
+
+def pages_for(roles: Iterable[Role]) -> list[str]:
+    """The pages a person holding ``roles`` may open, in menu order."""
+    return [p for p in PAGE_ROLES if may_open(roles, p)]

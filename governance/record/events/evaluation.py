@@ -1,0 +1,42 @@
+"""Audit events of evaluation: survey rounds and responses, usage imports, feedback (R6, R7, R13)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from governance.record.events.base import Event, event
+
+
+def round_opened(*, round_id: int, pilot_id: int, number: int, before_state: str, after_state: str) -> Event:
+    return event("survey.round_opened", ("survey_round", round_id), before={"pilot_state": before_state},
+                 after={"pilot_id": pilot_id, "number": number, "pilot_state": after_state})
+
+
+def round_closed(*, round_id: int, pilot_id: int, number: int) -> Event:
+    return event("survey.round_closed", ("survey_round", round_id), after={"pilot_id": pilot_id, "number": number})
+
+
+def response_given(*, response_id: int, round_id: int, answer: str, sus_score: float | None,
+                   previous_id: int | None = None, previous_answer: str | None = None) -> Event:
+    """R7: an answer, or a revision that replaces the person's earlier one (both kept)."""
+    revised = previous_id is not None
+    return event("survey.response_revised" if revised else "survey.response_given",
+                 ("survey_response", response_id),
+                 before={"response_id": previous_id, "answer": previous_answer} if revised else None,
+                 after={"round_id": round_id, "answer": answer, "sus_score": sus_score})
+
+
+def usage_imported(*, source_file_id: int, pilot_id: int, filename: str, sha256: str,
+                   weeks: Sequence[date]) -> Event:
+    return event("usage.imported", ("source_file", source_file_id),
+                 after={"pilot_id": pilot_id, "filename": filename, "sha256": sha256, "weeks": list(weeks)})
+
+
+def feedback_raised(*, item_id: int, pilot_id: int, kind: str, body: str, due_on: date) -> Event:
+    return event("feedback.raised", ("feedback_item", item_id),
+                 after={"pilot_id": pilot_id, "kind": kind, "body": body, "due_on": due_on})
+
+
+def feedback_responded(*, item_id: int, response: str, late: bool, due_on: date) -> Event:
+    return event("feedback.responded", ("feedback_item", item_id),
+                 after={"response": response, "late": late, "due_on": due_on})

@@ -1,0 +1,174 @@
+"""The audit record in the database: appending an event in the caller's
+transaction, reading the head, streaming and verifying the stored chain.
+
+The canonical form and the verifier are ``governance.record.chain`` (plain
+Python); this module adds only what needs the database.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from governance.record.chain import (
+    EVENT_FIELDS,
+    GENESIS_HASH,
+    ChainVerification,
+    KeptHeads,
+    event_hash,
+    export_line,
+    format_time,
+    verify_events,
+)
+from governance.record.events import Event
+from governance.storage.models import AuditChainHead, AuditEvent
+
+SYSTEM = "system"
+
+
+class Named(Protocol):
+    """Whoever acts: an id and a name (``identity.actors.Actor`` is one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def append(session: Session, actor: Named | None, event: Event, occurred_at: datetime) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction.
+
+    Writers are serialised by the unit of work (``BEGIN IMMEDIATE`` on
+    SQLite, an advisory lock on PostgreSQL), so reading the head and
+    appending after it cannot fork the chain.
+    """
+    payload = event.payload_json()
+    head = session.get(AuditChainHead, 1)
+    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    when = format_time(occurred_at)
+    if event.anonymous or actor is None:
+        actor_id, actor_name = None, event.anonymous or SYSTEM
+    else:
+        actor_id, actor_name = actor.id, actor.name
+    digest = event_hash(seq, when, actor_id, actor_name, event.action, event.entity_type,
+                        event.entity_id, payload, prev_hash)
+    row = AuditEvent(seq=seq, occurred_at=occurred_at, actor_id=actor_id, actor_name=actor_name,
+                     action=event.action, entity_type=event.entity_type, entity_id=event.entity_id,
+                     payload=payload, prev_hash=prev_hash, hash=digest)
+    session.add(row)
+    if head is None:
+        session.add(AuditChainHead(id=1, seq=seq, hash=digest))
+    else:
+        head.seq, head.hash = seq, digest
+    session.flush()
+    return row
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    """(sequence number, hash) of the newest event; (0, genesis) when empty."""
+    head = session.get(AuditChainHead, 1)
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
+
+
+def event_at(session: Session, seq: int) -> str | None:
+    """The hash the record holds for event ``seq`` (None if there is none)."""
+    return session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
+
+
+def _time_text(dialect: str) -> Any:
+    """``occurred_at`` as the canonical text, computed by the database.
+
+    Formatting a million datetimes in Python costs seconds; the stored value
+    already holds the same digits (SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff").
+    """
+    column = AuditEvent.__table__.c.occurred_at
+    if dialect == "sqlite":
+        return type_coerce(func.replace(type_coerce(column, String), " ", "T").op("||")("Z"), String)
+    if dialect == "postgresql":
+        return type_coerce(func.to_char(column, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), String)
+    return None
+
+
+def event_records(session: Session, *, after: int = 0, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
+    """Events after sequence number ``after``, in order, as ``EventRecord``-shaped tuples.
+
+    Streams through the driver's own cursor (a server-side one on PostgreSQL)
+    inside the session's snapshot: a million rows through the ORM layer would
+    cost more than hashing them.
+    """
+    conn = session.connection()
+    table = AuditEvent.__table__.c
+    time_text = _time_text(conn.dialect.name)
+    if time_text is None:  # another engine: portable, slower
+        rows = conn.execute(select(*(table[name] for name in EVENT_FIELDS)).where(table.seq > after)
+                            .order_by(table.seq).execution_options(yield_per=batch))
+        for seq, at, *rest in rows:
+            yield (seq, format_time(at), *rest)
+        return
+    stmt = (select(table.seq, time_text, table.actor_id, table.actor_name, table.action, table.entity_type,
+                   table.entity_id, table.payload, table.prev_hash, table.hash)
+            .where(table.seq > int(after)).order_by(table.seq))
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor(name="audit_chain_verify") if conn.dialect.name == "postgresql" else raw.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+def verify_chain(session: Session, *, kept_heads: KeptHeads | None = None,
+                 start: tuple[int, str] | None = None) -> ChainVerification:
+    """Verify the stored chain against itself, its head row and any heads kept earlier.
+
+    ``start`` (a verified checkpoint's seq and hash) resumes verification
+    after that event: the cost is then proportional to the events since.
+    """
+    head = session.get(AuditChainHead, 1)
+    kept = dict(kept_heads.items() if isinstance(kept_heads, dict) else (kept_heads or ()))
+    if head is not None:
+        kept.setdefault(head.seq, head.hash)
+        if kept[head.seq] != head.hash:
+            return ChainVerification(False, 0, 0, GENESIS_HASH, head.seq, "head_mismatch",
+                                     f"the head record says event #{head.seq} is {head.hash[:16]}…, but a "
+                                     f"head kept earlier says {kept[head.seq][:16]}….",
+                                     kept_hash=kept[head.seq], found_hash=head.hash)
+
+    def locate(h: str) -> int | None:
+        return session.scalar(select(AuditEvent.seq).where(AuditEvent.hash == h))
+
+    begin = start or (0, GENESIS_HASH)
+    if begin[0] and event_at(session, begin[0]) != begin[1]:
+        return ChainVerification(False, 0, begin[0], begin[1], begin[0], "head_mismatch",
+                                 f"event #{begin[0]} no longer carries the hash of the checkpoint "
+                                 "verification started from.", kept_hash=begin[1],
+                                 found_hash=event_at(session, begin[0]))
+    result = verify_events(event_records(session, after=begin[0]), locate_hash=locate, kept_heads=kept,
+                           start=begin)
+    if result.ok and head is None and result.head_seq:
+        return ChainVerification(False, result.events_checked, result.head_seq, result.head_hash,
+                                 result.head_seq, "truncated", "the chain's head record is missing.")
+    if result.ok and head is not None and result.head_seq > head.seq:
+        # Reads are one snapshot (SQLite WAL; REPEATABLE READ on PostgreSQL), so
+        # events beyond the head row were written around the use cases.
+        return ChainVerification(False, head.seq, head.seq, head.hash, head.seq + 1, "inserted",
+                                 f"events #{head.seq + 1}–#{result.head_seq} come after the recorded "
+                                 "head: they were appended outside the application.")
+    return result
+
+
+def export_to_file(session: Session, path: Path) -> tuple[int, str]:
+    """Write the whole chain as JSON Lines; returns the head (seq, hash) to keep beside it."""
+    head = chain_head(session)
+    with path.open("w", encoding="utf-8") as out:
+        for ev in event_records(session):
+            out.write(export_line(ev) + "\n")
+    return head

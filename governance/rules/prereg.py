@@ -1,0 +1,112 @@
+"""Pre-registration (R3) and amendments (R4): the canonical form of a problem's
+criteria set and of a pilot's commissioning metrics, their SHA-256, and the
+checks a criterion or metric must pass.
+
+Pure: it takes plain values (any object with the named attributes, or
+mappings) and imports neither the ORM nor the services, so the use cases,
+the read models, the integrity check and the benchmark all hash the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from governance.errors import InvalidInput
+from governance.record.chain import canonical_json, sha256_hex
+from governance.validation import NAME_MAX, TEXT_MAX, choice, number, one_of, text, whole
+from governance.vocabulary import UNITS, Direction
+
+INDISPENSABILITY_NAME = "Indispensability"
+CRITERION_FIELDS = ("name", "definition", "measurement_method", "unit", "direction", "target",
+                    "minimum_evidence")
+#: Fields of the indispensability criterion a panel may change (the rest are fixed by the measure).
+THRESHOLD_FIELDS = ("target", "minimum_evidence")
+METRIC_FIELDS = ("name", "definition", "unit", "direction", "target")
+#: Where a target may lie, by unit (None: unbounded on that side).
+TARGET_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "share": (0, 1), "percent": (0, 100), "rating_1_5": (1, 5), "score": (None, None)}
+
+
+def _get(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, Mapping) else getattr(item, name)
+
+
+def criterion_record(criterion: Any) -> dict[str, Any]:
+    """The fields of a criterion that pre-registration freezes."""
+    return {f: _get(criterion, f) for f in CRITERION_FIELDS} | {
+        "is_indispensability": bool(_get(criterion, "is_indispensability"))}
+
+
+def metric_record(metric: Any) -> dict[str, Any]:
+    """The fields of a commissioning metric that lock at real use."""
+    return {f: _get(metric, f) for f in METRIC_FIELDS}
+
+
+def canonical_criteria(problem_id: int, version: int, criteria: Iterable[Any]) -> tuple[str, str]:
+    """(canonical JSON, SHA-256) of a problem version's criteria set."""
+    body = canonical_json({
+        "problem_id": problem_id,
+        "version": version,
+        "criteria": sorted((criterion_record(c) for c in criteria), key=lambda r: r["name"]),
+    })
+    return body, sha256_hex(body)
+
+
+def canonical_metrics(pilot_id: int, metrics: Iterable[Any]) -> tuple[str, str]:
+    """(canonical JSON, SHA-256) of a pilot's commissioning metrics."""
+    body = canonical_json({"pilot_id": pilot_id,
+                           "metrics": sorted((metric_record(m) for m in metrics), key=lambda r: r["name"])})
+    return body, sha256_hex(body)
+
+
+def _target(value: Any, unit: str, indispensability: bool) -> float:
+    if indispensability:
+        return number(value, "Indispensability threshold", minimum=0, min_exclusive=True, maximum=1)
+    low, high = TARGET_BOUNDS.get(unit, (0, None))
+    return number(value, "Target", minimum=low, maximum=high)
+
+
+def validate_criterion(fields: Mapping[str, Any], *, indispensability: bool = False,
+                       min_evidence_floor: int = 1) -> dict[str, Any]:
+    """Cleaned criterion fields, or ``InvalidInput`` naming the bad one."""
+    unit = one_of(fields.get("unit"), UNITS, "Unit")
+    cleaned = {
+        "name": text(fields.get("name"), "Criterion name", max_len=NAME_MAX),
+        "definition": text(fields.get("definition"), "Definition", max_len=TEXT_MAX),
+        "measurement_method": text(fields.get("measurement_method"), "How it is measured",
+                                   max_len=TEXT_MAX),
+        "unit": unit,
+        "direction": str(choice(fields.get("direction"), Direction, "Direction")),
+        "target": _target(fields.get("target"), unit, indispensability),
+        "minimum_evidence": whole(fields.get("minimum_evidence"), "Minimum evidence",
+                                  minimum=min_evidence_floor, maximum=1_000_000),
+    }
+    if indispensability and (unit != "share" or cleaned["direction"] != Direction.HIGHER_IS_BETTER):
+        raise InvalidInput("The indispensability threshold is a share where higher is better.")
+    return cleaned
+
+
+def validate_metric(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Cleaned commissioning-metric fields, or ``InvalidInput`` naming the bad one."""
+    unit = one_of(fields.get("unit"), UNITS, "Unit")
+    low, high = TARGET_BOUNDS.get(unit, (0, None))
+    return {
+        "name": text(fields.get("name"), "Metric name", max_len=NAME_MAX),
+        "definition": text(fields.get("definition"), "Metric definition", max_len=TEXT_MAX),
+        "unit": unit,
+        "direction": str(choice(fields.get("direction"), Direction, "Direction")),
+        "target": number(fields.get("target"), "Target", minimum=low, maximum=high),
+    }
+
+
+def indispensability_spec(window_days: int, threshold: float, minimum_n: int) -> dict[str, Any]:
+    """The indispensability criterion every problem starts with (the Sean Ellis measure)."""
+    return {
+        "name": INDISPENSABILITY_NAME,
+        "definition": "Share of rostered users who would be very disappointed if they could no "
+                      "longer use the tool (Sean Ellis question) after real use.",
+        "measurement_method": f"Indispensability survey after {window_days} days of real use; share "
+                              "answering 'very disappointed', with its Wilson 95 % interval.",
+        "unit": "share", "direction": Direction.HIGHER_IS_BETTER.value,
+        "target": float(threshold), "minimum_evidence": int(minimum_n),
+    }
