@@ -37,7 +37,7 @@ from governance.storage.db import PROJECT_ROOT, Database, FixedClock, UnitOfWork
 from governance.errors import RuleViolation
 from governance.storage.models import (
     Amendment, AuditEvent, Claim, CommissioningMetric, Criterion, FeedbackItem, Panel, Person, Pilot,
-    Problem, ProblemVersion, Vote,
+    Problem, ProblemVersion, TeamInvitation, Vote,
 )
 from governance.services.people import DEMO_ACTION
 from governance.vocabulary import PanelRole, SurveyAnswer, VoteStatus
@@ -212,7 +212,7 @@ class _Builder:
         def initialise() -> None:
             self.admin = self.act(sv.initialise_organisation, admin_name=admin["name"],
                                   admin_email=admin.get("email") or email_for(admin["name"], self.domain),
-                                  admin_password=self.password)
+                                  admin_password=self.password, organisation=sc.get("organisation", "Demo"))
             self.people[admin["key"]] = self.admin
             self.cast.append({"name": admin["name"],
                               "email": admin.get("email") or email_for(admin["name"], self.domain),
@@ -299,7 +299,7 @@ class _Builder:
                 propose = sv.propose_ratification if do == "ratify" else sv.propose_criteria_lock
                 vote_key = f"{key}:{do}:{seq}"
                 self.add(day, label, lambda e=event, k=key, p=propose, v=vote_key: self.votes.__setitem__(
-                    v, self.act(p, self.pid(e["by"]), self.problems[k], days=e.get("days", 7))), seq=seq)
+                    v, self.act(p, self.pid(e["by"]), self.problems[k], **self.deadline(e))), seq=seq)
                 self.plan_ballots(event, vote_key, seq, spec["panel"])
             elif do == "amend":
                 vote_key = f"{key}:amend:{seq}"
@@ -307,7 +307,7 @@ class _Builder:
                 def amend(e: dict[str, Any] = event, k: str = key, v: str = vote_key) -> None:
                     criterion = self.criterion_id(self.problems[k], e["criterion"])
                     self.votes[v] = self.act(sv.propose_amendment, self.pid(e["by"]), criterion,
-                                             reason=e["reason"], days=e.get("days", 7), **e["changes"])
+                                             reason=e["reason"], **self.deadline(e), **e["changes"])
                 self.add(day, label, amend, seq=seq)
                 self.plan_ballots(event, vote_key, seq, spec["panel"])
             elif do == "revise":
@@ -343,8 +343,36 @@ class _Builder:
                 sv.cast_ballot, self.pid(w), self.votes[vote_key], o), seq=seq, sub=i)
         if close_day is not None:
             closer = event.get("close_by", event["by"])
-            self.add(close_day, f"{vote_key}: close", lambda: self.act(
-                sv.close_vote, self.pid(closer), self.votes[vote_key]), seq=seq, sub=len(ballots) + 1)
+            self.add(close_day, f"{vote_key}: close", lambda: self.close(self.pid(closer), self.votes[vote_key]),
+                     seq=seq, sub=len(ballots) + 1)
+
+    def deadline(self, event: dict[str, Any]) -> dict[str, Any]:
+        """R16: a vote with a close day has its deadline there (the opening day's start, if that is
+        too soon for the charter); otherwise it stays open the given number of days."""
+        close_day = event.get("close_day")
+        if close_day is None:
+            return {"days": event.get("days", 7)}
+        earliest = self.clock.now() + timedelta(days=3, minutes=MINUTES_PER_ACTION + 5)
+        return {"deadline": max(self.moment(close_day), earliest)}
+
+    def close(self, closer: int, vote_id: int) -> Any:
+        """Close early when everyone has voted (by the closer); otherwise the deadline closes it (R16)."""
+        try:
+            return self.act(sv.close_vote, closer, vote_id)
+        except RuleViolation as exc:
+            if exc.rule != "R16":
+                raise
+        with self.db.uow().reading() as s:
+            deadline = s.get(Vote, vote_id).deadline
+        if self.clock.now() < deadline:
+            raise ScenarioError(f"vote #{vote_id} cannot close before its deadline ({deadline:%d %b %H:%M}) "
+                                "unless everyone eligible has voted: move its close_day, or add ballots")
+        return self.act(sv.close_due_vote, vote_id)
+
+    def pending_invitations(self, pilot_id: int) -> list[tuple[int, int]]:
+        with self.db.uow().reading() as s:
+            return [(i.id, i.person_id) for i in s.scalars(select(TeamInvitation).where(
+                TeamInvitation.pilot_id == pilot_id, TeamInvitation.status == "pending"))]
 
     # ------------------------------------------------------------ pilots
     def plan_pilot(self, spec: dict[str, Any]) -> None:
@@ -362,6 +390,9 @@ class _Builder:
                         description=spec["description"], owner_id=self.pid(spec["owner"]),
                         team_ids=[self.pid(k) for k in spec.get("team", [])], metrics=spec["metrics"])
                     self.roster[spec["key"]] = []
+                    # Each invited person (the owner too) joins by accepting, as R15 requires.
+                    for invitation, person_id in self.pending_invitations(self.pilots[spec["key"]]):
+                        self.act(sv.accept_team_invitation, person_id, invitation)
                 self.add(day, label, register, seq=seq)
             elif do == "roster":
                 self.add(day, label, lambda e=event, k=key, b=by: self._roster(k, b, e), seq=seq)
@@ -394,8 +425,8 @@ class _Builder:
             elif do == "outcome_vote":
                 vote_key = f"{key}:outcome:{seq}"
                 self.add(day, label, lambda e=event, k=key, v=vote_key: self.votes.__setitem__(
-                    v, self.act(sv.open_outcome_vote, self.pid(e["by"]), self.pilots[k],
-                                days=e.get("days", 7))), seq=seq)
+                    v, self.act(sv.open_outcome_vote, self.pid(e["by"]), self.pilots[k], **self.deadline(e))),
+                    seq=seq)
                 self.plan_ballots(event, vote_key, seq, None)
             elif do == "claim":
                 self.add(day, label, lambda e=event, k=key: self.act(

@@ -208,6 +208,22 @@ class DatabaseFactory:
         self._template = None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One ballot key and one signing key for the whole run, outside every test
+    database, named by the environment so spawned processes use them too."""
+    import tempfile
+
+    from governance.identity.keys import BALLOT_KEY_ENV, SIGNING_KEY_ENV, write_ballot_key, write_signing_key
+
+    if os.environ.get(BALLOT_KEY_ENV) and os.environ.get(SIGNING_KEY_ENV):
+        return
+    keys = Path(tempfile.mkdtemp(prefix="peg-keys-"))
+    write_ballot_key(keys / "ballot.key")
+    write_signing_key(keys / "signing-key.pem")
+    os.environ[BALLOT_KEY_ENV] = str(keys / "ballot.key")
+    os.environ[SIGNING_KEY_ENV] = str(keys / "signing-key.pem")
+
+
 @pytest.fixture(scope="session")
 def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from governance import services as sv
-from governance.rules.charter import FIELDS, CharterTerms, validate_charter
+from governance.rules.charter import CharterTerms, terms_of, validate_charter
 from governance.errors import InvalidInput, PermissionDenied
 from governance.storage.models import AuditEvent, Charter, Decision, Vote
 from tests.world import VERY
@@ -31,6 +31,8 @@ def test_defaults_are_the_ones_the_design_sets():
     assert terms.indispensability_threshold == 0.40
     assert terms.allow_adopt_override is False
     assert terms.feedback_response_working_days == 10
+    assert (terms.vote_min_days, terms.vote_max_days) == (3, 30)  # R16
+    assert terms.secret_groups == ("frontline",)  # R17
     assert validate_charter() == terms
 
 
@@ -38,7 +40,8 @@ def test_the_organisation_starts_with_the_default_charter_as_version_1(world):
     with world.db.uow().reading() as s:
         charters = s.scalars(select(Charter)).all()
         assert [c.version for c in charters] == [1]
-        assert {k: getattr(charters[0], k) for k in FIELDS} == CharterTerms().as_dict()
+        assert terms_of(charters[0]) == CharterTerms()
+        assert charters[0].secret_groups == '["frontline"]'  # stored as JSON text
 
 
 # -------------------------------------------------------------- validation
@@ -175,7 +178,7 @@ def test_a_vote_is_tallied_under_the_charter_it_opened_with(world):
     # Mid-vote, steering shifts weight away from the frontline: iterate 0.6 → 0.4, stop 0.4 → 0.6.
     assert sv.adopt_charter(world.uow, world.steering, reason="Rebalance the voting groups.",
                             weight_frontline=0.4, weight_commissioning=0.3, weight_steering=0.3) == 2
-    decision_id = sv.close_vote(world.uow, world.steering, vote)
+    decision_id = world.close_at_deadline(vote, world.steering)
     with world.db.uow().reading() as s:
         v = s.get(Vote, vote)
         decision = s.get(Decision, decision_id)

@@ -51,7 +51,7 @@ def decide(world, pilot, outcome_votes: str) -> int:
     vote = sv.open_outcome_vote(world.uow, world.steering, pilot)
     for voter in [*world.panel_voters, world.commissioner, world.steering]:
         sv.cast_ballot(world.uow, voter, vote, outcome_votes)
-    return sv.close_vote(world.uow, world.steering, vote)
+    return world.close_at_deadline(vote, world.steering)
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_a_failure_claim_contradicts_an_adopt_decision(world):
     vote = sv.open_outcome_vote(world.uow, world.steering, pilot)
     for voter in [*world.panel_voters, world.commissioner, world.steering]:
         sv.cast_ballot(world.uow, voter, vote, "adopt")
-    sv.close_vote(world.uow, world.steering, vote)
+    world.close_at_deadline(vote, world.steering)
     assert claim(world, pilot, ["Extraction accuracy"])["flags"] == []
     doubt = claim(world, pilot, ["Extraction accuracy"], by=world.steering, asserts_success=False,
                   statement="The assistant is not worth its licence.")

@@ -1,6 +1,7 @@
 """Concurrency proofs for a multi-replica deployment (several Streamlit
-processes on one database): ballots are never lost or doubled, and the audit
-chain stays one linear chain, on SQLite and on PostgreSQL.
+processes on one database): secret ballots are never lost or doubled (one
+current ballot per voter token, the tally equal to a recount of the public
+list), and the audit chain stays one linear chain, on SQLite and on PostgreSQL.
 
 The measured figures are written to tests/artifacts/concurrency-<engine>.json.
 """
@@ -18,9 +19,11 @@ from sqlalchemy import func, select
 from governance import services as sv
 from governance.record.log import verify_chain
 from governance.storage.db import Database, FixedClock
-from governance.storage.models import AuditEvent, Vote
+from governance.rules.ballots import voter_token
+from governance.storage.models import AuditEvent, SecretBallot, Vote
+from governance.storage.repository import secret_receipts
 from governance.storage.repository import tally_of as compute_tally
-from tests.test_vote_concurrency import history_of, read, run_threads
+from tests.test_vote_concurrency import read, run_threads
 
 VOTERS = 50
 BALLOTS_EACH = 4
@@ -42,24 +45,34 @@ def panel_vote(world) -> tuple[int, list[int], dict[int, list[str]]]:
     return vote, voters, {v: ends_reject if i % 3 == 0 else ends_approve for i, v in enumerate(voters)}
 
 
+def secret_history(world, vote: int) -> list:
+    return read(world, lambda s: s.execute(select(
+        SecretBallot.voter_token, SecretBallot.option, SecretBallot.receipt, SecretBallot.is_current)
+        .where(SecretBallot.vote_id == vote)).all())
+
+
 def check_and_measure(world, vote: int, voters: list[int], plans: dict[int, list[str]], how: str) -> dict:
-    history = history_of(world, vote)
-    current = Counter(b.person_id for b in history if b.is_current)
+    """The panel votes in secret (R17): one current ballot per voter token, nothing lost, and the
+    tally equal to a recount of the (receipt, option) list the vote would publish."""
+    history = secret_history(world, vote)
+    key = world.db.keys.ballot_key()
+    token_of = {v: voter_token(key, vote, v) for v in voters}
+    current = Counter(b.voter_token for b in history if b.is_current)
     submitted = sum(len(p) for p in plans.values())
-    latest = {}
-    for b in sorted(history, key=lambda b: (b.cast_at, b.id)):
-        latest[b.person_id] = b
+    latest = {b.voter_token: b.option for b in history if b.is_current}
     tally = read(world, lambda s: compute_tally(s, s.get(Vote, vote)))
-    recomputed = Counter(b.option for b in latest.values())
+    published = read(world, lambda s: secret_receipts(s, vote))
+    recounted = Counter(option for _, _, option in published)
     figures = {"how": how, "voters": len(voters), "ballots_submitted": submitted,
                "ballots_stored": len(history), "current_ballots": sum(current.values()),
                "counted": sum(tally.groups["frontline"].counts.values()),
-               "tally": dict(tally.groups["frontline"].counts), "recomputed_from_history": dict(recomputed)}
+               "tally": dict(tally.groups["frontline"].counts), "recount_of_published_list": dict(recounted)}
     assert figures["ballots_stored"] == submitted, "a ballot was lost or doubled"
-    assert set(current) == set(voters) and set(current.values()) == {1}, "not one current ballot per voter"
-    assert {v: b.option for v, b in latest.items()} == {v: p[-1] for v, p in plans.items()}
-    assert figures["counted"] == VOTERS and dict(tally.groups["frontline"].counts) == dict(recomputed)
-    assert dict(recomputed) == {"approve": 33, "reject": 17}
+    assert set(current) == set(token_of.values()) and set(current.values()) == {1}, "not one current ballot each"
+    assert {v: latest[token_of[v]] for v in voters} == {v: p[-1] for v, p in plans.items()}
+    assert len({r for r, _, _ in published}) == VOTERS, "every counted ballot has its own receipt"
+    assert figures["counted"] == VOTERS and dict(tally.groups["frontline"].counts) == dict(recounted)
+    assert dict(recounted) == {"approve": 33, "reject": 17}
     return figures
 
 

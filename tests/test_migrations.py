@@ -30,12 +30,31 @@ SQLITE_TRIGGERS = {
     "claim_refuse_update", "claim_refuse_delete", "audit_chain_head_forward_only",
     "audit_chain_head_refuse_delete", "ballot_refuse_insert_closed", "ballot_refuse_update",
     "ballot_refuse_delete", "survey_response_refuse_update", "survey_response_refuse_delete",
+    # 0004: everything frozen (R15–R18)
+    "amendment_refuse_delete", "amendment_refuse_update", "checkpoint_refuse_delete", "checkpoint_refuse_update",
+    "checkpoint_witness_refuse_delete", "checkpoint_witness_refuse_update", "criterion_refuse_locked_delete",
+    "criterion_refuse_locked_update", "metric_refuse_locked_delete", "metric_refuse_locked_update",
+    "roster_change_refuse_delete", "roster_change_refuse_update", "secret_ballot_refuse_delete",
+    "secret_ballot_refuse_insert_closed", "secret_ballot_refuse_update", "survey_response_refuse_closed_update",
+    "survey_response_refuse_insert_closed", "survey_round_refuse_closed_update", "survey_round_refuse_delete",
+    "vote_eligibility_refuse_delete", "vote_eligibility_refuse_update", "vote_participation_refuse_delete",
+    "vote_participation_refuse_insert_closed", "vote_participation_refuse_update", "vote_refuse_closed_update",
+    "vote_refuse_delete",
 }
 POSTGRES_TRIGGERS = {
     "audit_event_refuse_change", "audit_event_refuse_truncate", "criteria_lock_refuse_change",
     "criteria_lock_refuse_truncate", "decision_refuse_change", "decision_refuse_truncate",
     "claim_refuse_change", "claim_refuse_truncate", "audit_chain_head_forward_only",
     "audit_chain_head_refuse_truncate", "ballot_guard", "survey_response_guard",
+    # 0004
+    "amendment_guard", "amendment_refuse_truncate", "ballot_refuse_truncate", "checkpoint_refuse_change",
+    "checkpoint_refuse_truncate", "checkpoint_witness_refuse_change", "checkpoint_witness_refuse_truncate",
+    "commissioning_metric_refuse_truncate", "criterion_guard", "criterion_refuse_truncate", "metric_guard",
+    "roster_change_refuse_change", "roster_change_refuse_truncate", "secret_ballot_guard",
+    "secret_ballot_refuse_truncate", "survey_response_closed_guard", "survey_response_refuse_truncate",
+    "survey_round_guard", "survey_round_refuse_truncate", "vote_eligibility_refuse_change",
+    "vote_eligibility_refuse_truncate", "vote_guard", "vote_participation_guard", "vote_participation_refuse_change",
+    "vote_participation_refuse_truncate", "vote_refuse_truncate",
 }
 
 

@@ -257,7 +257,7 @@ def test_votes_written_elsewhere_show_on_the_next_run_and_never_a_stale_result(w
 
     # Closed elsewhere: the next run shows the result, not the open vote.
     sv.cast_ballot(world.uow, world.facilitator, vote, "approve")
-    sv.close_vote(world.uow, world.facilitator, vote)
+    world.close_at_deadline(vote, world.facilitator)
     at = ok(at.run())
     assert "No open votes here." in [i.value for i in at.info]
     at = choose(at, "closed-vote", vote)

@@ -63,7 +63,8 @@ def org(database_factory: Any) -> Iterator[Org]:
     feedback = sv.raise_feedback(w.uow, w.members[1], pilot, kind="workaround",
                                  body="We still print the letter to check it.")
     no_roles = w.person("Nora Noroles", [])
-    inactive = w.person("Ivan Inactive", [r.value for r in Role])
+    # Every role a person may hold together (the auditor role stands alone, R15).
+    inactive = w.person("Ivan Inactive", [r.value for r in Role if r != Role.AUDITOR])
     sv.deactivate_person(w.uow, w.admin, inactive, reason="Left the organisation in March.")
     yield Org(w, only, problem, draft, criterion, metric, pilot, vote, rnd, feedback, no_roles, inactive)
     db.dispose()
@@ -96,9 +97,14 @@ def test_the_table_has_a_row_for_every_action() -> None:
     assert all(isinstance(roles, frozenset) for roles in PERMISSIONS.values())
 
 
-def test_auditors_are_granted_only_reading() -> None:
+def test_auditors_are_granted_only_reading_and_witnessing() -> None:
     granted = {a for a, roles in PERMISSIONS.items() if Role.AUDITOR in roles}
-    assert granted and all(a.value.startswith("read_") for a in granted)
+    assert granted == {Action.READ_AUDIT_RECORD, Action.WITNESS_CHECKPOINT}
+
+
+def test_nobody_reads_a_running_tally() -> None:
+    """R8: running tallies are hidden from everyone until close, auditors and operators included."""
+    assert PERMISSIONS[Action.READ_RUNNING_TALLY] == frozenset()
 
 
 def test_holding_several_roles_allows_the_union(org: Org) -> None:
@@ -252,14 +258,21 @@ AUDITOR_ATTEMPTS: dict[str, Callable[[Org, int], Any]] = {
         {"name": "Ada Admin", "email": "ada@example.org", "roles": ["admin"]}]),
     "record_claim": lambda o, a: sv.record_claim(o.world.uow, a, o.pilot, statement="It works.",
                                                  cited_metrics=["Extraction accuracy"]),
+    "accept_team_invitation": lambda o, a: sv.accept_team_invitation(o.world.uow, a, 1),
+    "decline_team_invitation": lambda o, a: sv.decline_team_invitation(o.world.uow, a, 1),
+    "remove_team_member": lambda o, a: sv.remove_team_member(o.world.uow, a, o.pilot, o.world.commissioner,
+                                                             reason="Auditors cannot change teams."),
 }
 
-#: Services that act for no one in particular (or before anyone exists).
-NOT_ACTOR_SERVICES = {"initialise_organisation", "sign_in", "sign_in_by_email", "close_due_votes"}
+#: Services that act for no one in particular (or before anyone exists): the scheduled job's.
+NOT_ACTOR_SERVICES = {"initialise_organisation", "sign_in", "sign_in_by_email", "close_due_votes",
+                      "close_due_vote", "checkpoint_if_due"}
+#: The one thing an auditor writes (R18): their cosignature of a checkpoint (tests/test_checkpoints.py).
+AUDITOR_WRITES = {"witness_checkpoint"}
 
 
 def test_every_state_changing_service_is_tried_as_the_auditor() -> None:
-    assert set(AUDITOR_ATTEMPTS) == set(sv.__all__) - NOT_ACTOR_SERVICES
+    assert set(AUDITOR_ATTEMPTS) == set(sv.__all__) - NOT_ACTOR_SERVICES - AUDITOR_WRITES
 
 
 @pytest.mark.parametrize("service", sorted(AUDITOR_ATTEMPTS))
@@ -327,7 +340,7 @@ def test_a_commissioner_outside_the_team_cannot_record_evidence_or_answer_feedba
 def test_joining_the_team_gives_the_right_to_manage_it(world: World, outsider_commissioner: int) -> None:
     problem = world.locked_problem()
     pilot = world.register_pilot(problem)
-    sv.add_team_member(world.uow, world.commissioner, pilot, outsider_commissioner)
+    world.join_team(pilot, outsider_commissioner)
     sv.add_metric(world.uow, outsider_commissioner, pilot, name="Cost per letter", definition="Vendor cost.",
                   unit="currency", direction="lower_is_better", target=0.3)
 
@@ -337,8 +350,10 @@ def test_a_facilitator_of_another_panel_cannot_close_this_panels_vote(world: Wor
     world.add_criterion(problem)
     vote = sv.propose_ratification(world.uow, world.facilitator, problem)
     other = world.person("Frank Otherfac", ["frontline", "facilitator"])
-    with world.refuses(PermissionDenied, match="Only steering or a facilitator of Riverside Clinic Panel "
-                                               "may close this vote"):
+    # A panel vote is the panel's own: only its facilitator closes it (R2), not steering either.
+    with world.refuses(PermissionDenied, match="Only a facilitator of Riverside Clinic Panel may close this vote"):
+        sv.close_vote(world.uow, world.steering, vote)
+    with world.refuses(PermissionDenied, match="Only a facilitator of Riverside Clinic Panel may close this vote"):
         sv.close_vote(world.uow, other, vote)
 
 

@@ -99,7 +99,7 @@ class TestR1ProblemFirst:
         vote = sv.open_outcome_vote(world.uow, world.steering, pilot)
         for voter in [*world.panel_voters, world.commissioner, world.steering]:
             sv.cast_ballot(world.uow, voter, vote, "revisit_problem")
-        sv.close_vote(world.uow, world.steering, vote)
+        world.close_at_deadline(vote, world.steering)
         assert row(world, Problem, problem).state == ProblemState.REOPENED
 
         with world.refuses(RuleViolation, match="the problem is reopened for the panel to redefine"):
@@ -111,7 +111,8 @@ class TestR1ProblemFirst:
         registered = row(world, Pilot, pilot)
         assert registered.state == PilotState.REGISTERED
         assert registered.problem_id == problem
-        assert last_event(world).action == "pilot.registered"
+        # Registered, and the registrar (here also the owner) joined its team by that act (R15).
+        assert last_event(world).action == "pilot.team_member_added"
 
     def test_ratification_is_a_passed_panel_vote_not_a_single_person(self, world: World) -> None:
         problem = world.draft_problem()
@@ -509,6 +510,6 @@ class TestR5Readiness:
 
     def test_the_pilot_owner_is_part_of_the_checklist_from_registration(self, world: World) -> None:
         _, pilot = registered_pilot(world)
-        with world.refuses(InvalidInput, match="named owner is set when the pilot is registered"):
+        with world.refuses(InvalidInput, match="named owner is recorded when the owner joins the pilot's team"):
             sv.record_readiness(world.uow, world.commissioner, pilot, "owner", detail="Carl.")
 

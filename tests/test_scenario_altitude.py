@@ -144,7 +144,7 @@ def test_a_pilot_that_looks_brilliant_from_altitude_is_not_adopted(world):
     sv.cast_ballot(world.uow, world.commissioner, vote, "iterate")
     sv.cast_ballot(world.uow, world.steering, vote, "revisit_problem")
     world.clock.advance(days=3)
-    decision_id = sv.close_vote(world.uow, world.facilitator, vote)
+    decision_id = world.close_at_deadline(vote, world.facilitator)
 
     # --- A week later the commissioning team repeats its success claim.
     world.clock.advance(days=7)

@@ -32,6 +32,8 @@ def read(world, fn):
 
 
 def open_vote_with_many_voters(world) -> tuple[int, list[int]]:
+    """An outcome vote on the record by name (open ballots: the history is per person)."""
+    world.open_ballots()
     _, pilot = world.pilot_in_use()
     world.pass_window()
     for person in world.rostered_users(EXTRA_PANEL_MEMBERS, prefix="Ward clerk"):

@@ -96,6 +96,23 @@ class World:
                       direction="lower_is_better", target=60, minimum_evidence=4) | kw
         return sv.add_criterion(self.uow, self.members[0], problem_id, name=name, **fields)
 
+    def close_at_deadline(self, vote_id: int, by: int | None = None) -> int | None:
+        """Close a vote as R16 allows: early when everyone eligible has voted, otherwise once its
+        deadline has passed (the clock moves on to it). Returns the decision id, if any."""
+        from governance.errors import RuleViolation
+        from governance.storage.models import Vote
+
+        closer = by or self.facilitator
+        try:
+            return sv.close_vote(self.uow, closer, vote_id)
+        except RuleViolation as exc:
+            if exc.rule != "R16":
+                raise
+        with self.db.uow().reading() as s:
+            deadline = s.get(Vote, vote_id).deadline
+        self.clock.set(max(self.clock.now(), deadline))
+        return sv.close_vote(self.uow, closer, vote_id)
+
     def pass_panel_vote(self, vote_id: int, approve: int | None = None) -> None:
         voters = self.panel_voters
         approve = len(voters) if approve is None else approve
@@ -125,6 +142,16 @@ class World:
         return sv.register_pilot(self.uow, self.commissioner, problem_id=problem_id, title=title,
                                  description="Reads a referral letter and fills both systems.",
                                  owner_id=self.commissioner, metrics=metrics)
+
+    def open_ballots(self) -> None:
+        """A charter under which every group votes on the record by name (no secret groups, R17)."""
+        sv.adopt_charter(self.uow, self.steering, reason="Open ballots for this test organisation.",
+                         secret_groups=[])
+
+    def join_team(self, pilot_id: int, person_id: int, by: int | None = None) -> None:
+        """Invite someone to the pilot's team and have them accept (R15: their own act)."""
+        invitation = sv.add_team_member(self.uow, by or self.commissioner, pilot_id, person_id)
+        sv.accept_team_invitation(self.uow, person_id, invitation)
 
     def make_ready(self, pilot_id: int) -> None:
         for item, detail, on in (("training_plan", "Two 1-hour sessions per role.", None),

@@ -102,6 +102,8 @@ def running_tally(uow: UnitOfWork, actor_id: int, vote_id: int) -> dict[str, Any
             raise PermissionDenied("Running tallies are hidden until the vote closes, so that nobody "
                                    "votes with the crowd (R8). The result appears here at close.",
                                    rule="R8")
+        if vote.result_json:  # closed: the result as it was frozen and published
+            return json.loads(vote.result_json)
         return tally_of(s, vote).as_dict()
 
 

@@ -110,6 +110,13 @@ def event_hash(seq: int, occurred_at: str, actor_id: int | None, actor_name: str
                                           entity_id, payload, prev_hash)).hexdigest()
 
 
+def rows_digest(rows: Iterable[Iterable[Any]]) -> str:
+    """SHA-256 of a set of rows (order-free): what a closing event records of the
+    ballots or responses it closes, so a later direct edit of one of them shows."""
+    body = json.dumps(sorted([[str(v) for v in row] for row in rows]), separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 # ---------------------------------------------------------------- verifying
 class EventRecord(NamedTuple):
     """One stored event. A tuple, so database rows in this column order verify as they are."""

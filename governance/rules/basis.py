@@ -31,7 +31,10 @@ class BasisFacts:
     evidence: Mapping[str, Any] | None  # the SurveyEvidence the vote opened with
     adoption: Mapping[str, Any] | None
     tally: Mapping[str, Any]
-    voters: Sequence[Mapping[str, Any]]  # person_id, name, group, option, cast_at
+    voters: Sequence[Mapping[str, Any]]  # open groups only: person_id, name, group, option, cast_at
+    #: R17: what the vote published for its secret groups (``rules.ballots.Published.as_dict``);
+    #: None for a vote opened before secret ballots existed.
+    secret: Mapping[str, Any] | None
     eligible: Mapping[str, int]
     charter_version: int
     terms: CharterTerms
@@ -40,6 +43,9 @@ class BasisFacts:
     vote: Mapping[str, Any]  # id, opened_at, deadline, closed_at
     closed_by: tuple[int, str] | None  # None: the system, at the deadline
     chain_head: tuple[int, str]
+    #: R15: changes to the roster after real use began (added, removed, and the removals' reasons).
+    roster_changes: Mapping[str, Any]
+    ballots_sha256: str
 
 
 def build_basis(f: BasisFacts) -> dict[str, Any]:
@@ -67,6 +73,9 @@ def build_basis(f: BasisFacts) -> dict[str, Any]:
         "adoption": dict(f.adoption) if f.adoption else None,
         "tally": dict(f.tally),
         "voters": sorted((dict(v) for v in f.voters), key=lambda v: (v["group"], v["name"], v["person_id"])),
+        "secret_ballots": dict(f.secret) if f.secret is not None else None,
+        "ballots_sha256": f.ballots_sha256,
+        "roster_changes_after_real_use": dict(f.roster_changes),
         "eligible": dict(f.eligible),
         "charter": {"version": f.charter_version, "terms": f.terms.as_dict()},
         "adopt_override": f.adopt_override,
@@ -81,3 +90,11 @@ def build_basis(f: BasisFacts) -> dict[str, Any]:
 def voter_entry(person_id: int, name: str, group: str, option: str, cast_at: datetime) -> dict[str, Any]:
     """One voter of an open (named) group as the basis lists them."""
     return {"person_id": person_id, "name": name, "group": group, "option": option, "cast_at": cast_at}
+
+
+def roster_changes(changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """R15: "roster changed after real use: +a −r", with each removal's reason."""
+    removals = [{"person_id": c["person_id"], "reason": c["reason"], "at": c["changed_at"]}
+                for c in changes if c["change"] == "removed"]
+    return {"added": sum(1 for c in changes if c["change"] == "added"), "removed": len(removals),
+            "removals": removals}

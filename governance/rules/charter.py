@@ -2,6 +2,7 @@
 validation, and what each voting group weighs. Pure."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -25,9 +26,20 @@ class CharterTerms:
     indispensability_threshold: float = 0.40
     allow_adopt_override: bool = False
     feedback_response_working_days: int = 10
+    #: R16: a vote's deadline lies between these many days after it opens.
+    vote_min_days: int = 3
+    vote_max_days: int = 30
+    #: R17: the voting groups whose ballots are secret (panel votes follow "frontline").
+    secret_groups: tuple[str, ...] = ("frontline",)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["secret_groups"] = list(self.secret_groups)
+        return out
+
+    def row_values(self) -> dict[str, Any]:
+        """The terms as the charter table stores them."""
+        return {**self.as_dict(), "secret_groups": json.dumps(sorted(self.secret_groups))}
 
 
 FIELD_LABELS = {
@@ -43,7 +55,11 @@ FIELD_LABELS = {
     "indispensability_threshold": "Indispensability threshold",
     "allow_adopt_override": "Allow adopt to override a failed threshold",
     "feedback_response_working_days": "Feedback response time (working days)",
+    "vote_min_days": "Shortest vote (days)",
+    "vote_max_days": "Longest vote (days)",
+    "secret_groups": "Groups whose ballots are secret",
 }
+VOTING_GROUPS = ("frontline", "commissioning", "steering")
 FIELDS = tuple(f.name for f in fields(CharterTerms))
 
 
@@ -82,12 +98,24 @@ def validate_charter(**given: Any) -> CharterTerms:
         if not isinstance(values[name], bool):
             problems[name] = f"{FIELD_LABELS[name]} must be yes or no."
     for name, low, high in (("evaluation_window_days", 1, 365), ("min_survey_responses", 5, 100_000),
-                            ("feedback_response_working_days", 1, 120)):
+                            ("feedback_response_working_days", 1, 120), ("vote_min_days", 1, 60),
+                            ("vote_max_days", 1, 120)):
         v = values[name]
         if isinstance(v, float) and v.is_integer():
             v = values[name] = int(v)
         if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
             problems[name] = f"{FIELD_LABELS[name]} must be a whole number from {low} to {high}."
+    if "vote_min_days" not in problems and "vote_max_days" not in problems \
+            and values["vote_max_days"] < values["vote_min_days"]:
+        problems["vote_max_days"] = "The longest vote cannot be shorter than the shortest vote."
+    groups = values["secret_groups"]
+    if isinstance(groups, str):
+        groups = json.loads(groups) if groups.startswith("[") else [g for g in groups.split(",") if g.strip()]
+    if not isinstance(groups, (list, tuple, set, frozenset)) or any(g not in VOTING_GROUPS for g in groups):
+        problems["secret_groups"] = ("Secret groups must be chosen from frontline, commissioning and "
+                                     "steering (or none).")
+    else:
+        values["secret_groups"] = tuple(sorted({str(g).strip() for g in groups}))
     threshold = _share(values["indispensability_threshold"])
     if threshold is None or threshold <= 0:
         problems["indispensability_threshold"] = (
@@ -100,7 +128,10 @@ def validate_charter(**given: Any) -> CharterTerms:
 
 def terms_of(charter: Any) -> CharterTerms:
     """The terms of a stored charter (any object with the term attributes)."""
-    return CharterTerms(**{name: getattr(charter, name) for name in FIELDS})
+    values = {name: getattr(charter, name) for name in FIELDS}
+    groups = values["secret_groups"]
+    values["secret_groups"] = tuple(json.loads(groups)) if isinstance(groups, str) else tuple(groups)
+    return CharterTerms(**values)
 
 
 def group_weights(terms: CharterTerms) -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from governance.errors import RuleViolation
+from governance.errors import InvalidInput, RuleViolation
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -37,3 +37,37 @@ def require_window(title: str, real_use_started_at: datetime | None, window_days
             f"{what[0].upper()}{what[1:]} for '{title}' cannot open before "
             f"{opens:%d %B %Y %H:%M} UTC ({window_days} days of real use since "
             f"{real_use_started_at:%d %B %Y}). Try again from then.", rule="R6")
+
+
+def vote_deadline(now: datetime, min_days: int, max_days: int, *, days: object = None,
+                  deadline: object = None) -> datetime:
+    """R16: the proposer sets the deadline, within the charter's bounds.
+
+    Either ``days`` (whole days from now) or ``deadline`` (a moment); neither:
+    a week, kept within the bounds. Refused with the bounds when outside them.
+    """
+    if days is not None and deadline is not None:
+        raise InvalidInput("Give either the number of days the vote stays open or its deadline, not both.",
+                           field="Deadline")
+    if deadline is None:
+        if days is None:
+            days = max(min_days, min(7, max_days))
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise InvalidInput(f"Days the vote stays open must be a whole number from {min_days} to {max_days}.",
+                               field="Deadline")
+        chosen = now + timedelta(days=days)
+    else:
+        if not isinstance(deadline, datetime) or deadline.tzinfo is None:
+            raise InvalidInput("The deadline must be a date and time with its time zone.", field="Deadline")
+        chosen = deadline
+    earliest, latest = now + timedelta(days=min_days), now + timedelta(days=max_days)
+    if not earliest <= chosen <= latest:
+        raise InvalidInput(
+            f"The charter says a vote stays open from {min_days} to {max_days} days; choose a deadline between "
+            f"{earliest:%d %b %Y %H:%M} and {latest:%d %b %Y %H:%M} UTC.", field="Deadline")
+    return chosen
+
+
+def may_close_early(eligible: int, voted: int) -> bool:
+    """R16: a vote closes before its deadline only when every eligible voter has voted."""
+    return eligible > 0 and voted >= eligible

@@ -1,6 +1,7 @@
 """R14 least privilege: one table of role × action, deny by default.
 
-Pure: the table and the questions asked of it. Every use case names its
+Pure: the table, the questions asked of it, and which roles may be held
+together (R15: an auditor must not vote on what they audit). Every use case names its
 actor and calls ``identity.actors.require`` first, which reads the actor's
 roles from the database at call time (never from the UI or a cache), so a
 revoked role stops working at once for every *new* act. Contextual rules — panel
@@ -41,6 +42,8 @@ class Action(StrEnum):
     RESPOND_TO_FEEDBACK = "respond_to_feedback"
     READ_RUNNING_TALLY = "read_running_tally"
     READ_AUDIT_RECORD = "read_audit_record"
+    ANSWER_INVITATION = "answer_invitation"
+    WITNESS_CHECKPOINT = "witness_checkpoint"
 
 
 F, FA, C, S, AU, AD = (Role.FRONTLINE, Role.FACILITATOR, Role.COMMISSIONING, Role.STEERING,
@@ -71,10 +74,13 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECORD_CLAIM: frozenset({F, FA, C, S, AD}),
     Action.RAISE_FEEDBACK: frozenset({F, FA}),
     Action.RESPOND_TO_FEEDBACK: frozenset({C}),
-    Action.READ_RUNNING_TALLY: frozenset({AU}),
-    # Ballots appear in the record, so reading it before a vote closes would reveal
-    # running tallies (R8): auditors only.
+    # R8: running tallies are hidden from everyone until close, auditors and operators included.
+    Action.READ_RUNNING_TALLY: frozenset(),
+    # Open ballots appear in the record by name; auditors read it, and are never voters (R15).
     Action.READ_AUDIT_RECORD: frozenset({AU}),
+    Action.ANSWER_INVITATION: frozenset({F, FA, C, S, AD}),
+    # R18: the one thing an auditor writes: their cosignature of a checkpoint.
+    Action.WITNESS_CHECKPOINT: frozenset({AU}),
 }
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -103,6 +109,8 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.RESPOND_TO_FEEDBACK: "respond to feedback",
     Action.READ_RUNNING_TALLY: "read a running tally before a vote closes",
     Action.READ_AUDIT_RECORD: "read the audit record",
+    Action.ANSWER_INVITATION: "accept or decline an invitation to a commissioning team",
+    Action.WITNESS_CHECKPOINT: "cosign a checkpoint of the audit record as its witness",
 }
 
 assert set(PERMISSIONS) == set(Action) == set(DESCRIPTIONS), "every action needs a row"
@@ -144,3 +152,17 @@ def may_open(roles: Iterable[Role], page: str) -> bool:
 def pages_for(roles: Iterable[Role]) -> list[str]:
     """The pages a person holding ``roles`` may open, in menu order."""
     return [p for p in PAGE_ROLES if may_open(roles, p)]
+
+
+#: R15: roles that vote in some group on some vote — none of them may be held with "auditor".
+VOTING_ROLES: frozenset[Role] = frozenset({F, FA, C, S})
+
+
+def role_conflict(roles: Iterable[Role | str]) -> str | None:
+    """Why this combination of roles may not be held together, or None."""
+    held = {Role(r) for r in roles}
+    if AU in held and held & VOTING_ROLES:
+        clash = ", ".join(sorted(label(r) for r in held & VOTING_ROLES))
+        return (f"The auditor role cannot be combined with {clash}: an auditor must not vote on what they "
+                "audit. Give this person either the auditor role or the voting roles.")
+    return None

@@ -14,8 +14,9 @@ Outcome votes
 * Ranking, highest combined share first. **Ties** are broken, in order, by
   (1) the frontline group's share, (2) the vote's proposed outcome (e.g.
   "revisit problem" after a failed indispensability threshold, R10), and
-  (3) caution: iterate, revisit problem, stop, adopt — so "adopt" never wins
-  a tie.
+  (3) caution: iterate, revisit problem, stop, adopt. "Adopt" can win a tie
+  only at step 1 (the frontline preferred it); it never wins at step 3. The
+  stored note names the step that decided.
 * **Frontline veto** (charter): "adopt" cannot win without a frontline
   majority (more than half of frontline ballots) for adopt; the next-ranked
   option wins instead.
@@ -142,6 +143,24 @@ def _group_tallies(ballots: Iterable[tuple[str, str]], eligible: Mapping[str, in
     return tallies
 
 
+def _deciding_step(tied: list[str], frontline: GroupTally | None, proposed: str | None) -> str:
+    """Which step of the tie rule decided among ``tied`` (options equal on combined share).
+
+    The steps run in order, each keeping only the options it cannot separate:
+    (1) the frontline group's share, (2) the vote's proposed outcome, (3) the
+    caution order. The note names the step that left one option standing,
+    even when an earlier step already eliminated some of the tied options.
+    """
+    if frontline is not None:
+        best = max(frontline.share(o) for o in tied)
+        tied = [o for o in tied if frontline.share(o) == best]
+        if len(tied) == 1:
+            return "frontline share"
+    if proposed in tied:
+        return "proposed outcome"
+    return "caution order"
+
+
 def tally_outcome(ballots: Iterable[tuple[str, str]], *, eligible: Mapping[str, int],
                   weights: Mapping[str, float | Fraction], quorums: Mapping[str, float | Fraction],
                   frontline_veto: bool = True, adopt_available: bool = True,
@@ -185,13 +204,7 @@ def tally_outcome(ballots: Iterable[tuple[str, str]], *, eligible: Mapping[str, 
         if winner is not None:
             tied = [o for o in candidates if combined[o] == combined[winner]]
             if len(tied) > 1:
-                f_tied = [o for o in tied if frontline and frontline.share(o) == frontline.share(winner)]
-                if len(f_tied) < len(tied):
-                    tie_break = "frontline share"
-                elif proposed in tied:
-                    tie_break = "proposed outcome"
-                else:
-                    tie_break = "caution order"
+                tie_break = _deciding_step(tied, frontline, proposed)
                 notes.append(f"Tie between {', '.join(tied)} broken by {tie_break}.")
     return Tally("outcome", OUTCOME_OPTIONS, groups, combined, ranking, quorum_met, winner, vetoed,
                  tie_break, tuple(notes))

@@ -12,28 +12,32 @@ from governance.services.people import (
     sign_in_by_email,
 )
 from governance.services.pilots import (
-    add_metric, add_team_member, add_to_roster, amend_metric, import_measurements, record_measurement,
-    record_readiness, register_pilot, remove_from_roster, start_real_use, update_metric,
-    waive_readiness,
+    add_metric, amend_metric, import_measurements, record_measurement, record_readiness, register_pilot,
+    start_real_use, update_metric, waive_readiness,
+)
+from governance.services.teams import (
+    accept_team_invitation, add_team_member, add_to_roster, decline_team_invitation, remove_from_roster,
+    remove_team_member,
 )
 from governance.services.problems import (
     add_criterion, comment_on_problem, draft_problem, remove_criterion, retire_problem,
     revise_problem, update_criterion,
 )
-from governance.services.decisions import close_due_votes, close_vote
+from governance.services.checkpoints import checkpoint_if_due, witness_checkpoint
+from governance.services.decisions import close_due_vote, close_due_votes, close_vote
 from governance.services.votes import (
     cast_ballot, open_outcome_vote, propose_amendment, propose_criteria_lock, propose_ratification,
 )
 
 __all__ = [
-    "add_criterion", "add_metric", "add_panel_member", "add_team_member", "add_to_roster",
-    "adopt_charter", "amend_metric", "cast_ballot", "close_due_votes", "close_survey_round",
+    "accept_team_invitation", "add_criterion", "add_metric", "add_panel_member", "add_team_member", "add_to_roster",
+    "adopt_charter", "amend_metric", "cast_ballot", "checkpoint_if_due", "close_due_vote", "close_due_votes", "close_survey_round",
     "close_vote", "comment_on_problem", "create_panel", "create_person", "create_programme",
-    "deactivate_person", "draft_problem", "import_measurements", "import_usage",
+    "deactivate_person", "decline_team_invitation", "draft_problem", "import_measurements", "import_usage",
     "initialise_organisation", "mark_demo", "open_outcome_vote", "open_survey_round", "propose_amendment",
     "propose_criteria_lock", "propose_ratification", "raise_feedback", "record_claim",
     "record_measurement", "record_readiness", "register_pilot", "remove_criterion",
-    "remove_from_roster", "remove_panel_member", "respond_to_feedback", "retire_problem",
+    "remove_from_roster", "remove_team_member", "remove_panel_member", "respond_to_feedback", "retire_problem",
     "revise_problem", "set_password", "set_roles", "sign_in", "sign_in_by_email", "start_real_use",
-    "submit_survey_response", "update_criterion", "update_metric", "waive_readiness",
+    "submit_survey_response", "update_criterion", "update_metric", "waive_readiness", "witness_checkpoint",
 ]

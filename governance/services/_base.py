@@ -54,7 +54,9 @@ def panel_role(session: Session, panel_id: int | None, person_id: int) -> PanelR
 
 
 def is_on_team(session: Session, pilot_id: int, person_id: int) -> bool:
-    return session.get(PilotTeamMember, (pilot_id, person_id)) is not None
+    """Whether the person is on the pilot's commissioning team now."""
+    row = session.get(PilotTeamMember, (pilot_id, person_id))
+    return row is not None and row.removed_at is None
 
 
 def is_rostered(session: Session, pilot_id: int, person_id: int) -> bool:

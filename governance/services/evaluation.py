@@ -14,20 +14,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from governance.rules.charter import validate_charter
+from governance.rules.charter import terms_of, validate_charter
 from governance.csvfiles import FileRejected, parse_csv, parse_whole
 from governance.storage.db import UnitOfWork, use_case
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.record.events import evaluation as events
 from governance.record.events import people as people_events
+from governance.record.chain import rows_digest
 from governance.rules import deadlines
+from governance.rules.electorate import answerable_from, may_answer
 from governance.rules.evidence import sus_score
 from governance.storage.models import (
-    Charter, FeedbackItem, Pilot, Problem, SourceFile, SurveyResponse, SurveyRound, UsageWeek, Vote,
+    Charter, FeedbackItem, Pilot, Problem, RosterEntry, SourceFile, SurveyResponse, SurveyRound, UsageWeek, Vote,
 )
 from governance.rules.permissions import Action
 from governance.identity.actors import Actor, require
-from governance.storage.repository import current_charter
+from governance.storage.repository import current_charter, current_responses
 from governance.services._base import (
     get, is_on_team, is_rostered, log, panel_role, require_team, session_of, today,
 )
@@ -50,11 +52,12 @@ def adopt_charter(uow: UnitOfWork, actor_id: int, *, reason: str, **terms: Any) 
     actor = require(s, actor_id, Action.ADOPT_CHARTER)
     why = text(reason, "Reason for the change", max_len=TEXT_MAX, min_len=10)
     current = current_charter(s)
-    current_terms = {k: getattr(current, k) for k in validate_charter().as_dict()}
-    new_terms = validate_charter(**{**current_terms, **terms}).as_dict()
+    current_terms = terms_of(current).as_dict()
+    adopted = validate_charter(**{**current_terms, **terms})
+    new_terms = adopted.as_dict()
     if new_terms == current_terms:
         raise InvalidInput("These terms are the ones already in force; change at least one.")
-    charter = Charter(version=current.version + 1, **new_terms, adopted_by=actor.id,
+    charter = Charter(version=current.version + 1, **adopted.row_values(), adopted_by=actor.id,
                       adopted_at=uow.now(), reason=why)
     s.add(charter)
     s.flush()
@@ -122,8 +125,11 @@ def close_survey_round(uow: UnitOfWork, actor_id: int, round_id: int) -> None:
     _require_survey_runner(s, actor, pilot)
     if rnd.closed_at is not None:
         raise RuleViolation(f"Round {rnd.number} is already closed.")
+    digest = rows_digest(current_responses(s, rnd.id))
+    counts = {a.value: getattr(rnd, a.value) for a in SurveyAnswer}
     rnd.closed_at, rnd.closed_by = uow.now(), actor.id
-    log(uow, actor, events.round_closed(round_id=rnd.id, pilot_id=pilot.id, number=rnd.number))
+    log(uow, actor, events.round_closed(round_id=rnd.id, pilot_id=pilot.id, number=rnd.number,
+                                        responses_sha256=digest, counts=counts))
 
 
 def _count(rnd: SurveyRound, answer: str, sus: float | None, sign: int) -> None:
@@ -147,9 +153,17 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
     actor = require(s, actor_id, Action.RESPOND_TO_SURVEY)
     rnd = get(s, SurveyRound, round_id, "survey round")
     pilot = s.get(Pilot, rnd.pilot_id)
-    if not is_rostered(s, pilot.id, actor.id):
+    entry = s.get(RosterEntry, (pilot.id, actor.id))
+    if entry is None:
         raise RuleViolation(f"Only the rostered users of '{pilot.title}' answer its survey (R7); "
                             f"{actor.name} is not on its roster.", rule="R7")
+    window = current_charter(s).evaluation_window_days
+    if not may_answer(entry.added_at, pilot.real_use_started_at, window, rnd.opened_at):
+        earliest = answerable_from(entry.added_at, pilot.real_use_started_at, window)
+        raise RuleViolation(
+            f"{actor.name} joined the roster of '{pilot.title}' on {entry.added_at:%d %b %Y}, after real use "
+            f"began, so they answer only rounds that open from {earliest:%d %b %Y} ({window} days of real use "
+            "of their own); this round opened earlier.", rule="R15")
     if rnd.closed_at is not None:
         raise RuleViolation(f"Round {rnd.number} of the survey closed on {rnd.closed_at:%d %b %Y}; "
                             "answers can no longer be given or changed.", rule="R7")

@@ -13,10 +13,10 @@ from governance.rules.charter import CharterTerms
 from governance.storage.db import UnitOfWork, use_case
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation, SignInFailed
 from governance.storage.models import (
-    AuditEvent, Charter, Panel, PanelMembership, Person, PersonRole, Programme,
+    AuditEvent, Charter, Panel, PanelMembership, Person, PersonRole, PilotTeamMember, Programme,
 )
 from governance.identity.passwords import DUMMY_HASH, MIN_LENGTH, check_password, hash_password
-from governance.rules.permissions import Action
+from governance.rules.permissions import Action, role_conflict
 from governance.identity.actors import Actor, load_actor, require
 from governance.services._base import get, log, panel_role, person, session_of
 from governance.validation import NAME_MAX, TITLE_MAX, choice, text
@@ -45,12 +45,19 @@ def _password(value: object) -> str:
 
 
 def _roles(values: Iterable[object]) -> list[Role]:
-    return sorted({choice(v, Role, "Role") for v in values})
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidInput("List the roles one by one.", field="Roles")
+    roles = sorted({choice(v, Role, "Role") for v in values})
+    clash = role_conflict(roles)
+    if clash:
+        raise RuleViolation(clash, rule="R15")
+    return roles
 
 
 @use_case
 def initialise_organisation(uow: UnitOfWork, *, admin_name: str, admin_email: str,
-                            admin_password: str, terms: CharterTerms | None = None) -> int:
+                            admin_password: str, terms: CharterTerms | None = None,
+                            organisation: str = "Organisation") -> int:
     """Create the first administrator and the default charter (version 1).
 
     Only allowed on an empty database; returns the administrator's id.
@@ -67,9 +74,11 @@ def initialise_organisation(uow: UnitOfWork, *, admin_name: str, admin_email: st
     s.add(PersonRole(person_id=admin.id, role=Role.ADMIN))
     actor = Actor(admin.id, admin.name, frozenset({Role.ADMIN}))
     log(uow, actor, events.organisation_initialised(person_id=admin.id, name=admin.name, email=admin.email,
-                                                     roles=[Role.ADMIN]))
+                                                     roles=[Role.ADMIN],
+                                                     organisation=text(organisation, "Organisation name",
+                                                                       max_len=TITLE_MAX)))
     terms = terms or CharterTerms()
-    charter = Charter(version=1, **terms.as_dict(), adopted_by=admin.id, adopted_at=uow.now(),
+    charter = Charter(version=1, **terms.row_values(), adopted_by=admin.id, adopted_at=uow.now(),
                       reason="Default charter adopted when the organisation was set up.")
     s.add(charter)
     s.flush()
@@ -118,6 +127,10 @@ def set_roles(uow: UnitOfWork, actor_id: int, person_id: int, roles: Iterable[st
                                 "administrator before removing this role.", rule="R14")
     if old_roles == new_roles:
         return
+    if Role.AUDITOR in new_roles and s.scalar(select(PilotTeamMember.pilot_id).where(
+            PilotTeamMember.person_id == target.id, PilotTeamMember.removed_at.is_(None)).limit(1)):
+        raise RuleViolation(f"{target.name} is on a pilot's commissioning team; an auditor is never on a team. "
+                            "Take them off the team first.", rule="R15")
     for role in set(old_roles) - set(new_roles):
         s.delete(s.get(PersonRole, (target.id, role)))
     for role in set(new_roles) - set(old_roles):

@@ -22,22 +22,22 @@ from governance.record.events import pilots as events
 from governance.rules.prereg import METRIC_FIELDS, canonical_metrics, metric_record, validate_metric
 from governance.csvfiles import FileRejected, parse_csv
 from governance.storage.db import UnitOfWork, use_case
-from governance.errors import ConflictOfInterest, InvalidInput, PermissionDenied, RuleViolation
+from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.storage.models import (
-    Amendment, CommissioningMetric, Criterion, Measurement, PersonRole, Pilot,
-    PilotTeamMember, Problem, ProblemVersion, ReadinessRecord, ReadinessWaiver, RosterEntry, SourceFile, Vote,
-    VoteEligibility,
+    Amendment, CommissioningMetric, Criterion, Measurement, Pilot,
+    Problem, ProblemVersion, ReadinessRecord, ReadinessWaiver, RosterEntry, SourceFile,
 )
 from governance.rules.permissions import Action
 from governance.identity.actors import Actor, require
 from governance.services._base import (
     get, is_on_team, log, panel_role, person, require_team, session_of, today,
 )
-from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status
-from governance.validation import TEXT_MAX, TITLE_MAX, a_date, choice, number, text
+from governance.services.teams import check_team_candidate, invite, join_team, void_pending_invitations
+from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status, team_of
+from governance.validation import TEXT_MAX, TITLE_MAX, a_date, an_id, choice, number, text
 from governance.vocabulary import (
     AmendmentStatus, MeasurementSource, PilotState, ProblemState, ReadinessItem,
-    Role, VoteStatus, VotingGroup, label,
+    label,
 )
 
 MEASUREMENT_COLUMNS = ("measure", "observed_on", "value")
@@ -87,9 +87,10 @@ def register_pilot(uow: UnitOfWork, actor_id: int, *, problem_id: int, title: st
         raise InvalidInput(f"A pilot called '{title}' already exists; choose a distinct title.",
                            field="Pilot title")
     owner = person(s, owner_id, "owner")
-    team = {actor.id, owner.id}
-    for member_id in team_ids:
-        team.add(person(s, member_id, "team member").id)
+    if isinstance(team_ids, (str, bytes)) or not isinstance(team_ids, Iterable):
+        raise InvalidInput("List the people to invite to the team, one by one.")
+    invited = {person(s, an_id(member_id, "The team member id"), "team member") for member_id in team_ids}
+    invited |= {owner}
     cleaned_metrics = [validate_metric(m) for m in metrics]
     names = [m["name"].lower() for m in cleaned_metrics]
     if len(names) != len(set(names)):
@@ -100,41 +101,19 @@ def register_pilot(uow: UnitOfWork, actor_id: int, *, problem_id: int, title: st
                   registered_at=now, state=PilotState.REGISTERED)
     s.add(pilot)
     s.flush()
-    for member in sorted(team):
-        s.add(PilotTeamMember(pilot_id=pilot.id, person_id=member))
+    check_team_candidate(s, pilot, owner, owner=True)
     for m in cleaned_metrics:
         s.add(CommissioningMetric(pilot_id=pilot.id, created_by=actor.id, created_at=now, **m))
-    s.add(ReadinessRecord(pilot_id=pilot.id, item=ReadinessItem.OWNER,
-                          detail=f"{owner.name} is accountable for the last mile.",
-                          recorded_by=actor.id, recorded_at=now))
     s.flush()
     log(uow, actor, events.pilot_registered(pilot_id=pilot.id, title=title, description=description,
                                             owner_id=owner.id, problem_id=problem.id,
-                                            problem_version=version.version, team=sorted(team),
+                                            problem_version=version.version, team=[actor.id],
                                             metrics=cleaned_metrics))
+    # The registrar joins by their own act; everyone else (the owner too) is invited and joins by accepting (R15).
+    join_team(uow, actor, pilot, person(s, actor.id))
+    for who in sorted(invited - {person(s, actor.id)}, key=lambda p: p.id):
+        invite(uow, actor, pilot, who)
     return pilot.id
-
-
-@use_case
-def add_team_member(uow: UnitOfWork, actor_id: int, pilot_id: int, person_id: int) -> None:
-    """Add someone to the pilot's commissioning team (they then vote as commissioning)."""
-    s = session_of(uow)
-    actor = require(s, actor_id, Action.MANAGE_PILOT)
-    pilot = _pilot(s, pilot_id)
-    require_team(s, actor, pilot, "change its team")
-    who = person(s, person_id)
-    if is_on_team(s, pilot.id, who.id):
-        raise InvalidInput(f"{who.name} is already on the team.")
-    frontline_voter = s.scalar(select(Vote.id).join(VoteEligibility, VoteEligibility.vote_id == Vote.id).where(
-        Vote.pilot_id == pilot.id, Vote.status == VoteStatus.OPEN,
-        VoteEligibility.person_id == who.id, VoteEligibility.voting_group == VotingGroup.FRONTLINE))
-    if frontline_voter:
-        raise ConflictOfInterest(
-            f"{who.name} votes in the frontline group of the open outcome vote on '{pilot.title}'; joining "
-            "its commissioning team now would be a conflict of interest (R8). Add them after the vote closes.")
-    s.add(PilotTeamMember(pilot_id=pilot.id, person_id=who.id))
-    s.flush()
-    log(uow, actor, events.team_member_added(pilot_id=pilot.id, person_id=who.id, name=who.name))
 
 
 # ------------------------------------------------------------------ metrics
@@ -205,64 +184,24 @@ def amend_metric(uow: UnitOfWork, actor_id: int, metric_id: int, *, reason: str,
     why = text(reason, "Reason for the amendment", max_len=TEXT_MAX, min_len=10)
     cleaned = _metric_changes(s, metric, changes)
     before = {k: getattr(metric, k) for k in cleaned}
+    now = uow.now()
+    # As for criteria: the amendment is on record (applied, no resulting hash yet) before the
+    # locked metric changes, or the database refuses the change.
+    amendment = Amendment(metric_id=metric.id, before_json=canonical_json(before),
+                          after_json=canonical_json(cleaned), reason=why,
+                          status=AmendmentStatus.APPLIED, proposed_by=actor.id, proposed_at=now,
+                          decided_at=now, after_real_use=True)
+    s.add(amendment)
+    s.flush()
     for k, v in cleaned.items():
         setattr(metric, k, v)
     s.flush()
     _, digest = canonical_metrics(pilot.id, metrics_of(s, pilot.id))
-    now = uow.now()
-    amendment = Amendment(metric_id=metric.id, before_json=canonical_json(before),
-                          after_json=canonical_json(cleaned), reason=why,
-                          status=AmendmentStatus.APPLIED, proposed_by=actor.id, proposed_at=now,
-                          decided_at=now, after_real_use=True, resulting_sha256=digest)
-    s.add(amendment)
+    amendment.resulting_sha256 = digest
     s.flush()
     log(uow, actor, events.metric_amended(metric_id=metric.id, pilot_id=pilot.id, before=before, after=cleaned,
                                           reason=why, amendment_id=amendment.id, metrics_sha256=digest))
     return amendment.id
-
-
-# ------------------------------------------------------------------- roster
-@use_case
-def add_to_roster(uow: UnitOfWork, actor_id: int, pilot_id: int, person_ids: Iterable[int]) -> int:
-    """Add the frontline people who will really use the pilot; returns how many were added."""
-    s = session_of(uow)
-    actor = require(s, actor_id, Action.MANAGE_PILOT)
-    pilot = _pilot(s, pilot_id)
-    require_team(s, actor, pilot, "change its roster")
-    if pilot.state == PilotState.DECIDED:
-        raise RuleViolation(f"'{pilot.title}' is decided; its roster is closed.")
-    ids = sorted(set(person_ids))
-    if not ids:
-        raise InvalidInput("Choose at least one person to add to the roster.")
-    added = []
-    for pid in ids:
-        who = person(s, pid, "person")
-        roles = set(s.scalars(select(PersonRole.role).where(PersonRole.person_id == who.id)))
-        if not roles & {Role.FRONTLINE, Role.FACILITATOR}:
-            raise RuleViolation(f"{who.name} is not a frontline person; the roster lists the "
-                                "frontline people who will really use the tool.")
-        if s.get(RosterEntry, (pilot.id, who.id)) is None:
-            s.add(RosterEntry(pilot_id=pilot.id, person_id=who.id, added_by=actor.id, added_at=uow.now()))
-            added.append(who.id)
-    if not added:
-        raise InvalidInput("Everyone chosen is already on the roster.")
-    s.flush()
-    log(uow, actor, events.roster_added(pilot_id=pilot.id, person_ids=added))
-    return len(added)
-
-
-@use_case
-def remove_from_roster(uow: UnitOfWork, actor_id: int, pilot_id: int, person_id: int) -> None:
-    s = session_of(uow)
-    actor = require(s, actor_id, Action.MANAGE_PILOT)
-    pilot = _pilot(s, pilot_id)
-    require_team(s, actor, pilot, "change its roster")
-    entry = s.get(RosterEntry, (pilot.id, person_id))
-    if entry is None:
-        raise InvalidInput("That person is not on the roster.")
-    s.delete(entry)
-    s.flush()
-    log(uow, actor, events.roster_removed(pilot_id=pilot.id, person_id=person_id))
 
 
 # ---------------------------------------------------------------- readiness
@@ -285,7 +224,7 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
     require_team(s, actor, pilot, "record its readiness")
     which = choice(item, ReadinessItem, "Readiness item")
     if which == ReadinessItem.OWNER:
-        raise InvalidInput("The named owner is set when the pilot is registered.")
+        raise InvalidInput("The named owner is recorded when the owner joins the pilot's team (by registering it, or by accepting the invitation).")
     if pilot.real_use_started_at is not None:
         raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.")
     detail = text(detail, label(which), max_len=TEXT_MAX)
@@ -363,8 +302,10 @@ def start_real_use(uow: UnitOfWork, actor_id: int, pilot_id: int) -> str:
     pilot.real_use_started_at = uow.now()
     pilot.metrics_json, pilot.metrics_sha256 = body, digest
     pilot.state = PilotState.IN_USE
+    voided = void_pending_invitations(s, pilot, uow.now())
     log(uow, actor, events.real_use_started(pilot_id=pilot.id, metrics_sha256=digest, waived=waiver is not None,
-                                            roster_size=rostered))
+                                            roster_size=rostered, team=team_of(s, pilot.id),
+                                            voided_invitations=voided))
     return digest
 
 

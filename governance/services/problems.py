@@ -33,7 +33,7 @@ from governance.rules.prereg import (
     indispensability_spec,
     validate_criterion,
 )
-from governance.services._base import get, log, session_of
+from governance.services._base import get, log, need, session_of
 from governance.storage.repository import (
     criteria_of,
     current_charter,
@@ -60,14 +60,19 @@ def _writable_version(session: Session, actor: Actor, problem: Problem, doing: s
     return version
 
 
-def _unlocked_criteria_version(session: Session, actor: Actor, problem: Problem) -> ProblemVersion:
-    version = _writable_version(session, actor, problem, "write its success criteria")
+def _refuse_locked(session: Session, version: ProblemVersion) -> None:
+    """R4: a criterion of a locked version — the current one or an earlier — changes only by amendment."""
     lock = lock_of(session, version.id)
     if lock is not None:
         raise RuleViolation(
-            f"The criteria of '{version.title}' were locked on {lock.locked_at:%d %b %Y} "
-            f"(SHA-256 {lock.criteria_sha256[:12]}…). Changes now need an amendment with a reason "
-            "and a panel vote (R4).", rule="R4")
+            f"The criteria of '{version.title}' (version {version.version}) were locked on "
+            f"{lock.locked_at:%d %b %Y} (SHA-256 {lock.criteria_sha256[:12]}…). Changes now need an amendment "
+            "with a reason and a panel vote (R4).", rule="R4")
+
+
+def _unlocked_criteria_version(session: Session, actor: Actor, problem: Problem) -> ProblemVersion:
+    version = _writable_version(session, actor, problem, "write its success criteria")
+    _refuse_locked(session, version)
     return version
 
 
@@ -174,8 +179,9 @@ def update_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int, **change
     s = session_of(uow)
     actor = require(s, actor_id, Action.EDIT_CRITERIA)
     criterion = get(s, Criterion, criterion_id, "criterion")
-    version = s.get(ProblemVersion, criterion.problem_version_id)
-    problem = s.get(Problem, version.problem_id)
+    version = need(s.get(ProblemVersion, criterion.problem_version_id), "problem version")
+    problem = need(s.get(Problem, version.problem_id), "problem")
+    _refuse_locked(s, version)
     if problem.current_version != version.version:
         raise RuleViolation("This criterion belongs to an earlier version of the problem; edit the "
                             "current version instead.")
@@ -215,8 +221,12 @@ def remove_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int) -> None:
     s = session_of(uow)
     actor = require(s, actor_id, Action.EDIT_CRITERIA)
     criterion = get(s, Criterion, criterion_id, "criterion")
-    version = s.get(ProblemVersion, criterion.problem_version_id)
-    problem = s.get(Problem, version.problem_id)
+    version = need(s.get(ProblemVersion, criterion.problem_version_id), "problem version")
+    problem = need(s.get(Problem, version.problem_id), "problem")
+    _refuse_locked(s, version)
+    if problem.current_version != version.version:
+        raise RuleViolation("This criterion belongs to an earlier version of the problem; edit the "
+                            "current version instead.", rule="R4")
     _unlocked_criteria_version(s, actor, problem)
     if criterion.is_indispensability:
         raise RuleViolation("The indispensability threshold is always part of the criteria (§4); "
@@ -323,17 +333,20 @@ def check_amendment(s: Session, criterion: Criterion, changes: dict[str, Any], r
 def apply_amendment(uow: UnitOfWork, actor: Actor | None, amendment: Amendment, vote: Vote) -> None:
     """R4: apply a passed amendment; the original stays in ``amendment.before_json``."""
     s = session_of(uow)
-    criterion = s.get(Criterion, amendment.criterion_id)
-    version = s.get(ProblemVersion, criterion.problem_version_id)
+    criterion = need(s.get(Criterion, amendment.criterion_id), "criterion")
+    version = need(s.get(ProblemVersion, criterion.problem_version_id), "problem version")
     after = json.loads(amendment.after_json)
     before = criterion_record(criterion)
+    # The database admits a change to a locked criterion only as the amendment being
+    # applied (status applied, no resulting hash yet): mark it first, then change.
+    # Flag decided when the change takes effect, not when it was proposed.
+    after_real_use = real_use_began(s, version.id)
+    amendment.status, amendment.decided_at, amendment.after_real_use = (AmendmentStatus.APPLIED, uow.now(),
+                                                                        after_real_use)
+    s.flush()
     for key, value in after.items():
         setattr(criterion, key, value)
     s.flush()
-    amendment.status = AmendmentStatus.APPLIED
-    amendment.decided_at = uow.now()
-    # Flag decided when the change takes effect, not when it was proposed.
-    amendment.after_real_use = real_use_began(s, version.id)
     _, digest = canonical_criteria(version.problem_id, version.version, criteria_of(s, version.id))
     amendment.resulting_sha256 = digest
     log(uow, actor, events.criterion_amended(criterion_id=criterion.id, before=before,

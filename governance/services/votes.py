@@ -11,7 +11,8 @@ declaring are ``governance.services.decisions``.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +23,10 @@ from governance.identity.actors import Actor, require
 from governance.record.chain import canonical_json
 from governance.record.events import problems as problem_events
 from governance.record.events import votes as events
-from governance.rules.electorate import outcome_electorate, panel_electorate
+from governance.rules.ballots import commitment, dump_groups, new_ballot_id, new_receipt, parse_groups, voter_token
+from governance.rules.charter import terms_of
+from governance.rules.deadlines import vote_deadline
+from governance.rules.electorate import panel_electorate, pilot_electorate, still_in_group
 from governance.rules.permissions import Action
 from governance.services._base import get, log, need, session_of
 from governance.services.evaluation import open_vote_on, require_window
@@ -32,25 +36,27 @@ from governance.storage.db import UnitOfWork, use_case
 from governance.storage.models import (
     Amendment,
     Ballot,
+    Charter,
     Criterion,
     Pilot,
-    Person,
     PilotTeamMember,
     Problem,
     ProblemVersion,
+    SecretBallot,
     SurveyRound,
     Vote,
     VoteEligibility,
+    VoteParticipation,
 )
 from governance.storage.repository import (
+    active_people,
     criteria_of,
     current_charter,
     panel_voters,
     pilot_evidence,
     steering_people,
-    team_of,
+    team_memberships,
 )
-from governance.validation import whole
 from governance.vocabulary import (
     AmendmentStatus,
     Outcome,
@@ -64,11 +70,18 @@ from governance.vocabulary import (
     label,
 )
 
-DEFAULT_DAYS = 7
+def _deadline(uow: UnitOfWork, charter: Charter, days: Any, deadline: Any) -> datetime:
+    """R16: the proposer chooses the deadline, within the charter's bounds."""
+    return vote_deadline(uow.now(), charter.vote_min_days, charter.vote_max_days, days=days, deadline=deadline)
 
 
-def _deadline(uow: UnitOfWork, days: Any) -> datetime:
-    return uow.now() + timedelta(days=whole(days, "Days the vote stays open", minimum=1, maximum=60))
+def secret_groups_for(kind: str, charter: Charter) -> tuple[str, ...]:
+    """R17: which groups vote in secret, fixed when the vote opens. Panel votes
+    (only the frontline votes) follow the charter's frontline setting."""
+    groups = terms_of(charter).secret_groups
+    if kind != VoteKind.OUTCOME:
+        return tuple(g for g in groups if g == VotingGroup.FRONTLINE)
+    return groups
 
 
 def _open_duplicate(s: Session, **subject: Any) -> Vote | None:
@@ -80,6 +93,9 @@ def _open_duplicate(s: Session, **subject: Any) -> Vote | None:
 
 def _open(uow: UnitOfWork, actor: Actor, vote: Vote, eligible: dict[int, str]) -> int:
     s = session_of(uow)
+    charter = need(s.get(Charter, vote.charter_id), "charter")
+    groups = secret_groups_for(vote.kind, charter)
+    vote.secret_groups = dump_groups(groups)
     s.add(vote)
     s.flush()
     s.add_all(VoteEligibility(vote_id=vote.id, person_id=pid, voting_group=g) for pid, g in eligible.items())
@@ -88,66 +104,69 @@ def _open(uow: UnitOfWork, actor: Actor, vote: Vote, eligible: dict[int, str]) -
         vote_id=vote.id, kind=vote.kind, pilot_id=vote.pilot_id, problem_version_id=vote.problem_version_id,
         amendment_id=vote.amendment_id, question=vote.question, deadline=vote.deadline,
         proposed_outcome=vote.proposed_outcome, adopt_available=vote.adopt_available,
-        charter_id=vote.charter_id, eligible=dict(Counter(eligible.values()))))
+        charter_id=vote.charter_id, eligible=dict(Counter(eligible.values())), secret_groups=groups))
     return vote.id
 
 
 # ---------------------------------------------------------------- panel votes
 def _open_panel_vote(uow: UnitOfWork, actor: Actor, kind: VoteKind, problem: Problem,
-                     version: ProblemVersion, question: str, days: Any,
+                     version: ProblemVersion, question: str, days: Any, deadline: Any,
                      amendment: Amendment | None = None) -> int:
     s = session_of(uow)
     voters = panel_voters(s, problem.panel_id)
     if not voters:
         raise RuleViolation("The panel has no active members to vote.")
+    charter = current_charter(s)
     vote = Vote(kind=kind, problem_version_id=version.id, panel_id=problem.panel_id,
                 amendment_id=amendment.id if amendment else None, question=question,
-                charter_id=current_charter(s).id, opened_by=actor.id, opened_at=uow.now(),
-                deadline=_deadline(uow, days), status=VoteStatus.OPEN, adopt_available=False)
+                charter_id=charter.id, opened_by=actor.id, opened_at=uow.now(),
+                deadline=_deadline(uow, charter, days, deadline), status=VoteStatus.OPEN, adopt_available=False)
     return _open(uow, actor, vote, panel_electorate(voters))
 
 
-def _facilitator_of(s: Session, actor: Actor, problem: Problem, doing: str) -> None:
-    role = require_panel_member(s, actor, problem.panel_id, doing)
+def facilitator_of(s: Session, actor: Actor, panel_id: int | None, doing: str) -> None:
+    """Panel acts (opening and closing its votes) are its own facilitators' (R2)."""
+    role = require_panel_member(s, actor, panel_id or 0, doing)
     if role != PanelRole.FACILITATOR:
-        raise PermissionDenied(f"Only a facilitator of the owning panel may {doing}.", rule="R2")
+        raise PermissionDenied(f"Only a facilitator of the owning panel may {doing}; you are a member of it, "
+                               "not its facilitator.", rule="R2")
 
 
 @use_case
 def propose_ratification(uow: UnitOfWork, actor_id: int, problem_id: int, *,
-                         days: int = DEFAULT_DAYS) -> int:
+                         days: int | None = None, deadline: datetime | None = None) -> int:
     """Open the panel vote that ratifies a draft (or reopened) problem."""
     s = session_of(uow)
     actor = require(s, actor_id, Action.OPEN_PANEL_VOTE)
     problem = get(s, Problem, problem_id, "problem")
-    _facilitator_of(s, actor, problem, "open a vote on its problems")
+    facilitator_of(s, actor, problem.panel_id, "open a vote on its problems")
     version = check_can_ratify(s, problem)
     if _open_duplicate(s, kind=VoteKind.RATIFY_PROBLEM, problem_version_id=version.id):
         raise RuleViolation("A vote to ratify this problem is already open.")
     return _open_panel_vote(uow, actor, VoteKind.RATIFY_PROBLEM, problem, version,
-                            f"Ratify the problem '{version.title}' (version {version.version})?", days)
+                            f"Ratify the problem '{version.title}' (version {version.version})?", days, deadline)
 
 
 @use_case
 def propose_criteria_lock(uow: UnitOfWork, actor_id: int, problem_id: int, *,
-                          days: int = DEFAULT_DAYS) -> int:
+                          days: int | None = None, deadline: datetime | None = None) -> int:
     """Open the panel vote that locks (pre-registers) a problem's criteria (R3)."""
     s = session_of(uow)
     actor = require(s, actor_id, Action.OPEN_PANEL_VOTE)
     problem = get(s, Problem, problem_id, "problem")
-    _facilitator_of(s, actor, problem, "open a vote on its problems")
+    facilitator_of(s, actor, problem.panel_id, "open a vote on its problems")
     version = check_can_lock(s, problem)
     if _open_duplicate(s, kind=VoteKind.LOCK_CRITERIA, problem_version_id=version.id):
         raise RuleViolation("A vote to lock these criteria is already open.")
     n = len(criteria_of(s, version.id))
     return _open_panel_vote(uow, actor, VoteKind.LOCK_CRITERIA, problem, version,
                             f"Lock the {n} success criteria of '{version.title}'? After this, changes "
-                            "need a reason and a panel vote.", days)
+                            "need a reason and a panel vote.", days, deadline)
 
 
 @use_case
 def propose_amendment(uow: UnitOfWork, actor_id: int, criterion_id: int, *, reason: str,
-                      days: int = DEFAULT_DAYS, **changes: Any) -> int:
+                      days: int | None = None, deadline: datetime | None = None, **changes: Any) -> int:
     """Propose changing a locked criterion (R4); opens the panel vote. Returns the vote id."""
     s = session_of(uow)
     actor = require(s, actor_id, Action.PROPOSE_AMENDMENT)
@@ -172,21 +191,25 @@ def propose_amendment(uow: UnitOfWork, actor_id: int, criterion_id: int, *, reas
     summary = ", ".join(f"{k} → {v}" for k, v in cleaned.items())
     return _open_panel_vote(uow, actor, VoteKind.AMEND_CRITERION,
                             problem, version, f"Amend '{criterion.name}' ({summary})? Reason: {why}",
-                            days, amendment)
+                            days, deadline, amendment)
 
 
 # --------------------------------------------------------------- outcome vote
 def electorate_of(s: Session, pilot: Pilot) -> dict[int, str]:
-    """Who votes in which group on the pilot's outcome (``rules.electorate``)."""
+    """Who votes in which group on the pilot's outcome (``rules.electorate``): the
+    conflict-of-interest exclusion uses the team as it stood at real use (R15)."""
     problem = need(s.get(Problem, pilot.problem_id), "problem")
-    active = set(s.scalars(select(Person.id).where(Person.active.is_(True))))
-    return outcome_electorate(panel=panel_voters(s, problem.panel_id),
-                              team=[p for p in team_of(s, pilot.id) if p in active],
-                              steering=steering_people(s))
+    members = team_memberships(s, pilot.id)
+    panel = panel_voters(s, problem.panel_id)
+    steering = steering_people(s)
+    active = active_people(s, [*panel, *steering, *(m.person_id for m in members)])
+    return pilot_electorate(panel=panel, members=members, steering=steering,
+                            real_use_started_at=pilot.real_use_started_at, active=active)
 
 
 @use_case
-def open_outcome_vote(uow: UnitOfWork, actor_id: int, pilot_id: int, *, days: int = DEFAULT_DAYS) -> int:
+def open_outcome_vote(uow: UnitOfWork, actor_id: int, pilot_id: int, *, days: int | None = None,
+                      deadline: datetime | None = None) -> int:
     """Open the binding vote on a pilot's outcome (only after the evaluation window, R6).
 
     The evidence is fixed when the vote opens (the latest closed survey
@@ -199,7 +222,7 @@ def open_outcome_vote(uow: UnitOfWork, actor_id: int, pilot_id: int, *, days: in
     pilot = get(s, Pilot, pilot_id, "pilot")
     problem = need(s.get(Problem, pilot.problem_id), "problem")
     if not actor.has(Role.STEERING):
-        require_panel_member(s, actor, problem.panel_id, "open its pilots' outcome votes")
+        facilitator_of(s, actor, problem.panel_id, "open its pilots' outcome votes")
     if pilot.state == PilotState.DECIDED:
         raise RuleViolation(f"'{pilot.title}' is already decided ({label(pilot.outcome)}).", rule="R9")
     charter = current_charter(s)
@@ -222,7 +245,7 @@ def open_outcome_vote(uow: UnitOfWork, actor_id: int, pilot_id: int, *, days: in
                 question=f"What should happen to '{pilot.title}': adopt, iterate, revisit the problem, "
                          "or stop?",
                 charter_id=charter.id, opened_by=actor.id, opened_at=uow.now(),
-                deadline=_deadline(uow, days), status=VoteStatus.OPEN,
+                deadline=_deadline(uow, charter, days, deadline), status=VoteStatus.OPEN,
                 proposed_outcome=None if passed else Outcome.REVISIT_PROBLEM,
                 adopt_available=passed or charter.allow_adopt_override,
                 evidence_json=canonical_json(evidence.as_dict()))
@@ -240,22 +263,29 @@ def options_of(kind: str, adopt_available: bool = True) -> tuple[str, ...]:
     return tuple(o for o in Outcome if adopt_available or o != Outcome.ADOPT)
 
 
-@use_case
-def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
-                as_group: str | None = None) -> int:
-    """Cast, or change, a ballot. Only the latest counts; every ballot is kept."""
-    s = session_of(uow)
-    actor = require(s, actor_id, Action.CAST_BALLOT)
-    vote = get(s, Vote, vote_id, "vote")
+@dataclass(frozen=True)
+class CastBallot:
+    """What casting a ballot leaves the voter: for a secret ballot, the receipt to check it by."""
+
+    vote_id: int
+    secret: bool
+    receipt: str | None
+    ballot_id: int | None  # open ballots only: a secret ballot's row is not the voter's to know
+
+
+def _check_ballot(s: Session, uow: UnitOfWork, actor: Actor, vote: Vote, option: str,
+                  as_group: str | None) -> VoteEligibility:
+    """Every rule a ballot must pass before anything is written (R8, R9, R15, R16)."""
     if vote.status != VoteStatus.OPEN:
         closed = f" on {vote.closed_at:%d %b %Y %H:%M} UTC" if vote.closed_at else ""
-        raise RuleViolation(f"This vote closed{closed}; ballots can no longer be cast or changed.",
-                            rule="R8")
+        raise RuleViolation(f"This vote closed{closed}; ballots can no longer be cast or changed.", rule="R8")
     if uow.now() >= vote.deadline:
         raise RuleViolation(f"This vote's deadline passed ({vote.deadline:%d %b %Y %H:%M} UTC); it is "
                             "being closed.", rule="R16")
     eligibility = s.get(VoteEligibility, (vote.id, actor.id))
-    on_team = vote.kind == VoteKind.OUTCOME and s.get(PilotTeamMember, (vote.pilot_id, actor.id)) is not None
+    membership = s.get(PilotTeamMember, (vote.pilot_id, actor.id)) if vote.kind == VoteKind.OUTCOME else None
+    on_team = membership is not None
+    on_team_now = membership is not None and membership.removed_at is None
     if on_team and VotingGroup.FRONTLINE in (as_group, eligibility.voting_group if eligibility else None):
         where = ("Your ballot counts in the commissioning group."
                  if eligibility and eligibility.voting_group == VotingGroup.COMMISSIONING else "")
@@ -268,6 +298,11 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
     if as_group is not None and as_group != eligibility.voting_group:
         raise PermissionDenied(f"You vote in the {label(eligibility.voting_group).lower()} group on this "
                                "vote, not another.", rule="R8")
+    if not still_in_group(eligibility.voting_group, actor.roles, bool(vote.pilot_id) and on_team_now):
+        why = ("is no longer on the pilot's commissioning team" if eligibility.voting_group == VotingGroup.COMMISSIONING
+               else f"no longer holds the role of the {label(eligibility.voting_group).lower()} group")
+        raise PermissionDenied(f"{actor.name} {why}, so cannot cast or change a ballot in it; a ballot cast "
+                               "earlier stands and is counted.", rule="R15")
     allowed = options_of(vote.kind)
     if option not in allowed:
         raise InvalidInput(f"'{option}' is not an option of this vote; choose one of: "
@@ -277,6 +312,33 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
                             "pre-registered indispensability threshold, and the charter allows no "
                             "override (R9). Revisiting the problem is the proposed outcome (R10).",
                             rule="R9")
+    return eligibility
+
+
+def _participate(s: Session, vote: Vote, actor: Actor) -> bool:
+    """Record that the person took part (once); True the first time."""
+    if s.get(VoteParticipation, (vote.id, actor.id)) is not None:
+        return False
+    s.add(VoteParticipation(vote_id=vote.id, person_id=actor.id))
+    return True
+
+
+@use_case
+def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
+                as_group: str | None = None) -> CastBallot:
+    """Cast, or change, a ballot. Only the latest counts; every ballot is kept.
+
+    In a secret group (R17) the ballot is stored under the voter's token, the
+    voter gets a receipt, and the audit event records participation and a
+    commitment, not the option.
+    """
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.CAST_BALLOT)
+    vote = get(s, Vote, vote_id, "vote")
+    eligibility = _check_ballot(s, uow, actor, vote, option, as_group)
+    group = eligibility.voting_group
+    if group in (parse_groups(vote.secret_groups) or ()):
+        return _cast_secret(uow, actor, vote, group, option)
     current = s.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.person_id == actor.id,
                                             Ballot.is_current.is_(True)))
     if current is not None:
@@ -284,11 +346,37 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
             raise InvalidInput(f"Your ballot is already '{label(option)}'.")
         current.is_current = False
         s.flush()
-    ballot = Ballot(vote_id=vote.id, person_id=actor.id, voting_group=eligibility.voting_group,
-                    option=option, cast_at=uow.now(), is_current=True)
+    _participate(s, vote, actor)
+    ballot = Ballot(vote_id=vote.id, person_id=actor.id, voting_group=group, option=option, cast_at=uow.now(),
+                    is_current=True)
     s.add(ballot)
     s.flush()
-    log(uow, actor, events.ballot_cast(ballot_id=ballot.id, vote_id=vote.id, group=ballot.voting_group,
-                                       option=option, previous_id=current.id if current else None,
+    log(uow, actor, events.ballot_cast(ballot_id=ballot.id, vote_id=vote.id, group=group, option=option,
+                                       previous_id=current.id if current else None,
                                        previous_option=current.option if current else None))
-    return ballot.id
+    return CastBallot(vote.id, False, None, ballot.id)
+
+
+def _cast_secret(uow: UnitOfWork, actor: Actor, vote: Vote, group: str, option: str) -> CastBallot:
+    s = session_of(uow)
+    key = uow.keys.ballot_key()
+    token = voter_token(key, vote.id, actor.id)
+    current = s.scalar(select(SecretBallot).where(SecretBallot.vote_id == vote.id,
+                                                  SecretBallot.voter_token == token,
+                                                  SecretBallot.is_current.is_(True)))
+    if current is not None:
+        if current.option == option:
+            raise InvalidInput(f"Your ballot is already '{label(option)}'; your receipt is {current.receipt}.")
+        current.is_current = False
+        s.flush()
+    receipt = new_receipt()
+    s.add(SecretBallot(id=new_ballot_id(), vote_id=vote.id, voter_token=token, voting_group=group,
+                       option=option, receipt=receipt, is_current=True))
+    first = _participate(s, vote, actor)
+    s.flush()
+    mark = commitment(key, vote.id, receipt, option)
+    if first:
+        log(uow, actor, events.secret_ballot_cast(vote_id=vote.id, group=group, commitment=mark))
+    else:
+        log(uow, None, events.secret_ballot_changed(vote_id=vote.id, group=group, commitment=mark))
+    return CastBallot(vote.id, True, receipt, None)

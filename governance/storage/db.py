@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from governance.errors import GovernanceError, StorageBusy
+from governance.identity.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +126,12 @@ class Database:
     """One database: its engine, session factories and clock."""
 
     def __init__(self, url: str | None = None, *, clock: Clock | None = None,
-                 engine_kwargs: dict[str, Any] | None = None) -> None:
+                 engine_kwargs: dict[str, Any] | None = None, keys: Keys | None = None) -> None:
         self.url = url or default_database_url()
         self.engine = make_engine(self.url, **(engine_kwargs or {}))
         self.clock: Clock = clock or SystemClock()
+        #: The ballot and signing keys, kept outside the database (``identity.keys``).
+        self.keys = keys or Keys.for_url(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Reads see one consistent snapshot: a deferred transaction in WAL mode on
@@ -173,6 +176,10 @@ class UnitOfWork:
 
     def now(self) -> datetime:
         return self.db.clock.now()
+
+    @property
+    def keys(self) -> Keys:
+        return self.db.keys
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.db._write_sessions()

@@ -1,9 +1,10 @@
 """The data model (SQLAlchemy 2.x declarative).
 
-Tables are named after the domain language of DESIGN §2. Values that must
-never change once written (audit events, criteria locks, decisions, ballots of
-closed votes) are additionally guarded by database triggers, created in the
-Alembic migrations.
+Tables are named after the domain language (docs/domain.md). Values that
+must never change once written (audit events, criteria locks and locked
+criteria, decisions, ballots of closed votes, responses of closed rounds,
+checkpoints) are additionally guarded by database triggers, created in the
+Alembic migrations (docs/record.md).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
     MetaData, SmallInteger, String, Text, UniqueConstraint, text,
 )
@@ -276,13 +278,42 @@ class Pilot(Base):
 
 
 class PilotTeamMember(Base):
-    """The pilot's commissioning team (conflict of interest, R8)."""
+    """The pilot's commissioning team (conflict of interest, R8, R15).
+
+    A person joins by accepting an invitation; the team freezes when real use
+    starts. A removal keeps the row (``removed_at``): whoever was on the team
+    when real use started stays excluded from the frontline group of that pilot.
+    """
 
     __tablename__ = "pilot_team_member"
     __table_args__ = (Index("ix_pilot_team_member_person", "person_id"),)
 
     pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    removed_by: Mapped[int | None] = mapped_column(Integer)
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class TeamInvitation(Base):
+    """R15: joining a commissioning team needs the person's own acceptance."""
+
+    __tablename__ = "team_invitation"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'accepted', 'declined', 'void')", name="status_known"),
+        Index("uq_team_invitation_pending", "pilot_id", "person_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        Index("ix_team_invitation_person", "person_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    invited_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    invited_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class RosterEntry(Base):
@@ -295,6 +326,26 @@ class RosterEntry(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
     added_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RosterChange(Base):
+    """R15: every addition to and removal from a roster, with its reason, kept for
+    the evidence ("roster changed after real use: +a −r")."""
+
+    __tablename__ = "roster_change"
+    __table_args__ = (
+        CheckConstraint("change IN ('added', 'removed')", name="change_known"),
+        Index("ix_roster_change_pilot", "pilot_id", "after_real_use"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    change: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    after_real_use: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CommissioningMetric(Base):
@@ -411,6 +462,7 @@ class Charter(Base):
                         name="threshold_in_range"),
         CheckConstraint("evaluation_window_days >= 1", name="window_positive"),
         CheckConstraint("feedback_response_working_days >= 1", name="response_time_positive"),
+        CheckConstraint("vote_min_days >= 1 AND vote_max_days >= vote_min_days", name="vote_days_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -427,6 +479,10 @@ class Charter(Base):
     indispensability_threshold: Mapped[float] = mapped_column(Float)
     allow_adopt_override: Mapped[bool] = mapped_column(Boolean)
     feedback_response_working_days: Mapped[int] = mapped_column(Integer)
+    vote_min_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    vote_max_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    #: JSON list of the voting groups whose ballots are secret (R17).
+    secret_groups: Mapped[str] = mapped_column(Text, default='["frontline"]', server_default='["frontline"]')
     adopted_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     adopted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(Text)
@@ -525,6 +581,9 @@ class Vote(Base):
     quorum_met: Mapped[bool | None] = mapped_column(Boolean)
     passed: Mapped[bool | None] = mapped_column(Boolean)
     outcome: Mapped[str | None] = mapped_column(String(20))
+    #: JSON list of the groups whose ballots are secret, fixed when the vote opened
+    #: (R17); NULL for votes opened before secret ballots existed (all on the record).
+    secret_groups: Mapped[str | None] = mapped_column(Text)
 
 
 class VoteEligibility(Base):
@@ -561,6 +620,39 @@ class Ballot(Base):
     option: Mapped[str] = mapped_column(String(20))
     cast_at: Mapped[datetime] = mapped_column(UtcDateTime)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SecretBallot(Base):
+    """R17: a ballot of a secret group. It names no person: the voter token is an
+    HMAC of (vote, person) under a key kept outside the database, so "one current
+    ballot per voter" still holds (a unique index) while a reader of the database
+    alone cannot tell whose ballot it is. Ids are random and rows carry no time."""
+
+    __tablename__ = "secret_ballot"
+    __table_args__ = (
+        CheckConstraint(_in("voting_group", VotingGroup), name="group_known"),
+        CheckConstraint(_in("option", [*Outcome, *PanelOption]), name="option_known"),
+        Index("uq_secret_ballot_current", "vote_id", "voter_token", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+        Index("ix_secret_ballot_vote_current", "vote_id", "is_current", "voting_group", "option"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"))
+    voter_token: Mapped[str] = mapped_column(String(HASH))
+    voting_group: Mapped[str] = mapped_column(String(20))
+    option: Mapped[str] = mapped_column(String(20))
+    receipt: Mapped[str] = mapped_column(String(16))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class VoteParticipation(Base):
+    """Who took part in a vote (public after close), with no pointer to any ballot."""
+
+    __tablename__ = "vote_participation"
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
 
 
 class Decision(Base):
@@ -654,3 +746,57 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(HASH))
+
+
+class Checkpoint(Base):
+    """R18: a signed note of the chain's head (C2SP signed-note "checkpoint" format)."""
+
+    __tablename__ = "checkpoint"
+    __table_args__ = (Index("ix_checkpoint_seq", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(HASH))
+    origin: Mapped[str] = mapped_column(String(NAME))
+    key_id: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(20))
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CheckpointWitness(Base):
+    """An auditor's cosignature of a checkpoint: they saw this head, and keep it."""
+
+    __tablename__ = "checkpoint_witness"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "key_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoint.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    witness_name: Mapped[str] = mapped_column(String(NAME))
+    key_id: Mapped[str] = mapped_column(String(8))
+    public_key: Mapped[str] = mapped_column(String(100))
+    cosignature: Mapped[str] = mapped_column(Text)
+    witnessed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JobLease(Base):
+    """One runner at a time for each scheduled job (``python -m governance.jobs run``)."""
+
+    __tablename__ = "job_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JobRun(Base):
+    """What each run of the scheduled jobs did (shown on the Admin page)."""
+
+    __tablename__ = "job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    holder: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(Text, default="{}")

@@ -7,7 +7,9 @@ Nothing here checks who is asking either: callers do (``identity.actors``).
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -16,10 +18,12 @@ from sqlalchemy.orm import Session
 from governance.errors import NotFound
 from governance.rules.charter import CharterTerms, terms_of
 from governance.rules.claims import Citable
+from governance.rules.electorate import TeamMembership
 from governance.rules.evidence import SurveyEvidence, evidence_threshold, status_row, survey_evidence
 from governance.rules.voting import Tally, tally_vote
 from governance.storage.models import (
     Amendment,
+    AuditEvent,
     Ballot,
     Charter,
     CommissioningMetric,
@@ -35,12 +39,15 @@ from governance.storage.models import (
     ProblemVersion,
     ReadinessRecord,
     ReadinessWaiver,
+    RosterChange,
     SourceFile,
     SurveyResponse,
     SurveyRound,
     UsageWeek,
+    SecretBallot,
     Vote,
     VoteEligibility,
+    VoteParticipation,
 )
 from governance.vocabulary import AmendmentStatus, ReadinessItem, Role, SurveyAnswer, VotingGroup
 
@@ -98,9 +105,23 @@ def metrics_of(session: Session, pilot_id: int) -> list[CommissioningMetric]:
 
 
 def team_of(session: Session, pilot_id: int) -> list[int]:
-    """The pilot's commissioning team (its members' ids)."""
+    """The pilot's commissioning team now (its members' ids)."""
     return list(session.scalars(select(PilotTeamMember.person_id).where(
-        PilotTeamMember.pilot_id == pilot_id).order_by(PilotTeamMember.person_id)))
+        PilotTeamMember.pilot_id == pilot_id, PilotTeamMember.removed_at.is_(None))
+        .order_by(PilotTeamMember.person_id)))
+
+
+def team_memberships(session: Session, pilot_id: int) -> list[TeamMembership]:
+    """Everyone who has been on the pilot's team, and when (for the conflict-of-interest rule)."""
+    return [TeamMembership(r.person_id, r.joined_at, r.removed_at) for r in session.execute(
+        select(PilotTeamMember.person_id, PilotTeamMember.joined_at, PilotTeamMember.removed_at)
+        .where(PilotTeamMember.pilot_id == pilot_id).order_by(PilotTeamMember.person_id))]
+
+
+def active_people(session: Session, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` are active people."""
+    wanted = list(set(ids))
+    return set(session.scalars(select(Person.id).where(Person.id.in_(wanted), Person.active.is_(True))))
 
 
 def steering_people(session: Session) -> list[int]:
@@ -162,6 +183,13 @@ def recount_round(session: Session, round_id: int) -> dict[str, Any]:
     return {"n": int(n or 0), "answers": {a.value: int(c or 0) for a, c in zip(SurveyAnswer, per_answer,
                                                                                  strict=True)},
             "sus_mean": float(sus_mean) if sus_mean is not None else None, "sus_n": int(sus_n or 0)}
+
+
+def current_responses(session: Session, round_id: int) -> list[tuple[Any, ...]]:
+    """(id, person, answer, SUS score) of a round's current responses, for its closing digest."""
+    return [tuple(r) for r in session.execute(
+        select(SurveyResponse.id, SurveyResponse.person_id, SurveyResponse.answer, SurveyResponse.sus_score)
+        .where(SurveyResponse.round_id == round_id, SurveyResponse.is_current.is_(True)))]
 
 
 def pilot_evidence(session: Session, pilot: Pilot, charter: Charter, *,
@@ -269,10 +297,37 @@ def eligible_counts(session: Session, vote_id: int) -> dict[str, int]:
 
 
 def current_ballots(session: Session, vote_id: int) -> list[tuple[str, str]]:
-    """(group, option) of each voter's latest ballot."""
-    return [(g, o) for g, o in session.execute(
-        select(Ballot.voting_group, Ballot.option).where(Ballot.vote_id == vote_id, Ballot.is_current.is_(True))
-        .order_by(Ballot.id))]
+    """(group, option) of each voter's latest ballot, open and secret alike."""
+    named = select(Ballot.voting_group, Ballot.option).where(Ballot.vote_id == vote_id, Ballot.is_current.is_(True))
+    secret = select(SecretBallot.voting_group, SecretBallot.option).where(
+        SecretBallot.vote_id == vote_id, SecretBallot.is_current.is_(True))
+    return sorted((g, o) for g, o in session.execute(named.union_all(secret)))
+
+
+def secret_receipts(session: Session, vote_id: int) -> list[tuple[str, str, str]]:
+    """(receipt, group, option) of each current secret ballot: what a closed vote publishes."""
+    return sorted((r, g, o) for r, g, o in session.execute(
+        select(SecretBallot.receipt, SecretBallot.voting_group, SecretBallot.option).where(
+            SecretBallot.vote_id == vote_id, SecretBallot.is_current.is_(True))))
+
+
+def participants(session: Session, vote_id: int, groups: Iterable[str] | None = None) -> list[tuple[int, str, str]]:
+    """(person id, name, group) of everyone who took part (optionally: in these groups)."""
+    q = (select(VoteParticipation.person_id, Person.name, VoteEligibility.voting_group)
+         .join(Person, Person.id == VoteParticipation.person_id)
+         .join(VoteEligibility, (VoteEligibility.vote_id == VoteParticipation.vote_id)
+               & (VoteEligibility.person_id == VoteParticipation.person_id))
+         .where(VoteParticipation.vote_id == vote_id))
+    if groups is not None:
+        q = q.where(VoteEligibility.voting_group.in_(list(groups)))
+    return [(p, n, g) for p, n, g in session.execute(q.order_by(Person.name, VoteParticipation.person_id))]
+
+
+def turnout(session: Session, vote_id: int) -> dict[str, tuple[int, int]]:
+    """Group → (voted, eligible), from participation and the eligibility fixed at opening."""
+    eligible = eligible_counts(session, vote_id)
+    voted = Counter(g for _, _, g in participants(session, vote_id))
+    return {g: (voted.get(g, 0), n) for g, n in eligible.items()}
 
 
 def named_voters(session: Session, vote_id: int) -> list[dict[str, Any]]:
@@ -293,3 +348,20 @@ def tally_of(session: Session, vote: Vote) -> Tally:
     return tally_vote(vote.kind, current_ballots(session, vote.id), eligible=eligible_counts(session, vote.id),
                       terms=terms_of(charter), adopt_available=vote.adopt_available,
                       proposed=vote.proposed_outcome)
+
+
+def roster_changes_after_real_use(session: Session, pilot_id: int) -> list[dict[str, Any]]:
+    """R15: additions to and removals from the roster after real use began, oldest first."""
+    rows = session.execute(select(RosterChange.person_id, RosterChange.change, RosterChange.reason,
+                                  RosterChange.changed_at)
+                           .where(RosterChange.pilot_id == pilot_id, RosterChange.after_real_use.is_(True))
+                           .order_by(RosterChange.id))
+    return [dict(r._mapping) for r in rows]
+
+
+def organisation_name(session: Session) -> str:
+    """The organisation's name, as its first audit event recorded it."""
+    payload = session.scalar(select(AuditEvent.payload).where(AuditEvent.seq == 1))
+    if payload is None:
+        return "Organisation"
+    return str(json.loads(payload).get("organisation") or "Organisation")

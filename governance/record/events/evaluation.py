@@ -1,7 +1,7 @@
 """Audit events of evaluation: survey rounds and responses, usage imports, feedback (R6, R7, R13)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from governance.record.events.base import Event, event
@@ -12,8 +12,12 @@ def round_opened(*, round_id: int, pilot_id: int, number: int, before_state: str
                  after={"pilot_id": pilot_id, "number": number, "pilot_state": after_state})
 
 
-def round_closed(*, round_id: int, pilot_id: int, number: int) -> Event:
-    return event("survey.round_closed", ("survey_round", round_id), after={"pilot_id": pilot_id, "number": number})
+def round_closed(*, round_id: int, pilot_id: int, number: int, responses_sha256: str,
+                 counts: Mapping[str, int]) -> Event:
+    """The round's answers are final: their digest and counts are recorded with its close."""
+    return event("survey.round_closed", ("survey_round", round_id),
+                 after={"pilot_id": pilot_id, "number": number, "responses_sha256": responses_sha256,
+                        "counts": dict(counts)})
 
 
 def response_given(*, response_id: int, round_id: int, answer: str, sus_score: float | None,

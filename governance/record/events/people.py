@@ -10,9 +10,12 @@ from governance.record.events.base import Event, event
 DEMO_BUILT = "organisation.demo_built"
 
 
-def organisation_initialised(*, person_id: int, name: str, email: str, roles: Sequence[str]) -> Event:
+def organisation_initialised(*, person_id: int, name: str, email: str, roles: Sequence[str],
+                             organisation: str) -> Event:
+    """The first event of every record: the organisation, and its first administrator."""
     return event("organisation.initialised", ("person", person_id),
-                 after={"id": person_id, "name": name, "email": email, "roles": list(roles)})
+                 after={"id": person_id, "name": name, "email": email, "roles": list(roles)},
+                 organisation=organisation)
 
 
 def charter_adopted(*, charter_id: int, version: int, terms: Mapping[str, Any], reason: str,

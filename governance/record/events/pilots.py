@@ -17,8 +17,28 @@ def pilot_registered(*, pilot_id: int, title: str, description: str, owner_id: i
                         "team": sorted(team), "metrics": [dict(m) for m in metrics]})
 
 
+def team_invited(*, invitation_id: int, pilot_id: int, person_id: int, name: str) -> Event:
+    """R15: someone is asked to join the commissioning team; they are not on it until they accept."""
+    return event("pilot.team_invited", ("team_invitation", invitation_id),
+                 after={"pilot_id": pilot_id, "person_id": person_id, "name": name, "status": "pending"})
+
+
+def team_invitation_answered(*, invitation_id: int, pilot_id: int, person_id: int, accepted: bool) -> Event:
+    status = "accepted" if accepted else "declined"
+    return event("pilot.team_invitation_answered", ("team_invitation", invitation_id),
+                 before={"status": "pending"}, after={"pilot_id": pilot_id, "person_id": person_id,
+                                                      "status": status})
+
+
 def team_member_added(*, pilot_id: int, person_id: int, name: str) -> Event:
+    """A person joined the team (by registering the pilot, or by accepting an invitation)."""
     return event("pilot.team_member_added", ("pilot", pilot_id), after={"person_id": person_id, "name": name})
+
+
+def team_member_removed(*, pilot_id: int, person_id: int, reason: str, after_real_use: bool) -> Event:
+    """Removed with a reason; whoever was on the team at real use stays out of its frontline group."""
+    return event("pilot.team_member_removed", ("pilot", pilot_id), before={"person_id": person_id},
+                 reason=reason, after_real_use=after_real_use)
 
 
 def metric_added(*, metric_id: int, pilot_id: int, record: Mapping[str, Any]) -> Event:
@@ -39,12 +59,15 @@ def metric_amended(*, metric_id: int, pilot_id: int, before: Mapping[str, Any], 
                  metrics_sha256=metrics_sha256)
 
 
-def roster_added(*, pilot_id: int, person_ids: Sequence[int]) -> Event:
-    return event("pilot.roster_added", ("pilot", pilot_id), after={"person_ids": list(person_ids)})
+def roster_added(*, pilot_id: int, person_ids: Sequence[int], after_real_use: bool) -> Event:
+    return event("pilot.roster_added", ("pilot", pilot_id), after={"person_ids": list(person_ids)},
+                 after_real_use=after_real_use)
 
 
-def roster_removed(*, pilot_id: int, person_id: int) -> Event:
-    return event("pilot.roster_removed", ("pilot", pilot_id), before={"person_id": person_id})
+def roster_removed(*, pilot_id: int, person_id: int, reason: str | None, after_real_use: bool) -> Event:
+    """R15: a removal after real use needs a reason, and shows beside the evidence."""
+    return event("pilot.roster_removed", ("pilot", pilot_id), before={"person_id": person_id}, reason=reason,
+                 after_real_use=after_real_use)
 
 
 def readiness_recorded(*, pilot_id: int, item: str, detail: str, on_date: date | None,
@@ -63,10 +86,13 @@ def pilot_ready(*, pilot_id: int, basis: str) -> Event:
                  basis=basis)
 
 
-def real_use_started(*, pilot_id: int, metrics_sha256: str, waived: bool, roster_size: int) -> Event:
+def real_use_started(*, pilot_id: int, metrics_sha256: str, waived: bool, roster_size: int,
+                     team: Sequence[int], voided_invitations: Sequence[int]) -> Event:
+    """R3/R15: metrics lock, the team freezes (pending invitations lapse)."""
     return event("pilot.real_use_started", ("pilot", pilot_id), before={"state": "ready"},
                  after={"state": "in_use", "metrics_sha256": metrics_sha256, "waived": waived,
-                        "roster_size": roster_size})
+                        "roster_size": roster_size, "team": sorted(team)},
+                 voided_invitations=sorted(voided_invitations))
 
 
 def measurement_recorded(*, measurement_id: int, pilot_id: int, measure: str, value: float,

@@ -1,0 +1,237 @@
+"""R18: the app notices a direct edit of what is frozen.
+
+Whoever runs the database can change a row without going through the use
+cases (and, with enough privilege, without the guard triggers). Each frozen
+thing was hashed, and the hash written into the audit chain, when it froze;
+``check`` recomputes every one of those hashes from the live rows and
+compares:
+
+* the criteria of every locked problem version against the lock's SHA-256
+  (or the hash its latest approved amendment produced), and the lock itself
+  against the event that recorded it;
+* the commissioning metrics locked at real use, likewise;
+* every decision's frozen basis against its SHA-256 *and* the declaration's
+  event, and its recorded chain head against the event at that sequence;
+* the ballots of every closed vote against the digest its closing event holds;
+* the responses of every closed survey round against its closing event.
+
+A mismatch is an ``Alteration``: what, which, and what differs. It refuses a
+declaration and shows as "record altered" on the Audit page and on Home.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance.errors import RuleViolation
+from governance.record.chain import rows_digest, sha256_hex
+from governance.rules.prereg import canonical_criteria, canonical_metrics
+from governance.storage.models import (
+    Amendment,
+    AuditEvent,
+    Ballot,
+    CommissioningMetric,
+    CriteriaLock,
+    Criterion,
+    Decision,
+    Pilot,
+    ProblemVersion,
+    SecretBallot,
+    SurveyResponse,
+    SurveyRound,
+    Vote,
+)
+
+
+@dataclass(frozen=True)
+class Alteration:
+    """One frozen thing whose live rows no longer match what the record says they were."""
+
+    entity: str  # e.g. "criteria of problem #3 version 1"
+    entity_type: str
+    entity_id: int
+    detail: str
+
+    @property
+    def summary(self) -> str:
+        return f"Record altered: {self.entity} — {self.detail}"
+
+
+def _events(s: Session, action: str, entity_ids: Iterable[int] | None = None) -> dict[str, dict[str, Any]]:
+    """entity id → payload of the latest event with this action (on those entities)."""
+    q = select(AuditEvent.entity_id, AuditEvent.payload).where(AuditEvent.action == action)
+    if entity_ids is not None:
+        q = q.where(AuditEvent.entity_id.in_([str(i) for i in entity_ids]))
+    return {entity: json.loads(payload) for entity, payload in s.execute(q.order_by(AuditEvent.seq))}
+
+
+def _amended_hashes(s: Session, version_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Problem version → the criteria hash its latest applied amendment produced."""
+    q = (select(Criterion.problem_version_id, Amendment.resulting_sha256)
+         .join(Criterion, Criterion.id == Amendment.criterion_id)
+         .where(Amendment.status == "applied", Amendment.resulting_sha256.is_not(None)))
+    if version_ids is not None:
+        q = q.where(Criterion.problem_version_id.in_(list(version_ids)))
+    return {vid: digest for vid, digest in s.execute(q.order_by(Amendment.decided_at, Amendment.id))}
+
+
+def _criteria_checks(s: Session, locks: list[CriteriaLock]) -> list[Alteration]:
+    out: list[Alteration] = []
+    if not locks:
+        return out
+    ids = [lock.problem_version_id for lock in locks]
+    versions = {v.id: v for v in s.scalars(select(ProblemVersion).where(ProblemVersion.id.in_(ids)))}
+    criteria: dict[int, list[Criterion]] = defaultdict(list)
+    for c in s.scalars(select(Criterion).where(Criterion.problem_version_id.in_(ids))):
+        criteria[c.problem_version_id].append(c)
+    amended = _amended_hashes(s, ids)
+    locked_events = _events(s, "criteria.locked", [lock.id for lock in locks])
+    for lock in locks:
+        version = versions[lock.problem_version_id]
+        what = f"criteria of problem #{version.problem_id} version {version.version}"
+        _, live = canonical_criteria(version.problem_id, version.version, criteria[version.id])
+        expected = amended.get(version.id, lock.criteria_sha256)
+        if live != expected:
+            out.append(Alteration(what, "criteria_lock", lock.id,
+                                  f"the live criteria hash to {live[:12]}…, but the lock (and its amendments) "
+                                  f"recorded {expected[:12]}…: a target, threshold or definition was changed "
+                                  "outside an approved amendment."))
+        if sha256_hex(lock.criteria_json) != lock.criteria_sha256:
+            out.append(Alteration(what, "criteria_lock", lock.id, "the lock's frozen text no longer matches its hash."))
+        event = locked_events.get(str(lock.id))
+        if event is not None and event["after"]["criteria_sha256"] != lock.criteria_sha256:
+            out.append(Alteration(what, "criteria_lock", lock.id,
+                                  "the lock's hash differs from the one its audit event recorded."))
+    return out
+
+
+def _metric_checks(s: Session, pilots: list[Pilot]) -> list[Alteration]:
+    out: list[Alteration] = []
+    locked = [p for p in pilots if p.metrics_sha256]
+    if not locked:
+        return out
+    ids = [p.id for p in locked]
+    metrics: dict[int, list[CommissioningMetric]] = defaultdict(list)
+    for m in s.scalars(select(CommissioningMetric).where(CommissioningMetric.pilot_id.in_(ids))):
+        metrics[m.pilot_id].append(m)
+    amended: dict[int, str] = {}
+    for pid, digest in s.execute(
+            select(CommissioningMetric.pilot_id, Amendment.resulting_sha256)
+            .join(CommissioningMetric, CommissioningMetric.id == Amendment.metric_id)
+            .where(CommissioningMetric.pilot_id.in_(ids), Amendment.status == "applied",
+                   Amendment.resulting_sha256.is_not(None)).order_by(Amendment.decided_at, Amendment.id)):
+        amended[pid] = digest
+    for p in locked:
+        _, live = canonical_metrics(p.id, metrics[p.id])
+        expected = amended.get(p.id, p.metrics_sha256)
+        if live != expected:
+            out.append(Alteration(f"commissioning metrics of '{p.title}'", "pilot", p.id,
+                                  f"the live metrics hash to {live[:12]}…, but real use locked (or an amendment "
+                                  f"recorded) {str(expected)[:12]}…: a target was changed outside an amendment."))
+    return out
+
+
+def _decision_checks(s: Session, decisions: list[Decision]) -> list[Alteration]:
+    out: list[Alteration] = []
+    if not decisions:
+        return out
+    declared = _events(s, "decision.declared", [d.id for d in decisions])
+    heads = dict(s.execute(select(AuditEvent.seq, AuditEvent.hash).where(
+        AuditEvent.seq.in_([d.chain_head_seq for d in decisions]))).all())
+    for d in decisions:
+        what = f"decision #{d.id}"
+        live = sha256_hex(d.basis_json)
+        if live != d.basis_sha256:
+            out.append(Alteration(what, "decision", d.id, "its frozen basis no longer matches its SHA-256."))
+        event = declared.get(str(d.id))
+        if event is None or event["after"]["basis_sha256"] != live:
+            out.append(Alteration(what, "decision", d.id,
+                                  "its basis differs from the one its declaration's audit event names "
+                                  "(the basis and its hash were rewritten together)."))
+        if d.chain_head_seq and heads.get(d.chain_head_seq) != d.chain_head_hash:
+            out.append(Alteration(what, "decision", d.id,
+                                  f"the chain head it recorded (#{d.chain_head_seq}) is not the event now at that "
+                                  "sequence: the chain was rewritten after the declaration."))
+    return out
+
+
+def _ballot_checks(s: Session, vote_ids: list[int] | None) -> list[Alteration]:
+    out: list[Alteration] = []
+    q = select(Vote.id).where(Vote.status == "closed")
+    if vote_ids is not None:
+        q = q.where(Vote.id.in_(vote_ids))
+    closed = list(s.scalars(q))
+    if not closed:
+        return out
+    rows: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for vid, g, o in s.execute(select(Ballot.vote_id, Ballot.voting_group, Ballot.option).where(
+            Ballot.vote_id.in_(closed), Ballot.is_current.is_(True))):
+        rows[vid].append((g, o))
+    for vid, g, o in s.execute(select(SecretBallot.vote_id, SecretBallot.voting_group, SecretBallot.option).where(
+            SecretBallot.vote_id.in_(closed), SecretBallot.is_current.is_(True))):
+        rows[vid].append((g, o))
+    events = _events(s, "vote.closed", closed)
+    for vid in closed:
+        recorded = events.get(str(vid), {}).get("after", {}).get("ballots_sha256")
+        if recorded is None:  # closed before digests were recorded
+            continue
+        if rows_digest(rows[vid]) != recorded:
+            out.append(Alteration(f"ballots of vote #{vid}", "vote", vid,
+                                  "the counted ballots differ from what the vote's closing event recorded."))
+    return out
+
+
+def _response_checks(s: Session, round_ids: list[int] | None) -> list[Alteration]:
+    out: list[Alteration] = []
+    q = select(SurveyRound.id).where(SurveyRound.closed_at.is_not(None))
+    if round_ids is not None:
+        q = q.where(SurveyRound.id.in_(round_ids))
+    closed = list(s.scalars(q))
+    if not closed:
+        return out
+    rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for rid, *rest in s.execute(select(SurveyResponse.round_id, SurveyResponse.id, SurveyResponse.person_id,
+                                       SurveyResponse.answer, SurveyResponse.sus_score).where(
+            SurveyResponse.round_id.in_(closed), SurveyResponse.is_current.is_(True))):
+        rows[rid].append(tuple(rest))
+    events = _events(s, "survey.round_closed", closed)
+    for rid in closed:
+        recorded = events.get(str(rid), {}).get("after", {}).get("responses_sha256")
+        if recorded is None:
+            continue
+        if rows_digest(rows[rid]) != recorded:
+            out.append(Alteration(f"responses of survey round #{rid}", "survey_round", rid,
+                                  "the answers differ from what the round's closing event recorded."))
+    return out
+
+
+def check(session: Session) -> list[Alteration]:
+    """Every frozen thing against what the record says it was (empty: nothing altered)."""
+    return [*_criteria_checks(session, list(session.scalars(select(CriteriaLock)))),
+            *_metric_checks(session, list(session.scalars(select(Pilot).where(Pilot.metrics_sha256.is_not(None))))),
+            *_decision_checks(session, list(session.scalars(select(Decision)))),
+            *_ballot_checks(session, None),
+            *_response_checks(session, None)]
+
+
+def pilot_alterations(session: Session, pilot: Pilot) -> list[Alteration]:
+    """The checks that bear on one pilot's evidence: its locked criteria, metrics, closed rounds."""
+    lock = session.scalar(select(CriteriaLock).where(CriteriaLock.problem_version_id == pilot.problem_version_id))
+    rounds = list(session.scalars(select(SurveyRound.id).where(SurveyRound.pilot_id == pilot.id)))
+    return [*_criteria_checks(session, [lock] if lock else []), *_metric_checks(session, [pilot]),
+            *_response_checks(session, rounds)]
+
+
+def refuse_if_altered(session: Session, pilot: Pilot) -> None:
+    """R18: no declaration rests on evidence that was edited outside the use cases."""
+    found = pilot_alterations(session, pilot)
+    if found:
+        raise RuleViolation("The decision cannot be declared: the record was altered outside the application — "
+                            + "; ".join(a.summary for a in found)
+                            + ". Nothing was saved; an auditor must investigate first.", rule="R18")
