@@ -29,6 +29,9 @@ from tests.world import World
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+#: On PostgreSQL the tests connect as a login role that owns nothing (R18), as the app does
+#: in a deployment; migrations, resets and deliberate tampering use the owner's URL.
+RUNTIME_ROLE = os.environ.get("TEST_DATABASE_RUNTIME_ROLE", "peg_runtime")
 POSTGRES_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # What must match the template before an emptied PostgreSQL test database is reused.
@@ -124,12 +127,39 @@ class DatabaseFactory:
             db = Database(self._pg_url(name))
             db.upgrade()
             self._template_fingerprint = self._fingerprint(db.engine)
+            self._grant_runtime(db.engine)
             db.dispose()
             self._template = name
         return self._template
 
     def _pg_url(self, name: str) -> str:
         return make_url(self.engine_url).set(database=name).render_as_string(hide_password=False)
+
+    def _grant_runtime(self, engine: Engine) -> None:
+        """Create the runtime login role (once per cluster) and grant it, in the template, what the app needs."""
+        from governance.migrate import grant_runtime
+
+        admin = _admin_engine(self.engine_url)
+        with admin.connect() as conn:
+            conn.execute(text(f"DO $$ BEGIN CREATE ROLE {RUNTIME_ROLE} LOGIN; "
+                              "EXCEPTION WHEN duplicate_object THEN NULL; END $$"))
+        admin.dispose()
+        with engine.begin() as conn:
+            grant_runtime(conn, RUNTIME_ROLE)
+
+    def runtime_url(self, url: str) -> str:
+        """The same database, connected as the runtime role (PostgreSQL; SQLite has no roles)."""
+        if not self.is_postgres:
+            return url
+        return make_url(url).set(username=RUNTIME_ROLE, password=None).render_as_string(hide_password=False)
+
+    def owner_url(self, url: str) -> str:
+        """The same database, connected as its owner (migrations, bulk loads, deliberate tampering)."""
+        if not self.is_postgres:
+            return url
+        owner = make_url(self.engine_url)
+        return make_url(url).set(username=owner.username, password=owner.password).render_as_string(
+            hide_password=False)
 
     def _fingerprint(self, engine: Engine) -> str:
         """The schema, trigger states and migration version of the database, as one text."""
@@ -237,10 +267,17 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def db_url(database_factory: DatabaseFactory) -> Iterator[str]:
+def owner_db_url(database_factory: DatabaseFactory) -> Iterator[str]:
+    """A fresh database's URL as its owner (for the bulk generator and deliberate tampering)."""
     url = database_factory.url()
     yield url
     database_factory.drop(url)
+
+
+@pytest.fixture
+def db_url(database_factory: DatabaseFactory, owner_db_url: str) -> str:
+    """A fresh database's URL as the app connects: the runtime role on PostgreSQL."""
+    return database_factory.runtime_url(owner_db_url)
 
 
 @pytest.fixture

@@ -33,8 +33,9 @@ from governance.vocabulary import Outcome, PilotState, ProblemState
 
 
 @pytest.fixture
-def smoke(db_url: str) -> tuple[Database, dict]:
-    report = generate("smoke", db_url)
+def smoke(db_url: str, owner_db_url: str) -> tuple[Database, dict]:
+    # The generator bulk-loads as the owner; the product then carries on as the runtime role.
+    report = generate("smoke", owner_db_url)
     db = Database(db_url)
     yield db, report
     db.dispose()

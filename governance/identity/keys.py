@@ -15,6 +15,7 @@ with ``python -m governance.audit keygen PATH`` and
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import threading
@@ -138,6 +139,12 @@ class Keys:
 
     def public_key(self) -> Ed25519PublicKey:
         return self.signing_key().public_key()
+
+    def record_mac_key(self) -> bytes:
+        """The key of the MAC every audit event carries (derived from the signing key, R18)."""
+        raw = self.signing_key().private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                               serialization.NoEncryption())
+        return hashlib.sha256(b"pilot-evaluation-governance record mac\x00" + raw).digest()
 
     @staticmethod
     def _need(path: Path | None, env: str, command: str) -> Path:

@@ -14,6 +14,7 @@ The database side (appending, streaming the stored chain) is
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 import re
@@ -115,6 +116,11 @@ def rows_digest(rows: Iterable[Iterable[Any]]) -> str:
     ballots or responses it closes, so a later direct edit of one of them shows."""
     body = json.dumps(sorted([[str(v) for v in row] for row in rows]), separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def event_mac(key: bytes, digest: str) -> str:
+    """R18: the MAC an event appended by the application carries (HMAC-SHA-256 of its hash)."""
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 # ---------------------------------------------------------------- verifying

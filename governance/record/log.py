@@ -6,6 +6,7 @@ Python); this module adds only what needs the database.
 """
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from governance.record.chain import (
     ChainVerification,
     KeptHeads,
     event_hash,
+    event_mac,
     export_line,
     format_time,
     verify_events,
@@ -40,7 +42,8 @@ class Named(Protocol):
     def name(self) -> str: ...
 
 
-def append(session: Session, actor: Named | None, event: Event, occurred_at: datetime) -> AuditEvent:
+def append(session: Session, actor: Named | None, event: Event, occurred_at: datetime,
+           mac_key: bytes | None = None) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction.
 
     Writers are serialised by the unit of work (``BEGIN IMMEDIATE`` on
@@ -59,7 +62,8 @@ def append(session: Session, actor: Named | None, event: Event, occurred_at: dat
                         event.entity_id, payload, prev_hash)
     row = AuditEvent(seq=seq, occurred_at=occurred_at, actor_id=actor_id, actor_name=actor_name,
                      action=event.action, entity_type=event.entity_type, entity_id=event.entity_id,
-                     payload=payload, prev_hash=prev_hash, hash=digest)
+                     payload=payload, prev_hash=prev_hash, hash=digest,
+                     mac=event_mac(mac_key, digest) if mac_key is not None else None)
     session.add(row)
     if head is None:
         session.add(AuditChainHead(id=1, seq=seq, hash=digest))
@@ -172,3 +176,19 @@ def export_to_file(session: Session, path: Path) -> tuple[int, str]:
         for ev in event_records(session):
             out.write(export_line(ev) + "\n")
     return head
+
+
+def forged_events(session: Session, key: bytes, *, after: int = 0) -> list[int]:
+    """R18: events after ``after`` whose MAC is missing or wrong — appended by someone
+    without the application's key. Events written before MACs existed (an upgraded
+    database) come before the first MAC'd event and are covered by checkpoints instead."""
+    first = session.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.mac.is_not(None)))
+    if first is None:
+        return []
+    bad = []
+    for seq, digest, mac in session.execute(select(AuditEvent.seq, AuditEvent.hash, AuditEvent.mac)
+                                            .where(AuditEvent.seq > max(after, first - 1))
+                                            .order_by(AuditEvent.seq)):
+        if mac is None or not hmac.compare_digest(mac, event_mac(key, digest)):
+            bad.append(seq)
+    return bad

@@ -44,7 +44,7 @@ def need(row: M | None, what: str) -> M:
 
 def log(uow: UnitOfWork, actor: Actor | None, event: Event) -> None:
     """Append the audit event for this change, in the same transaction (R11)."""
-    append(session_of(uow), actor, event, uow.now())
+    append(session_of(uow), actor, event, uow.now(), uow.keys.record_mac_key())
 
 
 def panel_role(session: Session, panel_id: int | None, person_id: int) -> PanelRole | None:

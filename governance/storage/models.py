@@ -734,6 +734,9 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(HASH))
     hash: Mapped[str] = mapped_column(String(HASH), unique=True)
+    #: R18: HMAC of the hash under a key kept outside the database: an event appended by
+    #: anyone but the application (who lacks the key) shows. Not part of the hashed event.
+    mac: Mapped[str | None] = mapped_column(String(HASH))
 
 
 class AuditChainHead(Base):

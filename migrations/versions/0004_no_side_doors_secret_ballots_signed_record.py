@@ -202,6 +202,8 @@ def _columns() -> None:
     op.add_column("charter", sa.Column("vote_max_days", sa.Integer(), server_default="30", nullable=False))
     op.add_column("charter", sa.Column("secret_groups", sa.Text(), server_default='["frontline"]', nullable=False))
     op.add_column("vote", sa.Column("secret_groups", sa.Text(), nullable=True))
+    # Events written before this revision have no MAC; checkpoints cover them from the first one on.
+    op.add_column("audit_event", sa.Column("mac", sa.String(length=64), nullable=True))
     if op.get_bind().dialect.name == "postgresql":  # SQLite cannot add a CHECK to an existing table
         op.create_check_constraint("vote_days_in_range", "charter",
                                    "vote_min_days >= 1 AND vote_max_days >= vote_min_days")
@@ -389,6 +391,7 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION IF EXISTS {fn}()")
         op.drop_constraint("ck_charter_vote_days_in_range", "charter", type_="check")
     op.drop_column("vote", "secret_groups")
+    op.drop_column("audit_event", "mac")
     for column in ("secret_groups", "vote_max_days", "vote_min_days"):
         op.drop_column("charter", column)
     for column in ("removed_reason", "removed_by", "removed_at", "joined_at"):

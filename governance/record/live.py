@@ -1,0 +1,126 @@
+"""The record as the database holds it, checked against what is kept outside it.
+
+``verify_live`` is what the Audit page runs: the stored chain against every
+signed checkpoint (their signatures checked with the public key, which lives
+outside the database), decisions against their bases and chain heads, and
+``integrity.check`` — live rows against their frozen hashes. ``incremental``
+resumes from the newest checkpoint that verifies, so its cost is the events
+since. ``make_pack`` builds the auditor pack.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance.identity.keys import Keys, public_key_pem
+from governance.record import checkpoints as notes
+from governance.record import pack
+from governance.record.chain import ChainVerification, export_line, format_time
+from governance.record.integrity import Alteration, check
+from governance.record.log import chain_head, event_records, forged_events, verify_chain
+from governance.storage.models import Checkpoint, CheckpointWitness, Decision
+from governance.storage.repository import organisation_name
+
+
+def checkpoint_notes(session: Session) -> list[str]:
+    """Every checkpoint as a signed note, with its witnesses' cosignature lines, oldest first."""
+    lines: dict[int, list[str]] = {}
+    for cid, line in session.execute(select(CheckpointWitness.checkpoint_id, CheckpointWitness.cosignature)
+                                     .order_by(CheckpointWitness.id)):
+        lines.setdefault(cid, []).append(line)
+    out = []
+    for c in session.scalars(select(Checkpoint).order_by(Checkpoint.id)):
+        out.append(c.note + "".join(f"{line}\n" for line in lines.get(c.id, [])))
+    return out
+
+
+def witness_keys(session: Session) -> dict[str, str]:
+    """Witness name → raw public key (base64), as recorded with their cosignatures."""
+    return {name: key for name, key in session.execute(
+        select(CheckpointWitness.witness_name, CheckpointWitness.public_key).distinct())}
+
+
+def decision_records(session: Session) -> list[dict[str, Any]]:
+    """Every decision with its frozen basis, as the pack carries them."""
+    return [{"id": d.id, "vote_id": d.vote_id, "pilot_id": d.pilot_id, "outcome": d.outcome,
+             "declared_at": format_time(d.declared_at), "basis_sha256": d.basis_sha256,
+             "chain_head_seq": d.chain_head_seq, "chain_head_hash": d.chain_head_hash,
+             "basis": json.loads(d.basis_json)}
+            for d in session.scalars(select(Decision).order_by(Decision.id))]
+
+
+@dataclass
+class LiveVerification:
+    """The Audit page's verification: the chain, its checkpoints, the frozen records."""
+
+    chain: ChainVerification
+    checkpoints_verified: int
+    checkpoints_total: int
+    incremental_from: int | None
+    alterations: list[Alteration] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.alterations and not self.problems
+
+    @property
+    def summary(self) -> str:
+        if self.ok:
+            since = (f" (verified from checkpoint #{self.incremental_from})"
+                     if self.incremental_from is not None else "")
+            return (f"{self.chain.summary}{since}; {self.checkpoints_verified} of {self.checkpoints_total} "
+                    "signed checkpoints hold; no record altered.")
+        parts = [] if self.chain.ok else [self.chain.summary]
+        return " ".join(parts + self.problems + [a.summary for a in self.alterations])
+
+
+def verify_live(session: Session, keys: Keys, *, incremental: bool = False,
+                integrity: bool = True) -> LiveVerification:
+    """The stored record against every signed checkpoint, its decisions and its frozen rows."""
+    problems: list[str] = []
+    stored = checkpoint_notes(session)
+    heads, verified, _ = pack.checkpoint_heads(stored, keys.public_key(), problems, witness_keys(session))
+    start = None
+    if incremental and heads:
+        seq = max(heads)
+        start = (seq, heads[seq])
+        heads = {s: h for s, h in heads.items() if s >= seq}
+    chain = verify_chain(session, kept_heads=heads, start=start)
+    forged = forged_events(session, keys.record_mac_key(), after=start[0] if start else 0)
+    if forged:
+        shown = ", ".join(f"#{s}" for s in forged[:5]) + (" …" if len(forged) > 5 else "")
+        problems.append(f"{len(forged)} event(s) ({shown}) do not carry the application's MAC: they were "
+                        "written into the record by someone without its key.")
+    alterations = check(session) if integrity else []
+    return LiveVerification(chain, verified, len(stored), start[0] if start else None, alterations, problems)
+
+
+def make_pack(session: Session, keys: Keys, now: datetime) -> bytes:
+    """The auditor pack of this record (see ``governance.record.pack``)."""
+    seq, head = chain_head(session)
+    return pack.build(events=(export_line(ev) for ev in event_records(session)),
+                      checkpoint_notes=checkpoint_notes(session), public_key_pem=public_key_pem(keys.public_key()),
+                      witnesses=witness_keys(session), decisions=decision_records(session),
+                      organisation=organisation_name(session), made=format_time(now), head=(seq, head), count=seq)
+
+
+def latest_checkpoints(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest checkpoints with who witnessed them (for the Audit page)."""
+    rows = session.scalars(select(Checkpoint).order_by(Checkpoint.id.desc()).limit(limit)).all()
+    witnessed: dict[int, list[str]] = {}
+    for cid, name in session.execute(select(CheckpointWitness.checkpoint_id, CheckpointWitness.witness_name)
+                                     .where(CheckpointWitness.checkpoint_id.in_([c.id for c in rows]))):
+        witnessed.setdefault(cid, []).append(name)
+    return [{"id": c.id, "seq": c.seq, "head_hash": c.head_hash, "reason": c.reason, "made_at": c.made_at,
+             "key_id": c.key_id, "note": c.note, "witnesses": witnessed.get(c.id, []),
+             "origin": c.origin} for c in rows]
+
+
+__all__ = ["LiveVerification", "checkpoint_notes", "decision_records", "latest_checkpoints", "make_pack",
+           "notes", "verify_live", "witness_keys"]
