@@ -119,9 +119,12 @@ def _answer(uow: UnitOfWork, actor_id: int, invitation_id: int, accept: bool) ->
     if invitation.person_id != actor.id:
         raise PermissionDenied("Only the person invited may accept or decline an invitation to a team.",
                                rule="R15")
+    pilot = _pilot(s, invitation.pilot_id)
+    if invitation.status == "void" and pilot.real_use_started_at is not None:
+        raise RuleViolation(f"This invitation lapsed: the commissioning team of '{pilot.title}' froze when real "
+                            f"use started on {pilot.real_use_started_at:%d %b %Y}.", rule="R15")
     if invitation.status != "pending":
         raise RuleViolation(f"This invitation was already {invitation.status}.", rule="R15")
-    pilot = _pilot(s, invitation.pilot_id)
     if accept:
         _frozen(pilot, "join it")
         check_team_candidate(s, pilot, person(s, actor.id), owner=actor.id == pilot.owner_id)
