@@ -295,10 +295,10 @@ def test_the_running_tally_is_hidden_before_close_from_everyone_but_auditors(wor
             votes_queries.running_tally(world.uow, who, vote)
         assert info.value.rule == "R8"
     seen = votes_queries.running_tally(world.uow, world.auditor, vote)
-    assert seen["groups"]["frontline"]["counts"] == {"stop": len(world.panel_voters)}
-    assert seen["winner"] == "stop"
+    assert dict(seen.groups["frontline"].counts) == {"stop": len(world.panel_voters)}
+    assert seen.winner == "stop"
     detail = votes_queries.vote_detail(world.uow, world.members[0], vote)
-    assert detail["result"] is None and not detail["running_visible"]
+    assert detail.result is None and not detail.running_visible
 
 
 def test_after_close_everyone_with_a_role_reads_the_result(world, outcome, votes_queries):
@@ -307,8 +307,8 @@ def test_after_close_everyone_with_a_role_reads_the_result(world, outcome, votes
     sv.close_vote(world.uow, world.steering, vote)
     stored = json.loads(read(world, lambda s: s.get(Vote, vote).result_json))
     for who in (world.members[0], world.commissioner, world.steering, world.auditor):
-        assert votes_queries.running_tally(world.uow, who, vote) == stored
-    assert votes_queries.vote_detail(world.uow, world.members[0], vote)["result"] == stored
+        assert votes_queries.running_tally(world.uow, who, vote).as_dict() == stored
+    assert votes_queries.vote_detail(world.uow, world.members[0], vote).result == stored
 
 
 def test_the_running_tally_of_an_unknown_vote_is_not_found(world, votes_queries):
