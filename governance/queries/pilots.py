@@ -516,7 +516,7 @@ def my_rostered_pilots(uow: UnitOfWork, actor_id: int) -> list[PilotChoice]:
 REAL_USE = (PilotState.IN_USE, PilotState.EVALUATING)
 
 
-def my_survey_pilots(uow: UnitOfWork, actor_id: int) -> list[PilotChoice]:
+def my_survey_pilots(uow: UnitOfWork, actor_id: int, *, limit: int = 200) -> list[PilotChoice]:
     """Pilots in real use whose survey rounds I may run: on the commissioning team, or a
     facilitator of the owning panel (``PilotDetail.may_run_survey``), newest first."""
     with uow.reading() as s:
@@ -529,7 +529,7 @@ def my_survey_pilots(uow: UnitOfWork, actor_id: int) -> list[PilotChoice]:
         rows = s.execute(select(Pilot.id, Pilot.title, Pilot.state).join(Problem, Problem.id == Pilot.problem_id)
                          .where(Pilot.state.in_(REAL_USE),
                                 Pilot.id.in_(on_team) | Problem.panel_id.in_(facilitated))
-                         .order_by(Pilot.id.desc()))
+                         .order_by(Pilot.id.desc()).limit(limit))
         return [PilotChoice(id=r.id, title=r.title, state=r.state) for r in rows]
 
 
