@@ -139,7 +139,7 @@ def sign_out() -> None:
         try:
             if st.user.is_logged_in:
                 st.logout()
-        except Exception:
+        except Exception:  # noqa: BLE001 - signing out locally is enough
             log.exception("OIDC logout failed")
 
 
@@ -195,7 +195,7 @@ def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: boo
     except GovernanceError as exc:
         st.error(str(exc))
         return None
-    except Exception:
+    except Exception:  # noqa: BLE001 - a bug must not show a traceback to a user
         log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
         st.error("Something went wrong and nothing was saved. Please try again; if it keeps "
                  "happening, tell your administrator (the details are in the server log).")
