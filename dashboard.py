@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from governance.rules.permissions import may_open
 from governance.errors import GovernanceError
+from governance.rules.permissions import may_open
 from governance.services import close_due_votes, sign_in, sign_in_by_email
 from pages import common
 
@@ -90,7 +90,7 @@ def sidebar(person: common.Me) -> None:
         st.caption(common.esc(person.email))
         st.markdown("Roles: " + common.esc(common.roles_text(person)))
         if person.panels:
-            st.markdown("Panels: " + common.esc(", ".join(f"{p['name']} ({p['role']})"
+            st.markdown("Panels: " + common.esc(", ".join(f"{p.name} ({p.role})"
                                                           for p in person.panels)))
         if st.button("Sign out", key="sign-out"):
             common.sign_out()

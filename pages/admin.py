@@ -5,17 +5,17 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.rules.charter import FIELD_LABELS
 from governance.queries import people as people_q
+from governance.rules.charter import FIELD_LABELS
+from governance.rules.permissions import Action, allowed
 from governance.vocabulary import PanelRole, Role, label
 from pages import common
 
 me = common.page("admin", "Admin", "People, roles, panels — and the charter the software enforces.")
-is_admin = Role.ADMIN in me.roles
 tabs = st.tabs(["People", "Panels", "Charter"], key="admin-tab", on_change="rerun")
 
 with tabs[0]:
-    if not is_admin:
+    if not allowed(me.roles, Action.MANAGE_PEOPLE):
         st.caption("Only administrators manage people.")
     else:
         c1, c2 = st.columns(2)
@@ -24,25 +24,25 @@ with tabs[0]:
                             format_func=lambda r: "Any role" if r is None else label(r), key="people-role")
         listing = common.cached(people_q.people_page)(me.id, search=search, role=role,
                                                       page=st.session_state.get("people-page", 1))
-        st.dataframe(pd.DataFrame([{"#": p["id"], "Name": p["name"], "Email": p["email"],
-                                    "Roles": ", ".join(label(r) for r in p["roles"]),
-                                    "Active": "Yes" if p["active"] else "No"} for p in listing.rows]),
+        st.dataframe(pd.DataFrame([{"#": p.id, "Name": p.name, "Email": p.email,
+                                    "Roles": ", ".join(label(r) for r in p.roles),
+                                    "Active": "Yes" if p.active else "No"} for p in listing.rows]),
                      hide_index=True, width="stretch")
         common.pager("people-page", listing.total, listing.per_page)
-        with st.expander("Add a person", icon=":material/person_add:"):
-            with st.form("add-person", clear_on_submit=True):
-                name = st.text_input("Name")
-                email = st.text_input("Email")
-                roles = st.multiselect("Roles", [r.value for r in Role], format_func=label)
-                password = st.text_input("Initial password (at least 10 characters)", type="password")
-                if st.form_submit_button("Add person", type="primary"):
-                    common.act(sv.create_person, name=name, email=email, roles=roles,
-                               password=password or None, success=f"{name} added.")
-        chosen = common.choose("Change a person", listing.rows, key="person-chosen", name="name")
+        with (st.expander("Add a person", icon=":material/person_add:"),
+              st.form("add-person", clear_on_submit=True)):
+            name = st.text_input("Name")
+            email = st.text_input("Email")
+            roles = st.multiselect("Roles", [r.value for r in Role], format_func=label)
+            password = st.text_input("Initial password (at least 10 characters)", type="password")
+            if st.form_submit_button("Add person", type="primary"):
+                common.act(sv.create_person, name=name, email=email, roles=roles,
+                           password=password or None, success=f"{name} added.")
+        chosen = common.choose("Change a person", {p.id: p.name for p in listing.rows}, key="person-chosen")
         if chosen:
-            person = next(p for p in listing.rows if p["id"] == chosen)
+            person = next(p for p in listing.rows if p.id == chosen)
             with st.form("roles"):
-                roles = st.multiselect("Roles", [r.value for r in Role], default=person["roles"], format_func=label)
+                roles = st.multiselect("Roles", [r.value for r in Role], default=person.roles, format_func=label)
                 if st.form_submit_button("Save roles"):
                     common.act(sv.set_roles, chosen, roles, success="Roles saved; they apply at once.")
             with st.form("password"):
@@ -56,27 +56,27 @@ with tabs[0]:
 
 with tabs[1]:
     panels = common.cached(people_q.panels)(me.id)
-    st.dataframe(pd.DataFrame([{"#": p["id"], "Panel": p["name"], "Area": p["area"], "Site": p["site"],
-                                "Members": p["members"], "Facilitators": ", ".join(p["facilitators"])}
+    st.dataframe(pd.DataFrame([{"#": p.id, "Panel": p.name, "Area": p.area, "Site": p.site,
+                                "Members": p.members, "Facilitators": ", ".join(p.facilitators)}
                                for p in panels]), hide_index=True, width="stretch")
-    if is_admin:
-        with st.expander("Create a panel", icon=":material/group_add:"):
-            with st.form("create-panel", clear_on_submit=True):
-                name = st.text_input("Panel name")
-                area = st.text_input("Area")
-                site = st.text_input("Site")
-                if st.form_submit_button("Create panel"):
-                    common.act(sv.create_panel, name=name, area=area, site=site, success=f"Panel '{name}' created.")
-        pid = common.choose("Manage a panel's members", panels, key="panel-chosen", name="name")
+    if allowed(me.roles, Action.MANAGE_PANELS):
+        with (st.expander("Create a panel", icon=":material/group_add:"),
+              st.form("create-panel", clear_on_submit=True)):
+            name = st.text_input("Panel name")
+            area = st.text_input("Area")
+            site = st.text_input("Site")
+            if st.form_submit_button("Create panel"):
+                common.act(sv.create_panel, name=name, area=area, site=site, success=f"Panel '{name}' created.")
+        pid = common.choose("Manage a panel's members", {p.id: p.name for p in panels}, key="panel-chosen")
         if pid:
             members = common.cached(people_q.panel_members)(me.id, pid)
-            st.dataframe(pd.DataFrame([{"Name": m["name"], "Email": m["email"], "Panel role": label(m["panel_role"])}
+            st.dataframe(pd.DataFrame([{"Name": m.name, "Email": m.email, "Panel role": label(m.panel_role)}
                                        for m in members]), hide_index=True, width="stretch")
             find = st.text_input("Find frontline people by name or email", key="member-find")
-            candidates = common.cached(people_q.people_options)(me.id, role="frontline", search=find, limit=200)
+            candidates = {c.id: c.name for c in common.cached(people_q.people_options)(
+                me.id, role="frontline", search=find, limit=200)}
             with st.form("add-member"):
-                person_id = st.selectbox("Person", [c["id"] for c in candidates],
-                                         format_func=lambda i: next(c["name"] for c in candidates if c["id"] == i))
+                person_id = st.selectbox("Person", list(candidates), format_func=lambda i: candidates[i])
                 role = st.selectbox("Panel role", [r.value for r in PanelRole], format_func=label)
                 if st.form_submit_button("Add to panel"):
                     common.act(sv.add_panel_member, pid, person_id, role, success="Member added.")
@@ -84,36 +84,37 @@ with tabs[1]:
 with tabs[2]:
     charters = common.cached(people_q.charters)(me.id)
     current = charters[0]
-    st.markdown(f"**Charter version {current['version']}** — adopted {common.when(current['adopted_at'])} by "
-                f"{common.esc(current['adopted_by_name'])}: {common.esc(current['reason'])}")
-    st.dataframe(pd.DataFrame([{"Version": c["version"], "Adopted": common.when(c["adopted_at"]),
-                                "By": c["adopted_by_name"], "Reason": c["reason"],
-                                **{FIELD_LABELS[k]: c[k] for k in FIELD_LABELS}} for c in charters]),
+    terms = current.terms
+    st.markdown(f"**Charter version {current.version}** — adopted {common.when(current.adopted_at)} by "
+                f"{common.esc(current.adopted_by_name)}: {common.esc(current.reason)}")
+    st.dataframe(pd.DataFrame([{"Version": c.version, "Adopted": common.when(c.adopted_at),
+                                "By": c.adopted_by_name, "Reason": c.reason,
+                                **{FIELD_LABELS[k]: v for k, v in c.terms.as_dict().items()}} for c in charters]),
                  hide_index=True, width="stretch")
-    if Role.STEERING in me.roles:
-        with st.expander("Adopt a new charter version (steering decision)", icon=":material/gavel:"):
-            with st.form("charter"):
-                c1, c2, c3 = st.columns(3)
-                wf = c1.number_input("Frontline weight", 0.0, 1.0, float(current["weight_frontline"]), 0.05)
-                wc = c2.number_input("Commissioning weight", 0.0, 1.0, float(current["weight_commissioning"]), 0.05)
-                ws = c3.number_input("Steering weight", 0.0, 1.0, float(current["weight_steering"]), 0.05)
-                qf = c1.number_input("Frontline quorum", 0.0, 1.0, float(current["quorum_frontline"]), 0.05)
-                qc = c2.number_input("Commissioning quorum", 0.0, 1.0, float(current["quorum_commissioning"]), 0.05)
-                qs = c3.number_input("Steering quorum", 0.0, 1.0, float(current["quorum_steering"]), 0.05)
-                window = c1.number_input("Evaluation window (days)", 1, 365, int(current["evaluation_window_days"]))
-                minimum = c2.number_input("Minimum survey responses", 5, 100000, int(current["min_survey_responses"]))
-                threshold = c3.number_input("Indispensability threshold", 0.01, 1.0,
-                                            float(current["indispensability_threshold"]), 0.05)
-                response_days = c1.number_input("Feedback response time (working days)", 1, 120,
-                                                int(current["feedback_response_working_days"]))
-                veto = c2.checkbox("Frontline veto on adopt", value=bool(current["frontline_veto"]))
-                override = c3.checkbox("Allow adopt to override a failed threshold (flagged)",
-                                       value=bool(current["allow_adopt_override"]))
-                reason = st.text_area("Reason for the change")
-                if st.form_submit_button("Adopt new charter", type="primary"):
-                    common.act(sv.adopt_charter, reason=reason, weight_frontline=wf, weight_commissioning=wc,
-                               weight_steering=ws, quorum_frontline=qf, quorum_commissioning=qc,
-                               quorum_steering=qs, evaluation_window_days=int(window),
-                               min_survey_responses=int(minimum), indispensability_threshold=threshold,
-                               feedback_response_working_days=int(response_days), frontline_veto=veto,
-                               allow_adopt_override=override, success="New charter version adopted.")
+    if allowed(me.roles, Action.ADOPT_CHARTER):
+        with (st.expander("Adopt a new charter version (steering decision)", icon=":material/gavel:"),
+              st.form("charter")):
+            c1, c2, c3 = st.columns(3)
+            wf = c1.number_input("Frontline weight", 0.0, 1.0, float(terms.weight_frontline), 0.05)
+            wc = c2.number_input("Commissioning weight", 0.0, 1.0, float(terms.weight_commissioning), 0.05)
+            ws = c3.number_input("Steering weight", 0.0, 1.0, float(terms.weight_steering), 0.05)
+            qf = c1.number_input("Frontline quorum", 0.0, 1.0, float(terms.quorum_frontline), 0.05)
+            qc = c2.number_input("Commissioning quorum", 0.0, 1.0, float(terms.quorum_commissioning), 0.05)
+            qs = c3.number_input("Steering quorum", 0.0, 1.0, float(terms.quorum_steering), 0.05)
+            window = c1.number_input("Evaluation window (days)", 1, 365, int(terms.evaluation_window_days))
+            minimum = c2.number_input("Minimum survey responses", 5, 100000, int(terms.min_survey_responses))
+            threshold = c3.number_input("Indispensability threshold", 0.01, 1.0,
+                                        float(terms.indispensability_threshold), 0.05)
+            response_days = c1.number_input("Feedback response time (working days)", 1, 120,
+                                            int(terms.feedback_response_working_days))
+            veto = c2.checkbox("Frontline veto on adopt", value=bool(terms.frontline_veto))
+            override = c3.checkbox("Allow adopt to override a failed threshold (flagged)",
+                                   value=bool(terms.allow_adopt_override))
+            reason = st.text_area("Reason for the change")
+            if st.form_submit_button("Adopt new charter", type="primary"):
+                common.act(sv.adopt_charter, reason=reason, weight_frontline=wf, weight_commissioning=wc,
+                           weight_steering=ws, quorum_frontline=qf, quorum_commissioning=qc,
+                           quorum_steering=qs, evaluation_window_days=int(window),
+                           min_survey_responses=int(minimum), indispensability_threshold=threshold,
+                           feedback_response_working_days=int(response_days), frontline_veto=veto,
+                           allow_adopt_override=override, success="New charter version adopted.")

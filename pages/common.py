@@ -11,18 +11,18 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from governance.rules.permissions import may_open
-from governance.storage.db import Database, UnitOfWork
 from governance.errors import GovernanceError
 from governance.queries import audit as audit_queries
 from governance.queries.people import Me, whoami
+from governance.rules.permissions import may_open
+from governance.storage.db import Database, UnitOfWork
 from governance.vocabulary import label
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ PENDING_KEY = "_pending_confirmation"
 
 #: Okabe–Ito: a palette people with colour-vision deficiencies can tell apart.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-BADGE_COLOURS = {
+BadgeColour = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
+BADGE_COLOURS: dict[str, BadgeColour] = {
     "draft": "gray", "ratified": "green", "reopened": "orange", "retired": "gray",
     "registered": "gray", "ready": "blue", "in_use": "blue", "evaluating": "violet", "decided": "green",
     "adopt": "green", "iterate": "blue", "revisit_problem": "orange", "stop": "red",
@@ -278,34 +279,34 @@ def pager(key: str, total: int, per_page: int) -> int:
     return int(number)
 
 
-def choose(label_text: str, options: list[dict[str, Any]], *, key: str, name: str = "title",
-           ident: str = "id", placeholder: str = "Choose…") -> Any:
-    """A selectbox over records; returns the chosen record's id (or None)."""
+def choose(label_text: str, options: Mapping[int, str | None], *, key: str,
+           placeholder: str = "Choose…") -> int | None:
+    """A selectbox over records given as id → name; returns the chosen record's id (or None)."""
     if not options:
         return None
-    by_id = {o[ident]: o for o in options}
-    return st.selectbox(label_text, list(by_id), format_func=lambda i: f"#{i} · {by_id[i][name]}",
-                        index=None, placeholder=placeholder, key=key)
+    chosen: int | None = st.selectbox(label_text, list(options), format_func=lambda i: f"#{i} · {options[i]}",
+                                      index=None, placeholder=placeholder, key=key)
+    return chosen
 
 
-def claims_section(person: Me, pilot_id: int, metric_names: list[str]) -> None:
-    """A pilot's claims with their checks, and the form to record one (R12)."""
+def claims_section(person: Me, pilot_id: int, metric_names: list[str], *, may_record: bool) -> None:
+    """A pilot's claims with their checks, and the form to record one (R12) if ``may_record``
+    (``PilotDetail.may_record_claim``)."""
     from governance.queries.pilots import claims_for_pilot
     from governance.services import record_claim
-    from governance.vocabulary import Role
 
     st.caption("A claim is a non-binding statement of success or failure. It is recorded with the metrics it "
                "cites and checked against what was pre-registered and against the binding decision.")
     for c in cached(claims_for_pilot)(person.id, pilot_id):
         with st.container(border=True):
-            st.markdown(f"{esc(c['made_by'])}, {when(c['made_at'])} · NON-BINDING · cites "
-                        f"{esc(', '.join(c['cited']))}")
-            st.markdown(f"“{esc(c['statement'])}”")
-            for flag in c["flags_now"]:
+            st.markdown(f"{esc(c.made_by)}, {when(c.made_at)} · NON-BINDING · cites "
+                        f"{esc(', '.join(c.cited))}")
+            st.markdown(f"“{esc(c.statement)}”")
+            for flag in c.flags_now:
                 badge("fail", flag)
-            if not c["flags_now"]:
+            if not c.flags_now:
                 badge("pass", "no flags")
-    if person.roles - {Role.AUDITOR}:
+    if may_record:
         with st.form(f"claim-{pilot_id}", clear_on_submit=True):
             statement = st.text_area("Claim", placeholder="e.g. The pilot met its KPIs.")
             cited = st.multiselect("Metrics it rests on", metric_names, accept_new_options=True)
@@ -320,6 +321,6 @@ def when_text(iso: str | None) -> str:
     if not iso:
         return "—"
     try:
-        return when(datetime.fromisoformat(iso.replace("Z", "+00:00")))
+        return when(datetime.fromisoformat(iso))
     except ValueError:
         return iso

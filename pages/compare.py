@@ -1,6 +1,8 @@
 """Compare: the commissioning team's metrics beside the frontline's verdict."""
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -63,7 +65,7 @@ bars = base.mark_rule(strokeWidth=2, opacity=0.6).encode(
 rule_y = alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(strokeDash=[6, 4], color="#444").encode(y="y:Q")
 rule_x = alt.Chart(pd.DataFrame({"x": [compare_q.COMMISSIONING_HIGH]})).mark_rule(
     strokeDash=[2, 4], color="#888").encode(x="x:Q")
-def quadrant_labels(align: str, rows: list[dict]) -> alt.Chart:
+def quadrant_labels(align: Literal["left", "right"], rows: list[dict[str, Any]]) -> alt.Chart:
     return alt.Chart(pd.DataFrame(rows)).mark_text(
         fontSize=12, fontWeight="bold", color="#555", align=align, baseline="middle").encode(
         x="x:Q", y="y:Q", text="text:N")
@@ -95,31 +97,35 @@ else:
                                 for c in ("Commissioning attainment", "Indispensability", "Adoption")})
 
 st.subheader("Side by side")
-chosen = common.choose("Pilot", [{"id": r.pilot_id, "title": r.title} for r in rows], key="compare-pilot")
+chosen = common.choose("Pilot", {r.pilot_id: r.title for r in rows}, key="compare-pilot")
 if chosen:
     detail = common.cached(pilots_q.pilot_detail)(me.id, chosen)
     left, right = st.columns(2)
     with left:
         st.markdown("**Commissioning metrics against target**")
-        st.dataframe(pd.DataFrame([{"Metric": m["name"], "Target": m["target"], "Direction": label(m["direction"]),
-                                    "Latest": m["latest"]["value"] if m["latest"] else None,
-                                    "On target": "—" if m["on_target"] is None else ("Yes" if m["on_target"] else "No"),
-                                    "Flag": "amended after real use" if m["amended_after_real_use"] else ""}
-                                   for m in detail["metrics"]]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{"Metric": m.name, "Target": m.target, "Direction": label(m.direction),
+                                    "Latest": m.latest.value if m.latest else None,
+                                    "On target": "—" if m.on_target is None else ("Yes" if m.on_target else "No"),
+                                    "Flag": "amended after real use" if m.amended_after_real_use else ""}
+                                   for m in detail.metrics]), hide_index=True, width="stretch")
     with right:
         st.markdown("**Frontline criteria and indispensability**")
-        ev = detail["evidence"]["indispensability"]
-        st.metric("Indispensability", common.pct(ev["score"]) if ev["score"] is not None else "—", help=ev["text"])
-        st.caption(common.esc(ev["text"]))
-        usage = detail["latest_usage"]
-        st.metric("Adoption (latest week)", common.pct(usage["adoption"]) if usage else "—")
-        st.dataframe(pd.DataFrame([{"Criterion": c["name"], "Target": c["target"],
-                                    "Latest": c["latest"]["value"] if c["latest"] else None,
-                                    "Flag": "amended after real use" if c["amended_after_real_use"] else ""}
-                                   for c in detail["criteria"]]), hide_index=True, width="stretch")
+        ev = detail.evidence.indispensability
+        st.metric("Indispensability", common.pct(ev.score) if ev.score is not None else "—", help=ev.text)
+        st.caption(common.esc(ev.text))
+        usage = detail.latest_usage
+        st.metric("Adoption (latest week)", common.pct(usage.adoption) if usage else "—")
+        st.dataframe(pd.DataFrame([{"Criterion": c.name, "Target": c.target,
+                                    "Latest": c.latest.value if c.latest else None,
+                                    "Flag": "amended after real use" if c.amended_after_real_use else ""}
+                                   for c in detail.criteria]), hide_index=True, width="stretch")
 
 st.subheader("Trust ledger over time")
-ledger = pd.DataFrame(compare_q.trust_ledger(rows))
+ledger = pd.DataFrame([{"month": m.month, "indispensable": m.indispensable,
+                        "not_indispensable": m.not_indispensable,
+                        "cumulative_indispensable": m.cumulative_indispensable,
+                        "cumulative_not_indispensable": m.cumulative_not_indispensable}
+                       for m in compare_q.trust_ledger(rows)])
 if ledger.empty:
     st.caption("No pilot has been evaluated yet.")
 else:

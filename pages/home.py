@@ -6,7 +6,7 @@ import streamlit as st
 
 from governance.queries import compare, home
 from governance.queries import pilots as pilots_q
-from governance.vocabulary import PilotState, ProblemState, Role, label
+from governance.vocabulary import PilotState, ProblemState, label
 from pages import common
 
 me = common.page("home", "Home", "Where the organisation stands, and what needs you now.")
@@ -17,55 +17,54 @@ st.subheader("Needs you now")
 left, middle, right = st.columns(3)
 with left:
     st.markdown("**Votes open to you**")
-    if not agenda["votes"]:
+    if not agenda.votes:
         st.caption("No open votes for you.")
-    for v in agenda["votes"]:
+    for v in agenda.votes:
         with st.container(border=True):
-            common.badge("answered" if v["voted"] else "open", "You voted" if v["voted"] else "Not voted yet")
-            st.markdown(common.esc(v["question"]))
-            st.caption(f"{label(v['kind'])} · closes {common.when(v['deadline'])}")
-    if agenda["votes"]:
+            common.badge("answered" if v.voted else "open", "You voted" if v.voted else "Not voted yet")
+            st.markdown(common.esc(v.question))
+            st.caption(f"{label(v.kind)} · closes {common.when(v.deadline)}")
+    if agenda.votes:
         st.page_link("pages/votes.py", label="Go to Votes", icon=":material/how_to_vote:")
 with middle:
     st.markdown("**Surveys awaiting your answer**")
-    if not agenda["surveys"]:
+    if not agenda.surveys:
         st.caption("No survey is waiting for you.")
-    for s in agenda["surveys"]:
+    for s in agenda.surveys:
         with st.container(border=True):
-            st.markdown(f"{common.esc(s['title'])} — round {s['number']}")
-    if agenda["surveys"]:
+            st.markdown(f"{common.esc(s.title)} — round {s.number}")
+    if agenda.surveys:
         st.page_link("pages/evaluate.py", label="Answer on Evaluate", icon=":material/rate_review:")
 with right:
     st.markdown("**Feedback awaiting your response**")
-    if not agenda["feedback"]:
+    if not agenda.feedback:
         st.caption("Nothing is waiting for your response.")
-    for f in agenda["feedback"]:
+    for f in agenda.feedback:
         with st.container(border=True):
-            common.badge("overdue" if f["overdue"] else "open",
-                         f"Overdue since {common.when(f['due_on'])}" if f["overdue"]
-                         else f"Due {common.when(f['due_on'])}")
-            st.markdown(f"**{common.esc(f['pilot'])}**: {common.esc(f['body'])}")
-    if agenda["feedback"]:
+            common.badge("overdue" if f.overdue else "open",
+                         f"Overdue since {common.when(f.due_on)}" if f.overdue else f"Due {common.when(f.due_on)}")
+            st.markdown(f"**{common.esc(f.pilot)}**: {common.esc(f.body)}")
+    if agenda.feedback:
         st.page_link("pages/evaluate.py", label="Respond on Evaluate", icon=":material/rate_review:")
 
 st.subheader("Pipeline")
 cols = st.columns(len(ProblemState))
 for col, state in zip(cols, ProblemState, strict=True):
-    col.metric(f"Problems · {label(state)}", pipeline["problems"][state.value])
+    col.metric(f"Problems · {label(state)}", pipeline.problems[state.value])
 cols = st.columns(len(PilotState))
-for col, state in zip(cols, PilotState, strict=True):
-    col.metric(f"Pilots · {label(state)}", pipeline["pilots"][state.value])
+for col, pilot_state in zip(cols, PilotState, strict=True):
+    col.metric(f"Pilots · {label(pilot_state)}", pipeline.pilots[pilot_state.value])
 
 st.subheader("Trust ledger")
 st.caption("Across pilots that reached real use: were they found indispensable by the people who use them?")
 rows = common.cached(compare.compare_pilots)(me.id)
 headline = compare.ledger_headline(rows)
 a, b, c, d = st.columns(4)
-a.metric("Reached real use", headline["reached_real_use"])
-b.metric("Found indispensable", headline["indispensable"])
-c.metric("Not indispensable", headline["not_indispensable"])
-d.metric("Awaiting evidence", headline["awaiting_evidence"])
-if me.roles & {Role.STEERING, Role.AUDITOR}:
+a.metric("Reached real use", headline.reached_real_use)
+b.metric("Found indispensable", headline.indispensable)
+c.metric("Not indispensable", headline.not_indispensable)
+d.metric("Awaiting evidence", headline.awaiting_evidence)
+if agenda.may_oversee_feedback:
     overdue = common.cached(pilots_q.feedback_page)(me.id, status="overdue", per_page=10,
                                                     page=st.session_state.get("overdue-page", 1))
     st.subheader("Feedback past its response date")
@@ -74,7 +73,7 @@ if me.roles & {Role.STEERING, Role.AUDITOR}:
     else:
         st.warning(f"{overdue.total} feedback item(s) are past their response date without an answer from "
                    "the pilot's owner (R13).")
-        st.dataframe(pd.DataFrame([{"Pilot": f["pilot"], "Raised by": f["raised_by"], "Kind": label(f["kind"]),
-                                    "Feedback": f["body"], "Due": common.when(f["due_on"])}
+        st.dataframe(pd.DataFrame([{"Pilot": f.pilot, "Raised by": f.raised_by, "Kind": label(f.kind),
+                                    "Feedback": f.body, "Due": common.when(f.due_on)}
                                    for f in overdue.rows]), hide_index=True, width="stretch")
         common.pager("overdue-page", overdue.total, overdue.per_page)

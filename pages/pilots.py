@@ -10,30 +10,28 @@ from governance import services as sv
 from governance.queries import people as people_q
 from governance.queries import pilots as pilots_q
 from governance.queries import problems as problems_q
-from governance.vocabulary import UNITS, Direction, PilotState, ReadinessItem, Role, label
+from governance.rules.permissions import Action, allowed
+from governance.vocabulary import UNITS, Direction, PilotState, ReadinessItem, label
 from pages import common
 
 me = common.page("pilots", "Pilots",
                  "Register pilots against ratified problems, get them ready, and record the evidence.")
-commissioning = Role.COMMISSIONING in me.roles
 
 # --------------------------------------------------------------- registration
-if commissioning:
+if allowed(me.roles, Action.REGISTER_PILOT):
     with st.expander("Register a pilot", icon=":material/add_circle:"):
-        problems = common.cached(problems_q.ratified_problems)(me.id)
+        problems = {p.id: f"{p.title} ({p.panel})" for p in common.cached(problems_q.ratified_problems)(me.id)}
         if not problems:
             st.info("No problem is ratified yet: no pilot without a ratified problem (R1).")
         else:
-            owners = common.cached(people_q.people_options)(me.id, role="commissioning")
+            owners = {o.id: o.name for o in common.cached(people_q.people_options)(me.id, role="commissioning")}
             with st.form("register-pilot"):
-                problem_id = st.selectbox("Ratified problem", [p["id"] for p in problems],
-                                          format_func=lambda i: next(f"{p['title']} ({p['panel']})"
-                                                                     for p in problems if p["id"] == i))
+                problem_id = st.selectbox("Ratified problem", list(problems), format_func=lambda i: problems[i])
                 title = st.text_input("Pilot title", max_chars=200)
                 description = st.text_area("What the tool does")
-                owner = st.selectbox("Owner (accountable for the last mile)", [o["id"] for o in owners],
-                                     format_func=lambda i: next(o["name"] for o in owners if o["id"] == i),
-                                     index=next((k for k, o in enumerate(owners) if o["id"] == me.id), 0))
+                owner = st.selectbox("Owner (accountable for the last mile)", list(owners),
+                                     format_func=lambda i: owners[i],
+                                     index=next((k for k, o in enumerate(owners) if o == me.id), 0))
                 st.markdown("**Commissioning metrics** (locked when real use starts)")
                 metrics_frame = st.data_editor(
                     pd.DataFrame([{"name": "", "definition": "", "unit": "percent",
@@ -52,69 +50,68 @@ if commissioning:
 f1, f2, f3 = st.columns([2, 1, 3])
 state = f1.selectbox("State", [None, *[s.value for s in PilotState]],
                      format_func=lambda s: "Any state" if s is None else label(s), key="pilot-state")
-mine = f2.toggle("Only my pilots", value=commissioning, key="pilot-mine")
+# Those who manage pilots see their own team's first.
+mine = f2.toggle("Only my pilots", value=allowed(me.roles, Action.MANAGE_PILOT), key="pilot-mine")
 search = f3.text_input("Search titles", key="pilot-search")
 listing = common.cached(pilots_q.pilots_page)(me.id, state=state, mine=mine, search=search,
                                               page=st.session_state.get("pilot-page", 1), per_page=15)
 if listing.rows:
-    st.dataframe(pd.DataFrame([{"#": r["id"], "Pilot": r["title"], "State": label(r["state"]),
-                                "Outcome": label(r["outcome"]) if r["outcome"] else "—", "Problem": r["problem"],
-                                "Owner": r["owner"], "Real use since": common.when(r["real_use_started_at"])}
+    st.dataframe(pd.DataFrame([{"#": r.id, "Pilot": r.title, "State": label(r.state),
+                                "Outcome": label(r.outcome) if r.outcome else "—", "Problem": r.problem,
+                                "Owner": r.owner, "Real use since": common.when(r.real_use_started_at)}
                                for r in listing.rows]), hide_index=True, width="stretch")
 else:
     st.info("No pilots match these filters.")
 common.pager("pilot-page", listing.total, listing.per_page)
-chosen = common.choose("Open a pilot", listing.rows, key="pilot-chosen")
+chosen = common.choose("Open a pilot", {r.id: r.title for r in listing.rows}, key="pilot-chosen")
 if chosen is None:
     st.stop()
 
 d = common.cached(pilots_q.pilot_detail)(me.id, chosen)
-team = d["on_team"] and commissioning
 st.divider()
 head, badge_col = st.columns([5, 1])
-head.subheader(common.esc(d["title"]))
+head.subheader(common.esc(d.title))
 with badge_col:
-    common.badge(d["state"])
-    if d["outcome"]:
-        common.badge(d["outcome"])
-st.caption(f"Problem: {common.esc(d['problem']['title'])} (v{d['problem']['version']}, "
-           f"{common.esc(d['problem']['panel'])}) · Owner: {common.esc(d['owner']['name'])} · Team: "
-           f"{common.esc(', '.join(t['name'] for t in d['team']))}")
-st.markdown(common.esc(d["description"]))
+    common.badge(d.state)
+    if d.outcome:
+        common.badge(d.outcome)
+st.caption(f"Problem: {common.esc(d.problem.title)} (v{d.problem.version}, "
+           f"{common.esc(d.problem.panel)}) · Owner: {common.esc(d.owner.name)} · Team: "
+           f"{common.esc(', '.join(t.name for t in d.team))}")
+st.markdown(common.esc(d.description))
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Rostered users", len(d["roster"]))
-m2.metric("Real use since", common.when(d["real_use_started_at"]))
-ind = d["evidence"]["indispensability"]
-m3.metric("Indispensability", common.pct(ind["score"]) if ind["score"] is not None else "—",
-          help=ind["text"])
-usage = d["latest_usage"]
-m4.metric("Adoption (latest week)", common.pct(usage["adoption"]) if usage else "—")
+m1.metric("Rostered users", len(d.roster))
+m2.metric("Real use since", common.when(d.real_use_started_at))
+ind = d.evidence.indispensability
+m3.metric("Indispensability", common.pct(ind.score) if ind.score is not None else "—", help=ind.text)
+usage = d.latest_usage
+m4.metric("Adoption (latest week)", common.pct(usage.adoption) if usage else "—")
 
 tabs = st.tabs(["Metrics and criteria", "Readiness", "Roster", "Evidence", "Usage", "Claims"],
                key="pilot-tab", on_change="rerun")
 
 with tabs[0]:
     st.markdown("**Commissioning metrics**")
-    if d["metrics_sha256"]:
-        st.caption(f"Locked at real use — SHA-256 `{d['metrics_sha256']}`")
+    if d.metrics_sha256:
+        st.caption(f"Locked at real use — SHA-256 `{d.metrics_sha256}`")
     st.dataframe(pd.DataFrame([{
-        "Metric": m["name"], "Target": m["target"], "Direction": label(m["direction"]), "Unit": label(m["unit"]),
-        "Latest": m["latest"]["value"] if m["latest"] else None,
-        "On target": "—" if m["on_target"] is None else ("Yes" if m["on_target"] else "No"),
-        "Flag": "AMENDED AFTER REAL USE BEGAN" if m["amended_after_real_use"] else ""} for m in d["metrics"]]),
+        "Metric": m.name, "Target": m.target, "Direction": label(m.direction), "Unit": label(m.unit),
+        "Latest": m.latest.value if m.latest else None,
+        "On target": "—" if m.on_target is None else ("Yes" if m.on_target else "No"),
+        "Flag": "AMENDED AFTER REAL USE BEGAN" if m.amended_after_real_use else ""} for m in d.metrics]),
         hide_index=True, width="stretch")
     st.markdown("**Frontline criteria** (pre-registered by the panel)")
     st.dataframe(pd.DataFrame([{
-        "Criterion": c["name"], "Target": c["target"], "Direction": label(c["direction"]),
-        "Latest": c["latest"]["value"] if c["latest"] else None,
-        "On target": "—" if c["on_target"] is None else ("Yes" if c["on_target"] else "No"),
-        "Flag": "AMENDED AFTER REAL USE BEGAN" if c["amended_after_real_use"] else ""} for c in d["criteria"]]),
+        "Criterion": c.name, "Target": c.target, "Direction": label(c.direction),
+        "Latest": c.latest.value if c.latest else None,
+        "On target": "—" if c.on_target is None else ("Yes" if c.on_target else "No"),
+        "Flag": "AMENDED AFTER REAL USE BEGAN" if c.amended_after_real_use else ""} for c in d.criteria]),
         hide_index=True, width="stretch")
-    for a in d["metric_amendments"]:
-        st.warning(f"Metric '{common.esc(a['metric'])}' amended {common.when(a['at'])} by {common.esc(a['by'])} "
-                   f"after real use began: {common.esc(a['before'])} → {common.esc(a['after'])}. Reason: "
-                   f"{common.esc(a['reason'])}")
-    if team and not d["real_use_started_at"]:
+    for a in d.metric_amendments:
+        st.warning(f"Metric '{common.esc(a.metric)}' amended {common.when(a.at)} by {common.esc(a.by)} "
+                   f"after real use began: {common.esc(a.before)} → {common.esc(a.after)}. Reason: "
+                   f"{common.esc(a.reason)}")
+    if d.may_manage and not d.real_use_started_at:
         with st.form("add-metric"):
             st.markdown("Add a commissioning metric")
             c1, c2, c3, c4 = st.columns(4)
@@ -126,11 +123,11 @@ with tabs[0]:
             if st.form_submit_button("Add metric"):
                 common.act(sv.add_metric, chosen, name=name, definition=definition, unit=unit,
                            direction=direction, target=target, success="Metric added.")
-    if team and d["real_use_started_at"] and d["metrics"]:
+    if d.may_amend_metric and d.real_use_started_at and d.metrics:
         with st.form("amend-metric"):
             st.markdown("Amend a locked metric (flagged as after real use began)")
-            mid = st.selectbox("Metric", [m["id"] for m in d["metrics"]],
-                               format_func=lambda i: next(m["name"] for m in d["metrics"] if m["id"] == i))
+            metric_names = {m.id: m.name for m in d.metrics}
+            mid = st.selectbox("Metric", list(metric_names), format_func=lambda i: metric_names[i])
             new_target = st.number_input("New target", value=0.0)
             reason = st.text_area("Reason")
             if st.form_submit_button("Amend metric"):
@@ -138,18 +135,16 @@ with tabs[0]:
                            success="Metric amended; the amendment is flagged in every view.")
 
 with tabs[1]:
-    for item in d["readiness"]:
-        done = item["done"]
+    for row in d.readiness:
         cols = st.columns([1, 3, 4])
         with cols[0]:
-            common.badge("answered" if done else "open", "Done" if done else "To do")
-        cols[1].markdown(f"**{label(item['item'])}**")
-        cols[2].markdown(common.esc(item["detail"]) + (f" ({common.when(item['on_date'])})"
-                                                       if item["on_date"] else ""))
-    if d["waiver"]:
-        st.warning(f"Readiness waived by steering ({common.esc(d['waiver']['by'])}, "
-                   f"{common.when(d['waiver']['at'])}): {common.esc(d['waiver']['reason'])}")
-    if team and not d["real_use_started_at"]:
+            common.badge("answered" if row.done else "open", "Done" if row.done else "To do")
+        cols[1].markdown(f"**{label(row.item)}**")
+        cols[2].markdown(common.esc(row.detail) + (f" ({common.when(row.on_date)})" if row.on_date else ""))
+    if d.waiver:
+        st.warning(f"Readiness waived by steering ({common.esc(d.waiver.by)}, "
+                   f"{common.when(d.waiver.at)}): {common.esc(d.waiver.reason)}")
+    if d.may_manage and not d.real_use_started_at:
         with st.form("readiness", clear_on_submit=True):
             item = st.selectbox("Item", [i.value for i in ReadinessItem if i != ReadinessItem.OWNER],
                                 format_func=label)
@@ -159,12 +154,12 @@ with tabs[1]:
                 common.act(sv.record_readiness, chosen, item, detail=detail,
                            on_date=on_date if item == ReadinessItem.OLD_PROCESS_RETIREMENT else None,
                            success="Readiness recorded.")
-    if Role.STEERING in me.roles and not d["real_use_started_at"] and not d["waiver"]:
+    if d.may_waive_readiness and not d.real_use_started_at and not d.waiver:
         with st.form("waive"):
             reason = st.text_area("Steering decision: reason to waive the readiness checklist")
             if st.form_submit_button("Waive readiness"):
                 common.act(sv.waive_readiness, chosen, reason=reason, success="Readiness waived.")
-    if team and d["state"] == PilotState.READY:
+    if d.may_manage and d.state == PilotState.READY:
         if st.button("Start real use", type="primary", key="start-real-use"):
             common.ask_confirmation("start")
         common.confirmation(
@@ -174,16 +169,15 @@ with tabs[1]:
             lambda: common.act(sv.start_real_use, chosen, success="Real use started; metrics locked."))
 
 with tabs[2]:
-    st.dataframe(pd.DataFrame(d["roster"]).rename(columns={"id": "#", "name": "Name"}) if d["roster"]
+    st.dataframe(pd.DataFrame([{"#": r.id, "Name": r.name} for r in d.roster]) if d.roster
                  else pd.DataFrame(), hide_index=True, width="stretch")
-    if team and d["state"] != PilotState.DECIDED:
+    if d.may_manage and d.state != PilotState.DECIDED:
         find = st.text_input("Find frontline people by name or email", key="roster-find")
         frontline = common.cached(people_q.people_options)(me.id, role="frontline", search=find, limit=200)
-        rostered = {r["id"] for r in d["roster"]}
-        candidates = [p for p in frontline if p["id"] not in rostered]
+        rostered = {r.id for r in d.roster}
+        candidates = {p.id: p.name for p in frontline if p.id not in rostered}
         with st.form("roster"):
-            add = st.multiselect("Add frontline users", [p["id"] for p in candidates],
-                                 format_func=lambda i: next(p["name"] for p in candidates if p["id"] == i))
+            add = st.multiselect("Add frontline users", list(candidates), format_func=lambda i: candidates[i])
             if st.form_submit_button("Add to roster"):
                 common.act(sv.add_to_roster, chosen, add, success="Roster updated.")
 
@@ -191,16 +185,14 @@ with tabs[3]:
     page_no = st.session_state.get("measure-page", 1)
     measures = common.cached(pilots_q.measurements_page)(me.id, chosen, page=page_no)
     if measures.rows:
-        st.dataframe(pd.DataFrame([{"Measure": r["measure"], "Value": r["value"], "Observed": r["observed_on"],
-                                    "Source": label(r["source"]), "File": r["filename"] or "",
-                                    "File SHA-256": r["sha256"] or "", "Recorded by": r["recorded_by"]}
+        st.dataframe(pd.DataFrame([{"Measure": r.measure, "Value": r.value, "Observed": r.observed_on,
+                                    "Source": label(r.source), "File": r.filename or "",
+                                    "File SHA-256": r.sha256 or "", "Recorded by": r.recorded_by}
                                    for r in measures.rows]), hide_index=True, width="stretch")
     common.pager("measure-page", measures.total, measures.per_page)
-    can_record = team or (Role.FACILITATOR in me.roles
-                          and any(p["id"] == d["problem"]["panel_id"] for p in me.panels))
-    if can_record:
-        subjects = [("metric", m["id"], m["name"]) for m in d["metrics"]] + [
-            ("criterion", c["id"], c["name"]) for c in d["criteria"] if not c["is_indispensability"]]
+    if d.may_record_measurement:
+        subjects = [("metric", m.id, m.name) for m in d.metrics] + [
+            ("criterion", c.id, c.name) for c in d.criteria if not c.is_indispensability]
         with st.form("measurement"):
             which = st.selectbox("Measure", list(range(len(subjects))),
                                  format_func=lambda k: f"{subjects[k][2]} ({subjects[k][0]})")
@@ -218,11 +210,11 @@ with tabs[3]:
                        success="Measurements imported.")
 
 with tabs[4]:
-    if d["usage"]:
-        frame = pd.DataFrame([{"Week": r["week_start"], "Active users": r["active_users"],
-                               "Eligible users": r["eligible_users"],
-                               "Adoption": r["active_users"] / r["eligible_users"] if r["eligible_users"] else None,
-                               "File": r["filename"]} for r in d["usage"]])
+    if d.usage:
+        frame = pd.DataFrame([{"Week": r.week_start, "Active users": r.active_users,
+                               "Eligible users": r.eligible_users,
+                               "Adoption": r.active_users / r.eligible_users if r.eligible_users else None,
+                               "File": r.filename} for r in d.usage])
         chart_col, table_col = st.columns([3, 2])
         chart = alt.Chart(frame).mark_line(point=True, color=common.PALETTE[0]).encode(
             x=alt.X("Week:T"), y=alt.Y("Adoption:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
@@ -231,7 +223,7 @@ with tabs[4]:
         table_col.dataframe(frame, hide_index=True, width="stretch")
     else:
         st.caption("No usage imported yet.")
-    if team and d["real_use_started_at"]:
+    if d.may_import_usage and d.real_use_started_at:
         upload = st.file_uploader("Import weekly usage (CSV: week_start,active_users,eligible_users)",
                                   type=["csv"], key="usage-upload")
         if upload is not None and st.button("Import usage", key="import-usage"):
@@ -239,4 +231,5 @@ with tabs[4]:
                        success="Usage imported.")
 
 with tabs[5]:
-    common.claims_section(me, chosen, [m["name"] for m in d["metrics"]] + [c["name"] for c in d["criteria"]])
+    common.claims_section(me, chosen, [m.name for m in d.metrics] + [c.name for c in d.criteria],
+                          may_record=d.may_record_claim)

@@ -2,38 +2,40 @@
 ratifies and locks them by vote, and proposes amendments."""
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from governance import services as sv
 from governance.queries import people as people_q
 from governance.queries import problems as problems_q
-from governance.vocabulary import UNITS, Direction, ProblemState, Role, label
+from governance.rules.permissions import Action, allowed
+from governance.vocabulary import UNITS, Direction, ProblemState, label
 from pages import common
 
 me = common.page("problems", "Problems",
                  "Frontline panels write down the problem and define success before any solution exists.")
-my_panels = {p["id"]: p for p in me.panels}
-is_frontline = bool(me.roles & {Role.FRONTLINE, Role.FACILITATOR})
+# A problem is drafted for one of my panels (R2).
+my_panels = {p.id: p.name for p in me.panels}
 
 # ------------------------------------------------------------ draft a new one
-if is_frontline and my_panels:
-    with st.expander("Draft a new problem", icon=":material/edit_note:"):
-        with st.form("draft-problem", clear_on_submit=False):
-            panel_id = st.selectbox("Panel", list(my_panels), format_func=lambda i: my_panels[i]["name"])
-            title = st.text_input("Title", max_chars=200,
-                                  help="A concrete, recurring friction, e.g. 'Re-keying referral letters'.")
-            statement = st.text_area("What happens, how often, and who it affects", max_chars=4000)
-            if st.form_submit_button("Save draft", type="primary"):
-                common.act(sv.draft_problem, panel_id=panel_id, title=title, statement=statement,
-                           success="Draft saved. Add the panel's success criteria next.")
+if allowed(me.roles, Action.DRAFT_PROBLEM) and my_panels:
+    with (st.expander("Draft a new problem", icon=":material/edit_note:"),
+          st.form("draft-problem", clear_on_submit=False)):
+        panel_id = st.selectbox("Panel", list(my_panels), format_func=lambda i: my_panels[i])
+        title = st.text_input("Title", max_chars=200,
+                              help="A concrete, recurring friction, e.g. 'Re-keying referral letters'.")
+        statement = st.text_area("What happens, how often, and who it affects", max_chars=4000)
+        if st.form_submit_button("Save draft", type="primary"):
+            common.act(sv.draft_problem, panel_id=panel_id, title=title, statement=statement,
+                       success="Draft saved. Add the panel's success criteria next.")
 
 # ------------------------------------------------------------------ the list
-panels = common.cached(people_q.panels)(me.id)
+panels = {p.id: p.name for p in common.cached(people_q.panels)(me.id)}
 f1, f2, f3 = st.columns([2, 2, 3])
-panel_filter = f1.selectbox("Panel", [None, *[p["id"] for p in panels]],
-                            format_func=lambda i: "All panels" if i is None else
-                            next(p["name"] for p in panels if p["id"] == i), key="problem-panel")
+panel_filter = f1.selectbox("Panel", [None, *panels],
+                            format_func=lambda i: "All panels" if i is None else panels[i], key="problem-panel")
 state_filter = f2.selectbox("State", [None, *[s.value for s in ProblemState]],
                             format_func=lambda s: "Any state" if s is None else label(s), key="problem-state")
 search = f3.text_input("Search titles", key="problem-search")
@@ -41,16 +43,16 @@ page_no = st.session_state.get("problem-page", 1)
 listing = common.cached(problems_q.problems_page)(me.id, panel_id=panel_filter, state=state_filter,
                                                   search=search, page=page_no, per_page=15)
 if listing.rows:
-    table = pd.DataFrame([{"#": r["id"], "Title": r["title"], "Panel": r["panel"], "State": label(r["state"]),
-                           "Version": r["version"], "Criteria": r["criteria"],
-                           "Locked": "Yes" if r["locked_at"] else "No", "Pilots": r["pilots"]}
+    table = pd.DataFrame([{"#": r.id, "Title": r.title, "Panel": r.panel, "State": label(r.state),
+                           "Version": r.version, "Criteria": r.criteria,
+                           "Locked": "Yes" if r.locked_at else "No", "Pilots": r.pilots}
                           for r in listing.rows])
     st.dataframe(table, hide_index=True, width="stretch")
 else:
     st.info("No problems match these filters.")
 common.pager("problem-page", listing.total, listing.per_page)
 
-chosen = common.choose("Open a problem", listing.rows, key="problem-chosen")
+chosen = common.choose("Open a problem", {r.id: r.title for r in listing.rows}, key="problem-chosen")
 if chosen is None:
     st.stop()
 
@@ -58,18 +60,16 @@ if chosen is None:
 p = common.cached(problems_q.problem_detail)(me.id, chosen)
 st.divider()
 head, state_col = st.columns([5, 1])
-head.subheader(f"{common.esc(p['title'])}")
+head.subheader(f"{common.esc(p.title)}")
 with state_col:
-    common.badge(p["state"])
-st.caption(f"{common.esc(p['panel']['name'])} · version {p['version']}")
-st.markdown(common.esc(p["statement"]))
-member = p["my_panel_role"] is not None
-facilitator = p["my_panel_role"] == "facilitator" and Role.FACILITATOR in me.roles
+    common.badge(p.state)
+st.caption(f"{common.esc(p.panel.name)} · version {p.version}")
+st.markdown(common.esc(p.statement))
 
-if p["lock"]:
-    st.success(f"Criteria locked (pre-registered) on {common.when(p['lock']['locked_at'])}"
-               f" by panel vote — SHA-256 `{p['lock']['sha256']}`")
-elif p["state"] == ProblemState.RATIFIED:
+if p.lock:
+    st.success(f"Criteria locked (pre-registered) on {common.when(p.lock.locked_at)}"
+               f" by panel vote — SHA-256 `{p.lock.sha256}`")
+elif p.state == ProblemState.RATIFIED:
     st.warning("Ratified, but the criteria are not locked yet: no pilot on this problem may start real "
                "use until they are (R3).")
 
@@ -77,63 +77,59 @@ tab_criteria, tab_votes, tab_history, tab_comments = st.tabs(
     ["Success criteria", "Votes", "Versions and pilots", "Comments"], key="problem-tab", on_change="rerun")
 
 with tab_criteria:
-    crit = pd.DataFrame([{"Criterion": c["name"], "Definition": c["definition"],
-                          "How measured": c["measurement_method"], "Unit": label(c["unit"]),
-                          "Direction": label(c["direction"]),
-                          "Target": f"{c['target']:.0%}" if c["is_indispensability"] else f"{c['target']:g}",
-                          "Minimum evidence": c["minimum_evidence"]} for c in p["criteria"]])
+    crit = pd.DataFrame([{"Criterion": c.name, "Definition": c.definition,
+                          "How measured": c.measurement_method, "Unit": label(c.unit),
+                          "Direction": label(c.direction),
+                          "Target": f"{c.target:.0%}" if c.is_indispensability else f"{c.target:g}",
+                          "Minimum evidence": c.minimum_evidence} for c in p.criteria])
     st.dataframe(crit, hide_index=True, width="stretch")
-    if p["amendments"]:
+    if p.amendments:
         st.markdown("**Amendments** (the original values stay on record)")
         st.dataframe(pd.DataFrame([{
-            "Criterion": a["criterion"], "Status": label(a["status"]), "Before": str(a["before"]),
-            "After": str(a["after"]), "Reason": a["reason"], "By": a["proposed_by"],
-            "Flag": "AMENDED AFTER REAL USE BEGAN" if a["after_real_use"] else ""} for a in p["amendments"]]),
+            "Criterion": a.criterion, "Status": label(a.status), "Before": str(a.before),
+            "After": str(a.after), "Reason": a.reason, "By": a.proposed_by,
+            "Flag": "AMENDED AFTER REAL USE BEGAN" if a.after_real_use else ""} for a in p.amendments]),
             hide_index=True, width="stretch")
-    if member and p["can_edit_criteria"]:
-        with st.expander("Add a success criterion", icon=":material/add:"):
-            with st.form("add-criterion"):
-                name = st.text_input("Name", max_chars=120)
-                definition = st.text_area("Plain-language definition")
-                method = st.text_area("How it is measured")
-                c1, c2, c3, c4 = st.columns(4)
-                unit = c1.selectbox("Unit", list(UNITS), format_func=lambda u: UNITS[u])
-                direction = c2.selectbox("Direction", [d.value for d in Direction], format_func=label)
-                target = c3.number_input("Target", value=0.0, step=1.0)
-                minimum = c4.number_input("Minimum evidence", min_value=1, value=5, step=1)
-                if st.form_submit_button("Add criterion", type="primary"):
-                    common.act(sv.add_criterion, chosen, name=name, definition=definition,
-                               measurement_method=method, unit=unit, direction=direction, target=target,
-                               minimum_evidence=int(minimum), success=f"Criterion '{name}' added.")
-        threshold = next(c for c in p["criteria"] if c["is_indispensability"])
-        with st.expander("Indispensability threshold", icon=":material/tune:"):
-            with st.form("threshold"):
-                value = st.slider("Share 'very disappointed' needed to pass", 0.05, 1.0,
-                                  float(threshold["target"]), 0.05)
-                evidence = st.number_input("Minimum responses", min_value=5,
-                                           value=int(threshold["minimum_evidence"]), step=1)
-                if st.form_submit_button("Save threshold"):
-                    changes = {}
-                    if value != threshold["target"]:
-                        changes["target"] = value
-                    if evidence != threshold["minimum_evidence"]:
-                        changes["minimum_evidence"] = int(evidence)
-                    common.act(sv.update_criterion, threshold["id"], **changes, success="Threshold saved.")
-        removable = [c for c in p["criteria"] if not c["is_indispensability"]]
+    if p.may_edit_criteria:
+        with st.expander("Add a success criterion", icon=":material/add:"), st.form("add-criterion"):
+            name = st.text_input("Name", max_chars=120)
+            definition = st.text_area("Plain-language definition")
+            method = st.text_area("How it is measured")
+            c1, c2, c3, c4 = st.columns(4)
+            unit = c1.selectbox("Unit", list(UNITS), format_func=lambda u: UNITS[u])
+            direction = c2.selectbox("Direction", [d.value for d in Direction], format_func=label)
+            target = c3.number_input("Target", value=0.0, step=1.0)
+            minimum = c4.number_input("Minimum evidence", min_value=1, value=5, step=1)
+            if st.form_submit_button("Add criterion", type="primary"):
+                common.act(sv.add_criterion, chosen, name=name, definition=definition,
+                           measurement_method=method, unit=unit, direction=direction, target=target,
+                           minimum_evidence=int(minimum), success=f"Criterion '{name}' added.")
+        threshold = next(c for c in p.criteria if c.is_indispensability)
+        with st.expander("Indispensability threshold", icon=":material/tune:"), st.form("threshold"):
+            value = st.slider("Share 'very disappointed' needed to pass", 0.05, 1.0,
+                              float(threshold.target), 0.05)
+            evidence = st.number_input("Minimum responses", min_value=5,
+                                       value=int(threshold.minimum_evidence), step=1)
+            if st.form_submit_button("Save threshold"):
+                changes: dict[str, Any] = {}
+                if value != threshold.target:
+                    changes["target"] = value
+                if evidence != threshold.minimum_evidence:
+                    changes["minimum_evidence"] = int(evidence)
+                common.act(sv.update_criterion, threshold.id, **changes, success="Threshold saved.")
+        removable = {c.id: c.name for c in p.criteria if not c.is_indispensability}
         if removable:
-            with st.expander("Remove a criterion", icon=":material/delete:"):
-                with st.form("remove-criterion"):
-                    rid = st.selectbox("Criterion", [c["id"] for c in removable],
-                                       format_func=lambda i: next(c["name"] for c in removable if c["id"] == i))
-                    if st.form_submit_button("Remove"):
-                        common.act(sv.remove_criterion, rid, success="Criterion removed.")
-    if member and p["lock"]:
+            with st.expander("Remove a criterion", icon=":material/delete:"), st.form("remove-criterion"):
+                rid = st.selectbox("Criterion", list(removable), format_func=lambda i: removable[i])
+                if st.form_submit_button("Remove"):
+                    common.act(sv.remove_criterion, rid, success="Criterion removed.")
+    if p.may_propose_amendment:
         with st.expander("Propose an amendment to a locked criterion", icon=":material/gavel:"):
             st.caption("A locked criterion changes only by a passed panel vote, with a reason. The original "
                        "stays visible, and a change after real use began is flagged everywhere.")
             with st.form("amend"):
-                cid = st.selectbox("Criterion", [c["id"] for c in p["criteria"]],
-                                   format_func=lambda i: next(c["name"] for c in p["criteria"] if c["id"] == i))
+                names = {c.id: c.name for c in p.criteria}
+                cid = st.selectbox("Criterion", list(names), format_func=lambda i: names[i])
                 new_target = st.number_input("New target", value=0.0, step=0.05)
                 reason = st.text_area("Reason for the amendment")
                 if st.form_submit_button("Propose and open the panel vote", type="primary"):
@@ -141,24 +137,24 @@ with tab_criteria:
                                success="Amendment proposed; the panel vote is open on the Votes page.")
 
 with tab_votes:
-    if p["votes"]:
-        st.dataframe(pd.DataFrame([{"Vote": v["id"], "Kind": label(v["kind"]), "Status": label(v["status"]),
-                                    "Question": v["question"], "Closes": common.when(v["deadline"]),
-                                    "Passed": "—" if v["passed"] is None else ("Yes" if v["passed"] else "No")}
-                                   for v in p["votes"]]), hide_index=True, width="stretch")
+    if p.votes:
+        st.dataframe(pd.DataFrame([{"Vote": v.id, "Kind": label(v.kind), "Status": label(v.status),
+                                    "Question": v.question, "Closes": common.when(v.deadline),
+                                    "Passed": "—" if v.passed is None else ("Yes" if v.passed else "No")}
+                                   for v in p.votes]), hide_index=True, width="stretch")
     else:
         st.caption("No panel votes yet.")
-    if facilitator:
-        open_kinds = {v["kind"] for v in p["votes"] if v["status"] == "open"}
-        if p["state"] in (ProblemState.DRAFT, ProblemState.REOPENED) and "ratify_problem" not in open_kinds:
-            if st.button("Propose ratification", key="ratify"):
-                common.ask_confirmation("ratify")
-        if p["state"] == ProblemState.RATIFIED and not p["lock"] and "lock_criteria" not in open_kinds:
-            if st.button("Propose locking the criteria", key="lock"):
-                common.ask_confirmation("lock")
+    if p.may_open_panel_vote:
+        open_kinds = {v.kind for v in p.votes if v.status == "open"}
+        if (p.state in (ProblemState.DRAFT, ProblemState.REOPENED) and "ratify_problem" not in open_kinds
+                and st.button("Propose ratification", key="ratify")):
+            common.ask_confirmation("ratify")
+        if (p.state == ProblemState.RATIFIED and not p.lock and "lock_criteria" not in open_kinds
+                and st.button("Propose locking the criteria", key="lock")):
+            common.ask_confirmation("lock")
         common.confirmation(
             "ratify", "Ratify the problem",
-            f"This opens a binding panel vote to ratify **{common.esc(p['title'])}**. Once ratified, pilots "
+            f"This opens a binding panel vote to ratify **{common.esc(p.title)}**. Once ratified, pilots "
             "may be registered against it and its wording is fixed.", "Open the vote",
             lambda: common.act(sv.propose_ratification, chosen,
                                success="Ratification vote opened on the Votes page."))
@@ -171,37 +167,37 @@ with tab_votes:
                                success="Lock vote opened on the Votes page."))
 
 with tab_history:
-    st.dataframe(pd.DataFrame([{"Version": v["version"], "Title": v["title"], "Created": common.when(v["created_at"]),
-                                "Ratified": common.when(v["ratified_at"])} for v in p["versions"]]),
+    st.dataframe(pd.DataFrame([{"Version": v.version, "Title": v.title, "Created": common.when(v.created_at),
+                                "Ratified": common.when(v.ratified_at)} for v in p.versions]),
                  hide_index=True, width="stretch")
-    for r in p["reopenings"]:
-        st.warning(f"Version {r['version']} reopened after '{common.esc(r['pilot'] or '—')}': "
-                   f"{common.esc(r['reason'])}")
-    if p["pilots"]:
-        st.dataframe(pd.DataFrame([{"Pilot": x["title"], "State": label(x["state"]),
-                                    "Outcome": label(x["outcome"]) if x["outcome"] else "—"} for x in p["pilots"]]),
+    for r in p.reopenings:
+        st.warning(f"Version {r.version} reopened after '{common.esc(r.pilot or '—')}': "
+                   f"{common.esc(r.reason)}")
+    if p.pilots:
+        st.dataframe(pd.DataFrame([{"Pilot": x.title, "State": label(x.state),
+                                    "Outcome": label(x.outcome) if x.outcome else "—"} for x in p.pilots]),
                      hide_index=True, width="stretch")
-    if member and p["can_edit_text"]:
+    if p.may_edit_text:
         with st.form("revise"):
-            new_title = st.text_input("Title", value=p["title"], max_chars=200)
-            new_statement = st.text_area("Statement", value=p["statement"])
+            new_title = st.text_input("Title", value=p.title, max_chars=200)
+            new_statement = st.text_area("Statement", value=p.statement)
             if st.form_submit_button("Save wording"):
                 common.act(sv.revise_problem, chosen, title=new_title, statement=new_statement,
                            success="Wording saved.")
-    if facilitator and p["state"] != ProblemState.RETIRED:
+    if p.may_retire:
         with st.form("retire"):
             reason = st.text_input("Reason to retire this problem")
             if st.form_submit_button("Retire problem"):
                 common.act(sv.retire_problem, chosen, reason=reason, success="Problem retired.")
 
 with tab_comments:
-    for c in p["comments"]:
+    for c in p.comments:
         with st.container(border=True):
-            st.caption(f"{common.esc(c['name'])} · {common.when(c['created_at'])}")
-            st.markdown(common.esc(c["body"]))
-    if not p["comments"]:
+            st.caption(f"{common.esc(c.name)} · {common.when(c.created_at)}")
+            st.markdown(common.esc(c.body))
+    if not p.comments:
         st.caption("No comments yet.")
-    if me.roles & {Role.FRONTLINE, Role.FACILITATOR, Role.COMMISSIONING, Role.STEERING}:
+    if p.may_comment:
         with st.form("comment", clear_on_submit=True):
             body = st.text_area("Add a comment")
             if st.form_submit_button("Post comment"):

@@ -1,4 +1,7 @@
-"""Views more than one page shows: a vote's tally, and a decision with its frozen basis."""
+"""Views more than one page shows: a vote's tally, and a decision with its frozen basis.
+
+A tally is shown from its stored form (``Tally.as_dict()``: what a closed vote and a
+decision's basis keep); a decision's basis is the frozen document itself."""
 from __future__ import annotations
 
 import json
@@ -8,6 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from governance.queries.votes import DecisionDetail, DecisionRow
 from governance.vocabulary import label
 from pages import common
 
@@ -41,26 +45,26 @@ def tally_view(result: dict[str, Any]) -> None:
         st.caption(common.esc(note))
 
 
-def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame([{"#": r["id"], "Pilot": r["pilot"], "Outcome": label(r["outcome"]),
-                          "Declared": common.when(r["declared_at"]), "Vote closed by": r["declared_by"],
-                          "Flag": "ADOPTED DESPITE FAILED THRESHOLD" if r["adopt_override"] else "",
-                          "Basis SHA-256": r["basis_sha256"]} for r in rows])
+def decisions_frame(rows: list[DecisionRow]) -> pd.DataFrame:
+    return pd.DataFrame([{"#": r.id, "Pilot": r.pilot, "Outcome": label(r.outcome),
+                          "Declared": common.when(r.declared_at), "Vote closed by": r.declared_by,
+                          "Flag": "ADOPTED DESPITE FAILED THRESHOLD" if r.adopt_override else "",
+                          "Basis SHA-256": r.basis_sha256} for r in rows])
 
 
 def _flag(amended: bool) -> str:
     return "AMENDED AFTER REAL USE BEGAN" if amended else ""
 
 
-def decision_view(dd: dict[str, Any]) -> None:
+def decision_view(dd: DecisionDetail) -> None:
     """Who declared what, when, and on what basis — read from the frozen basis."""
-    basis = dd["basis"]
-    st.markdown(f"### {common.esc(basis['pilot']['title'])}: {label(dd['outcome'])}")
-    if dd["basis_intact"]:
+    basis = dd.basis
+    st.markdown(f"### {common.esc(basis['pilot']['title'])}: {label(dd.outcome)}")
+    if dd.basis_intact:
         st.success("The stored basis matches its SHA-256: it is exactly what was frozen at the declaration.")
     else:
         st.error("The stored basis does NOT match its SHA-256: it was altered after the declaration.")
-    if dd["adopt_override"]:
+    if dd.adopt_override:
         st.warning("Adopted although the indispensability threshold was not met (the charter allowed an "
                    "override).")
     ind = basis["indispensability"]
@@ -73,10 +77,10 @@ def decision_view(dd: dict[str, Any]) -> None:
     e.metric("Adoption (latest week)", common.pct(adoption["adoption"]) if adoption else "—")
     if ind:
         st.markdown("Indispensability: " + common.esc(ind["text"]))
-    st.caption(f"Declared {common.when(dd['declared_at'])} · vote closed by "
+    st.caption(f"Declared {common.when(dd.declared_at)} · vote closed by "
                f"{common.esc(basis['closed_by']['name'])} · {len(basis['voters'])} voters · charter "
-               f"v{basis['charter']['version']} · audit chain head #{dd['chain_head_seq']} "
-               f"`{dd['chain_head_hash'][:16]}…`")
+               f"v{basis['charter']['version']} · audit chain head #{dd.chain_head_seq} "
+               f"`{dd.chain_head_hash[:16]}…`")
     lock = basis["locked_criteria"]
     st.markdown(f"**Pre-registered criteria** — locked {common.when_text(lock['locked_at'])}, "
                 f"SHA-256 `{lock['sha256']}`")

@@ -10,7 +10,8 @@ import streamlit as st
 from governance import services as sv
 from governance.queries import pilots as pilots_q
 from governance.queries import votes as votes_q
-from governance.vocabulary import PilotState, Role, VoteStatus, label
+from governance.rules.permissions import Action, allowed
+from governance.vocabulary import PilotState, VoteStatus, label
 from pages import common, views
 
 me = common.page("votes", "Votes",
@@ -21,27 +22,27 @@ tab_open, tab_closed, tab_decisions = st.tabs(["Open votes", "Closed votes", "De
 
 def vote_panel(vote_id: int) -> None:
     v = common.cached(votes_q.vote_detail)(me.id, vote_id)
-    st.markdown(f"### {common.esc(v['question'])}")
+    st.markdown(f"### {common.esc(v.question)}")
     cols = st.columns([1, 1, 3])
     with cols[0]:
-        common.badge(v["status"])
+        common.badge(v.status)
     with cols[1]:
-        common.badge("open", label(v["kind"]))
-    cols[2].caption(f"Opened {common.when(v['opened_at'])} · closes {common.when(v['deadline'])} · "
-                    f"{v['cast']} of {sum(v['eligible'].values())} eligible have voted")
-    if v["evidence"]:
+        common.badge("open", label(v.kind))
+    cols[2].caption(f"Opened {common.when(v.opened_at)} · closes {common.when(v.deadline)} · "
+                    f"{v.cast} of {v.eligible_total} eligible have voted")
+    if v.evidence:
         st.info(f"Evidence fixed when the vote opened — indispensability: "
-                f"{common.esc(v['evidence']['indispensability']['text'])}")
-    if v["proposed_outcome"]:
-        st.warning(f"Proposed outcome: **{label(v['proposed_outcome'])}** — the pilot did not meet its "
+                f"{common.esc(v.evidence['indispensability']['text'])}")
+    if v.proposed_outcome:
+        st.warning(f"Proposed outcome: **{label(v.proposed_outcome)}** — the pilot did not meet its "
                    "pre-registered indispensability threshold, which is a design signal (R10).")
-    if v["status"] == VoteStatus.OPEN:
-        if v["my_group"]:
-            st.markdown(f"You vote in the **{label(v['my_group'])}** group.")
-            current = next((h["option"] for h in v["my_history"] if h["is_current"]), None)
+    if v.status == VoteStatus.OPEN:
+        if v.may_cast:
+            st.markdown(f"You vote in the **{label(v.my_group)}** group.")
+            current = v.current_ballot
             with st.form(f"ballot-{vote_id}"):
-                option = st.radio("Your ballot", v["options"], format_func=label,
-                                  index=v["options"].index(current) if current in v["options"] else None)
+                option = st.radio("Your ballot", v.options, format_func=label,
+                                  index=v.options.index(current) if current in v.options else None)
                 if st.form_submit_button("Cast my ballot" if current is None else "Change my ballot",
                                          type="primary"):
                     if option is None:
@@ -55,17 +56,20 @@ def vote_panel(vote_id: int) -> None:
                 f"Your ballot **{label(choice)}** is binding. You can change it until the vote closes; every "
                 "ballot you cast is kept on record, and only the latest counts.", "Cast ballot",
                 lambda: common.act(sv.cast_ballot, vote_id, choice, success="Your ballot is recorded."))
-            if v["my_history"]:
-                st.caption("Your ballots: " + " → ".join(f"{label(h['option'])} ({common.when(h['cast_at'])})"
-                                                         for h in v["my_history"]))
+            if v.my_history:
+                st.caption("Your ballots: " + " → ".join(f"{label(h.option)} ({common.when(h.cast_at)})"
+                                                         for h in v.my_history))
+        elif v.my_group:
+            st.caption("You were among this vote's eligible voters when it opened, but your roles no longer "
+                       "let you cast a ballot.")
         else:
             st.caption("You are not among this vote's eligible voters (they were fixed when it opened).")
-        if v["running_visible"]:
+        if v.running_visible:
             st.markdown("**Running tally** (visible to auditors only until close)")
-            views.tally_view(common.cached(votes_q.running_tally)(me.id, vote_id))
+            views.tally_view(common.cached(votes_q.running_tally)(me.id, vote_id).as_dict())
         else:
             st.caption("Running tallies stay hidden until the vote closes.")
-        if me.roles & {Role.FACILITATOR, Role.STEERING}:
+        if v.may_close:
             if st.button("Close this vote now", key=f"close-{vote_id}"):
                 common.ask_confirmation(f"close-{vote_id}")
             common.confirmation(
@@ -74,66 +78,67 @@ def vote_panel(vote_id: int) -> None:
                 "the decision is declared with its basis frozen.", "Close the vote",
                 lambda: common.act(sv.close_vote, vote_id, success="Vote closed."))
     else:
-        st.markdown(f"Closed {common.when(v['closed_at'])} by {common.esc(v['closed_by'])}.")
-        if v["result"]:
-            winner = v["result"]["winner"]
+        st.markdown(f"Closed {common.when(v.closed_at)} by {common.esc(v.closed_by)}.")
+        if v.result:
+            winner = v.result["winner"]
             if winner:
                 st.success(f"Result: **{label(winner)}**")
             else:
-                st.error("No binding result: " + common.esc(" ".join(v["result"]["notes"])))
-            views.tally_view(v["result"])
-        if v["decision_id"]:
-            st.markdown(f"Decision #{v['decision_id']} — see the Decisions tab.")
+                st.error("No binding result: " + common.esc(" ".join(v.result["notes"])))
+            views.tally_view(v.result)
+        if v.decision_id:
+            st.markdown(f"Decision #{v.decision_id} — see the Decisions tab.")
 
 
 def vote_list(status: str, mine_only: bool, key: str, choose_label: str, empty: str,
-              columns: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+              columns: Callable[[votes_q.VoteRow], dict[str, Any]]) -> None:
     """A paginated list of votes, and the chosen one's panel."""
     listing = common.cached(votes_q.votes_page)(me.id, status=status, mine_only=mine_only,
                                                 page=st.session_state.get(f"{key}-page", 1))
     if not listing.rows:
         st.info(empty)
         return
-    st.dataframe(pd.DataFrame([{"#": r["id"], "Kind": label(r["kind"]), "On": r["subject"], **columns(r)}
+    st.dataframe(pd.DataFrame([{"#": r.id, "Kind": label(r.kind), "On": r.subject, **columns(r)}
                                for r in listing.rows]), hide_index=True, width="stretch")
     common.pager(f"{key}-page", listing.total, listing.per_page)
-    chosen = common.choose(choose_label, listing.rows, key=key, name="subject")
+    chosen = common.choose(choose_label, {r.id: r.subject for r in listing.rows}, key=key)
     if chosen:
         vote_panel(chosen)
 
 
 with tab_open:
-    if me.roles & {Role.FACILITATOR, Role.STEERING}:
+    if allowed(me.roles, Action.OPEN_OUTCOME_VOTE):
         with st.expander("Open an outcome vote on a pilot", icon=":material/how_to_vote:"):
-            candidates = common.cached(pilots_q.pilots_page)(
-                me.id, states=(PilotState.IN_USE, PilotState.EVALUATING), per_page=200).rows
+            candidates = {p.id: p.title for p in common.cached(pilots_q.pilots_page)(
+                me.id, states=(PilotState.IN_USE, PilotState.EVALUATING), per_page=200).rows}
             with st.form("open-outcome"):
-                pid = st.selectbox("Pilot", [p["id"] for p in candidates],
-                                   format_func=lambda i: next(p["title"] for p in candidates if p["id"] == i))
+                pid = st.selectbox("Pilot", list(candidates), format_func=lambda i: candidates[i])
                 days = st.number_input("Days the vote stays open", min_value=1, max_value=60, value=7)
                 if st.form_submit_button("Open the vote"):
                     if pid is None:
                         st.error("Choose a pilot in real use.")
                     else:
                         common.act(sv.open_outcome_vote, pid, days=int(days), success="Outcome vote opened.")
-    mine_only = st.toggle("Only votes I can vote in", value=Role.AUDITOR not in me.roles, key="votes-mine")
+    # Whoever oversees every vote (may read running tallies) sees them all by default.
+    mine_only = st.toggle("Only votes I can vote in", value=not allowed(me.roles, Action.READ_RUNNING_TALLY),
+                          key="votes-mine")
     vote_list("open", mine_only, "open-vote", "Open a vote", "No open votes here.",
-              lambda r: {"Closes": common.when(r["deadline"]),
-                         "My ballot": label(r["my_ballot"]) if r["my_ballot"] else
-                         ("not cast" if r["my_group"] else "not eligible")})
+              lambda r: {"Closes": common.when(r.deadline),
+                         "My ballot": label(r.my_ballot) if r.my_ballot else
+                         ("not cast" if r.my_group else "not eligible")})
 
 with tab_closed:
     vote_list("closed", False, "closed-vote", "Open a closed vote", "No closed votes yet.",
-              lambda r: {"Closed": common.when(r["closed_at"]),
-                         "Result": label(r["outcome"]) if r["outcome"] else
-                         ("passed" if r["passed"] else "not passed")})
+              lambda r: {"Closed": common.when(r.closed_at),
+                         "Result": label(r.outcome) if r.outcome else
+                         ("passed" if r.passed else "not passed")})
 
 with tab_decisions:
     decisions = common.cached(votes_q.decisions_page)(me.id, page=st.session_state.get("decisions-page", 1))
     if decisions.rows:
         st.dataframe(views.decisions_frame(decisions.rows), hide_index=True, width="stretch")
         common.pager("decisions-page", decisions.total, decisions.per_page)
-        chosen = common.choose("Open a decision", decisions.rows, key="decision", name="pilot")
+        chosen = common.choose("Open a decision", {r.id: r.pilot for r in decisions.rows}, key="decision")
         if chosen:
             views.decision_view(common.cached(votes_q.decision_detail)(me.id, chosen))
     else:

@@ -126,7 +126,7 @@ def test_problem_to_locked_criteria_to_pilot_in_real_use(organisation, page_fact
     member.get_by_label("Target", exact=True).fill("90")
     click(member, "Add criterion")
     see(member, "Criterion 'Saturday slots used' added.")
-    problem = next(p["id"] for p in problems_q.problems_page(org.live.uow(), w.members[0], search=title).rows)
+    problem = next(p.id for p in problems_q.problems_page(org.live.uow(), w.members[0], search=title).rows)
 
     # The facilitator opens the ratification vote (after a confirmation) ...
     facilitator = person_page(org, page_factory, w.facilitator)
@@ -153,7 +153,7 @@ def test_problem_to_locked_criteria_to_pilot_in_real_use(organisation, page_fact
     click(facilitator, "Close this vote now")
     confirm(facilitator, "Close the vote")
     see(facilitator, "Vote closed.")
-    assert problems_q.problem_detail(org.live.uow(), w.facilitator, problem)["state"] == ProblemState.RATIFIED
+    assert problems_q.problem_detail(org.live.uow(), w.facilitator, problem).state == ProblemState.RATIFIED
 
     # Locking the criteria is a panel vote too.
     go(facilitator, "Problems")
@@ -169,8 +169,8 @@ def test_problem_to_locked_criteria_to_pilot_in_real_use(organisation, page_fact
     click(facilitator, "Close this vote now")
     confirm(facilitator, "Close the vote")
     see(facilitator, "Vote closed.")
-    lock = problems_q.problem_detail(org.live.uow(), w.facilitator, problem)["lock"]
-    assert lock is not None and len(lock["sha256"]) == 64
+    lock = problems_q.problem_detail(org.live.uow(), w.facilitator, problem).lock
+    assert lock is not None and len(lock.sha256) == 64
 
     # The commissioning team registers a pilot against it, gets it ready, and starts real use.
     pilot_title = "Saturday reminder calls"
@@ -208,8 +208,8 @@ def test_problem_to_locked_criteria_to_pilot_in_real_use(organisation, page_fact
     click(commissioner, "Start real use")
     confirm(commissioner, "Start real use")
     see(commissioner, "Real use started; metrics locked.")
-    pilot = next(p["id"] for p in pilots_q.pilots_page(org.live.uow(), w.commissioner, search=pilot_title).rows)
-    assert pilots_q.pilot_detail(org.live.uow(), w.commissioner, pilot)["state"] == PilotState.IN_USE
+    pilot = next(p.id for p in pilots_q.pilots_page(org.live.uow(), w.commissioner, search=pilot_title).rows)
+    assert pilots_q.pilot_detail(org.live.uow(), w.commissioner, pilot).state == PilotState.IN_USE
 
 
 def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisation, page_factory):
@@ -231,7 +231,7 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     member.get_by_label("What is the main benefit for you?").fill("Letters arrive in both systems at once.")
     click(member, "Submit my answer")
     see(member, "Thank you — your answer is recorded.")
-    rnd = pilots_q.pilot_detail(org.live.uow(), w.commissioner, org.pilot)["rounds"][-1]["id"]
+    rnd = pilots_q.pilot_detail(org.live.uow(), w.commissioner, org.pilot).rounds[-1].id
     for person in w.members[1:]:
         sv.submit_survey_response(org.live.uow(), person, rnd, answer=VERY)
 
@@ -276,7 +276,7 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     tab(steering, "Decisions")
     select(steering, "Open a decision", pilot_title)
     see(steering, f"{pilot_title}: Adopt")
-    assert pilots_q.pilot_detail(org.live.uow(), w.steering, org.pilot)["outcome"] == "adopt"
+    assert pilots_q.pilot_detail(org.live.uow(), w.steering, org.pilot).outcome == "adopt"
 
     # The auditor sees who declared success and on what basis, and verifies the chain.
     auditor = person_page(org, page_factory, w.auditor)

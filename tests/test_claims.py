@@ -149,13 +149,13 @@ def test_the_checks_are_shown_with_the_claim_and_a_later_decision_is_noticed(wor
     early = claim(world, pilot, ["Extraction accuracy"])
     decide(world, pilot, "revisit_problem")
     late = claim(world, pilot, ["Extraction accuracy"])
-    rows = {r["id"]: r for r in claims_for_pilot(world.uow, world.auditor, pilot)}
-    assert rows[early["id"]]["flags_at_claim"] == ["made before any binding decision"]
-    assert rows[early["id"]]["flags_now"] == ["made before any binding decision",
+    rows = {r.id: r for r in claims_for_pilot(world.uow, world.auditor, pilot)}
+    assert rows[early["id"]].flags_at_claim == ["made before any binding decision"]
+    assert rows[early["id"]].flags_now == ["made before any binding decision",
             "contradicted by the decision that followed (revisit the problem)"]
-    assert rows[late["id"]]["flags_at_claim"] == ["contradicts the binding decision (revisit the problem)"]
+    assert rows[late["id"]].flags_at_claim == ["contradicts the binding decision (revisit the problem)"]
     flagged = claims_page(world.uow, world.auditor, flagged_only=True)
-    assert {r["id"] for r in flagged.rows} == {early["id"], late["id"]}
+    assert {r.id for r in flagged.rows} == {early["id"], late["id"]}
 
 
 def test_a_claim_changes_nothing_about_the_pilot_and_is_audited(world, pilot):

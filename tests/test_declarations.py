@@ -118,7 +118,7 @@ def test_the_basis_hash_is_the_sha256_of_the_stored_basis(world, adopted):
     decision = read(world, lambda s: s.get(Decision, decision_id))
     assert decision.basis_sha256 == hashlib.sha256(decision.basis_json.encode("utf-8")).hexdigest()
     detail = decision_detail(world.uow, world.auditor, decision_id)
-    assert detail["basis_intact"] is True
+    assert detail.basis_intact is True
 
 
 def test_the_basis_holds_everything_the_decision_rests_on(world, adopted):

@@ -159,13 +159,13 @@ def test_overdue_items_are_shown_until_answered_and_a_late_answer_is_marked(worl
     assert overdue_count(world, world.steering) == 1
     assert overdue_count(world, world.auditor) == 1
     overdue = feedback_page(world.uow, world.auditor, status="overdue")
-    assert [r["id"] for r in overdue.rows] == [item_id] and overdue.rows[0]["overdue"]
+    assert [r.id for r in overdue.rows] == [item_id] and overdue.rows[0].overdue
     agenda = my_agenda(world.uow, world.commissioner)
-    assert [(f["id"], f["overdue"]) for f in agenda["feedback"]] == [(item_id, True)]
+    assert [(f.id, f.overdue) for f in agenda.feedback] == [(item_id, True)]
     sv.respond_to_feedback(world.uow, world.commissioner, item_id, response="Sorry for the delay: fixed.")
     assert overdue_count(world, world.steering) == 0
     answered = feedback_page(world.uow, world.auditor, status="answered").rows
-    assert answered[0]["answered_late"] is True
+    assert answered[0].answered_late is True
     event = read(world, lambda s: s.scalar(select(AuditEvent).where(
         AuditEvent.action == "feedback.responded")))
     assert json.loads(event.payload)["after"]["late"] is True

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.usefixtures("pages_db")
 # ------------------------------------------------------------------ helpers
 def open_votes(world: World, person: int, kind: str | None = None) -> list[dict]:
     rows = votes_q.votes_page(world.uow, person, status=VoteStatus.OPEN, mine_only=False).rows
-    return [r for r in rows if kind is None or r["kind"] == kind]
+    return [r for r in rows if kind is None or r.kind == kind]
 
 
 def ballot_on_page(person: int, vote_id: int, option: str, *, change: bool = False):  # type: ignore[no-untyped-def]
@@ -95,8 +95,8 @@ def test_a_panel_drafts_defines_ratifies_and_locks_a_problem_through_the_pages(w
     at = submit(at, "draft-problem", "Save draft")
     assert "Draft saved. Add the panel's success criteria next." in successes(at)
     [row] = problems_q.problems_page(world.uow, world.members[0]).rows
-    problem = row["id"]
-    assert (row["title"], row["state"]) == ("Appointment no-shows", ProblemState.DRAFT)
+    problem = row.id
+    assert (row.title, row.state) == ("Appointment no-shows", ProblemState.DRAFT)
 
     # …adds a success criterion to it.
     at = problem_on_page(world.members[0], problem)
@@ -108,10 +108,10 @@ def test_a_panel_drafts_defines_ratifies_and_locks_a_problem_through_the_pages(w
     one(at.number_input, label="Target", form="add-criterion").set_value(15.0)
     at = submit(at, "add-criterion", "Add criterion")
     assert "Criterion 'No-show rate' added." in successes(at)
-    criteria = problems_q.problem_detail(world.uow, world.members[0], problem)["criteria"]
-    assert {c["name"] for c in criteria} >= {"No-show rate"}
-    added = next(c for c in criteria if c["name"] == "No-show rate")
-    assert (added["unit"], added["direction"], added["target"]) == ("percent", "lower_is_better", 15.0)
+    criteria = problems_q.problem_detail(world.uow, world.members[0], problem).criteria
+    assert {c.name for c in criteria} >= {"No-show rate"}
+    added = next(c for c in criteria if c.name == "No-show rate")
+    assert (added.unit, added.direction, added.target) == ("percent", "lower_is_better", 15.0)
 
     # The facilitator proposes ratification: a dialog asks first.
     at = problem_on_page(world.facilitator, problem)
@@ -123,10 +123,10 @@ def test_a_panel_drafts_defines_ratifies_and_locks_a_problem_through_the_pages(w
     [vote] = open_votes(world, world.facilitator, "ratify_problem")
 
     # Members vote on the Votes page (ballot form + confirmation); the facilitator closes it.
-    panel_vote_on_page(world, vote["id"], [world.facilitator, *world.members[:3]])
+    panel_vote_on_page(world, vote.id, [world.facilitator, *world.members[:3]])
     detail = problems_q.problem_detail(world.uow, world.members[0], problem)
-    assert detail["state"] == ProblemState.RATIFIED
-    assert detail["lock"] is None
+    assert detail.state == ProblemState.RATIFIED
+    assert detail.lock is None
 
     # Locking the criteria goes the same way: dialog, panel vote, close.
     at = problem_on_page(world.facilitator, problem)
@@ -135,9 +135,9 @@ def test_a_panel_drafts_defines_ratifies_and_locks_a_problem_through_the_pages(w
     at = confirm(at, "lock")
     assert "Lock vote opened on the Votes page." in successes(at)
     [vote] = open_votes(world, world.facilitator, "lock_criteria")
-    panel_vote_on_page(world, vote["id"], [world.facilitator, *world.members[:3]])
+    panel_vote_on_page(world, vote.id, [world.facilitator, *world.members[:3]])
     detail = problems_q.problem_detail(world.uow, world.members[0], problem)
-    assert detail["lock"] is not None and len(detail["lock"]["sha256"]) == 64
+    assert detail.lock is not None and len(detail.lock.sha256) == 64
 
     # The page now says so, and offers amendments instead of free edits.
     at = problem_on_page(world.members[0], problem)
@@ -176,10 +176,10 @@ def test_commissioning_registers_a_pilot_gets_it_ready_and_starts_real_use(world
     at = submit(at, "register-pilot", "Register pilot")
     assert "Pilot 'Clinic letter reader' registered." in successes(at)
     [row] = pilots_q.pilots_page(world.uow, c).rows
-    pilot = row["id"]
+    pilot = row.id
     d = pilots_q.pilot_detail(world.uow, c, pilot)
-    assert d["state"] == PilotState.REGISTERED and d["owner"]["id"] == c
-    assert [(m["name"], m["unit"], m["target"]) for m in d["metrics"]] == [
+    assert d.state == PilotState.REGISTERED and d.owner.id == c
+    assert [(m.name, m.unit, m.target) for m in d.metrics] == [
         ("Extraction accuracy", "percent", 95.0), ("Minutes saved per letter", "minutes", 4.0)]
 
     # One more metric through the "add-metric" form.
@@ -188,7 +188,7 @@ def test_commissioning_registers_a_pilot_gets_it_ready_and_starts_real_use(world
     one(at.number_input, label="Target", form="add-metric").set_value(0.5)
     at = submit(at, "add-metric", "Add metric")
     assert "Metric added." in successes(at)
-    assert "Cost per letter" in [m["name"] for m in pilots_q.pilot_detail(world.uow, c, pilot)["metrics"]]
+    assert "Cost per letter" in [m.name for m in pilots_q.pilot_detail(world.uow, c, pilot).metrics]
 
     # Start real use is not offered until the checklist is done.
     assert "start-real-use" not in [b.key for b in at.button]
@@ -205,23 +205,23 @@ def test_commissioning_registers_a_pilot_gets_it_ready_and_starts_real_use(world
         at = submit(at, "readiness", "Record")
         assert "Readiness recorded." in successes(at), errors(at)
     d = pilots_q.pilot_detail(world.uow, c, pilot)
-    assert all(i["done"] for i in d["readiness"]), d["readiness"]
+    assert all(i.done for i in d.readiness), d.readiness
 
     # The roster: frontline users picked in the roster form.
     one(at.multiselect, label="Add frontline users", form="roster").set_value(world.members)
     at = submit(at, "roster", "Add to roster")
     assert "Roster updated." in successes(at)
-    assert {r["id"] for r in pilots_q.pilot_detail(world.uow, c, pilot)["roster"]} == set(world.members)
+    assert {r.id for r in pilots_q.pilot_detail(world.uow, c, pilot).roster} == set(world.members)
 
     # Ready: start real use, after the confirmation dialog.
-    assert pilots_q.pilot_detail(world.uow, c, pilot)["state"] == PilotState.READY
+    assert pilots_q.pilot_detail(world.uow, c, pilot).state == PilotState.READY
     at = click(at, "start-real-use")
-    assert pilots_q.pilot_detail(world.uow, c, pilot)["state"] == PilotState.READY
+    assert pilots_q.pilot_detail(world.uow, c, pilot).state == PilotState.READY
     at = confirm(at, "start")
     assert "Real use started; metrics locked." in successes(at)
     d = pilots_q.pilot_detail(world.uow, c, pilot)
-    assert d["state"] == PilotState.IN_USE and d["real_use_started_at"] is not None
-    assert d["metrics_sha256"] and len(d["metrics_sha256"]) == 64
+    assert d.state == PilotState.IN_USE and d.real_use_started_at is not None
+    assert d.metrics_sha256 and len(d.metrics_sha256) == 64
     assert "FormSubmitter:add-metric-Add metric" not in [b.key for b in at.button]
 
 
@@ -238,7 +238,7 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     assert button.disabled and "(R6)" in button.help
     with pytest.raises(RuleViolation, match="cannot open before .* \\(30 days of real use since"):
         sv.open_survey_round(world.uow, c, pilot)
-    assert not pilots_q.pilot_detail(world.uow, c, pilot)["rounds"]
+    assert not pilots_q.pilot_detail(world.uow, c, pilot).rounds
 
     world.pass_window()  # the Database shares the FixedClock
 
@@ -246,7 +246,7 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     at = choose(open_page(c, "evaluate"), "rounds-pilot", pilot)
     at = click(at, "open-round")
     assert "Survey round opened for the rostered users." in successes(at), errors(at)
-    [rnd] = pilots_q.pilot_detail(world.uow, c, pilot)["rounds"]
+    [rnd] = pilots_q.pilot_detail(world.uow, c, pilot).rounds
 
     # Rostered users answer on the Survey tab (one changes their mind: the change replaces it).
     answers = [VERY, VERY, VERY, VERY, SOMEWHAT]
@@ -269,10 +269,10 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     at = choose(open_page(c, "evaluate"), "rounds-pilot", pilot)
     at = confirm(click(at, "close-round"), "close-round")
     assert "Round closed." in successes(at)
-    [rnd] = pilots_q.pilot_detail(world.uow, c, pilot)["rounds"]
-    assert rnd["closed_at"] is not None and rnd["n"] == 5
-    ind = pilots_q.pilot_detail(world.uow, c, pilot)["evidence"]["indispensability"]
-    assert ind["score"] == 1.0 and ind["n"] == 5
+    [rnd] = pilots_q.pilot_detail(world.uow, c, pilot).rounds
+    assert rnd.closed_at is not None and rnd.n == 5
+    ind = pilots_q.pilot_detail(world.uow, c, pilot).evidence.indispensability
+    assert ind.score == 1.0 and ind.n == 5
 
     # The facilitator opens the outcome vote on the Votes page.
     at = open_page(f, "votes")
@@ -280,13 +280,13 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     at = submit(at, "open-outcome", "Open the vote")
     assert "Outcome vote opened." in successes(at), errors(at)
     [vote] = open_votes(world, f, "outcome")
-    vote_id = vote["id"]
+    vote_id = vote.id
 
     # A member casts a ballot, then changes it; both stay on record, the latest counts.
     ballot_on_page(world.members[0], vote_id, "iterate")
     at = ballot_on_page(world.members[0], vote_id, "adopt", change=True)
-    history = votes_q.vote_detail(world.uow, world.members[0], vote_id)["my_history"]
-    assert [(h["option"], h["is_current"]) for h in history] == [("iterate", False), ("adopt", True)]
+    history = votes_q.vote_detail(world.uow, world.members[0], vote_id).my_history
+    assert [(h.option, h.is_current) for h in history] == [("iterate", False), ("adopt", True)]
     assert any(c.startswith("Your ballots: Iterate") and "→ Adopt" in c for c in shown_text(at).splitlines())
     # Running tallies stay hidden from voters until close.
     assert "Running tallies stay hidden until the vote closes." in shown_text(at)
@@ -300,15 +300,15 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     # The facilitator closes it; the decision is declared.
     at = close_on_page(f, vote_id)
     [decision] = votes_q.decisions_page(world.uow, f).rows
-    assert (decision["pilot_id"], decision["outcome"], decision["declared_by"]) == (
+    assert (decision.pilot_id, decision.outcome, decision.declared_by) == (
         pilot, "adopt", "Fiona Facilitator")
-    assert pilots_q.pilot_detail(world.uow, c, pilot)["state"] == PilotState.DECIDED
+    assert pilots_q.pilot_detail(world.uow, c, pilot).state == PilotState.DECIDED
 
     # The Votes page shows the decision with its basis.
     at = open_page(world.members[0], "votes")
     [table] = [d.value for d in at.dataframe if "Basis SHA-256" in d.value.columns]
     assert table.iloc[0]["Pilot"] == "Referral letter assistant" and table.iloc[0]["Outcome"] == "Adopt"
-    at = choose(at, "decision", decision["id"])
+    at = choose(at, "decision", decision.id)
     text = unescaped(shown_text(at))
     assert "Referral letter assistant: Adopt" in text
     assert "vote closed by Fiona Facilitator" in text
@@ -327,9 +327,9 @@ def test_a_claim_is_recorded_on_the_pilots_page_and_its_flags_are_shown(world: W
     at = submit(at, form, "Record claim")
     assert "Claim recorded with its checks." in successes(at), errors(at)
     [claim] = pilots_q.claims_for_pilot(world.uow, world.commissioner, pilot)
-    assert claim["statement"] == "The pilot met its KPIs."
-    assert "'Staff happiness' is not a metric or criterion of this pilot" in claim["flags_now"]
-    assert "made before any binding decision" in claim["flags_now"]
+    assert claim.statement == "The pilot met its KPIs."
+    assert "'Staff happiness' is not a metric or criterion of this pilot" in claim.flags_now
+    assert "made before any binding decision" in claim.flags_now
     # The page shows the claim as non-binding, with its flags as text badges.
     text = unescaped(shown_text(at))
     assert "NON-BINDING" in text

@@ -72,8 +72,8 @@ def furnish(world: World) -> Furnished:
     sv.adopt_charter(uow, world.steering, reason="A small clinic: five responses are enough.",
                      min_survey_responses=5)
     locked, decided = world.pilot_in_use()
-    metrics = pilots_q.pilot_detail(uow, c, decided)["metrics"]
-    sv.record_measurement(uow, c, decided, value=97, observed_on=world.today(), metric_id=metrics[0]["id"])
+    metrics = pilots_q.pilot_detail(uow, c, decided).metrics
+    sv.record_measurement(uow, c, decided, value=97, observed_on=world.today(), metric_id=metrics[0].id)
     sv.import_usage(uow, c, decided, filename="usage.csv",
                     content=f"week_start,active_users,eligible_users\n{world.today()},5,6\n".encode())
     sv.raise_feedback(uow, world.members[1], decided, kind="workaround",
@@ -92,7 +92,7 @@ def furnish(world: World) -> Furnished:
     sv.add_to_roster(uow, c, in_use, world.members)
     world.make_ready(in_use)
     sv.start_real_use(uow, c, in_use)
-    metric = pilots_q.pilot_detail(uow, c, in_use)["metrics"][0]["id"]
+    metric = pilots_q.pilot_detail(uow, c, in_use).metrics[0].id
     sv.amend_metric(uow, c, metric, reason="The vendor's accuracy report changed its method.", target=90)
     draft = world.draft_problem(title="Appointment no-shows",
                                 statement="A third of Monday appointments are no-shows.")

@@ -78,8 +78,8 @@ def test_a_hostile_problem_title_typed_in_the_form_renders_as_text_everywhere(wo
     at = submit(at, "draft-problem", "Save draft")
     assert successes(at), errors(at)
     [row] = problems_q.problems_page(world.uow, world.members[0]).rows
-    assert row["title"] == HOSTILE, "stored exactly as typed (escaping is the page's job)"
-    problem = row["id"]
+    assert row.title == HOSTILE, "stored exactly as typed (escaping is the page's job)"
+    problem = row.id
 
     # The list is a dataframe (cells are text); the detail heading and statement are escaped markdown.
     at = choose(at, "problem-chosen", problem)
@@ -102,7 +102,7 @@ def test_a_hostile_problem_title_typed_in_the_form_renders_as_text_everywhere(wo
     at = confirm(at, "ratify")
     at = open_page(world.members[1], "home")
     assert_rendered_as_text(at, HOSTILE)
-    vote = next(v["id"] for v in problems_q.problem_detail(world.uow, world.members[1], problem)["votes"])
+    vote = next(v.id for v in problems_q.problem_detail(world.uow, world.members[1], problem).votes)
     at = choose(open_page(world.members[1], "votes"), "open-vote", vote)
     assert_rendered_as_text(at, HOSTILE)
 
@@ -262,7 +262,7 @@ def test_votes_written_elsewhere_show_on_the_next_run_and_never_a_stale_result(w
     assert "No open votes here." in [i.value for i in at.info]
     at = choose(at, "closed-vote", vote)
     assert "Result: **Approve**" in successes(at)
-    assert problems_q.problem_detail(world.uow, world.members[0], problem)["state"] == "ratified"
+    assert problems_q.problem_detail(world.uow, world.members[0], problem).state == "ratified"
 
 
 def test_a_pilot_page_shows_its_new_state_right_after_the_act(world: World) -> None:
@@ -276,4 +276,4 @@ def test_a_pilot_page_shows_its_new_state_right_after_the_act(world: World) -> N
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     assert ":blue-badge[In real use]" in badges
     assert "start-real-use" not in [b.key for b in at.button]
-    assert pilots_q.pilot_detail(world.uow, world.commissioner, pilot)["state"] == "in_use"
+    assert pilots_q.pilot_detail(world.uow, world.commissioner, pilot).state == "in_use"

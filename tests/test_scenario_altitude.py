@@ -21,8 +21,9 @@ from sqlalchemy import select
 from governance import services as sv
 from governance.errors import RuleViolation
 from governance.storage.models import Claim, CommissioningMetric, Decision, Problem, ProblemReopening
+from governance.queries.audit import ClaimRow
 from governance.queries.pilots import claims_for_pilot
-from governance.queries.votes import decision_detail
+from governance.queries.votes import DecisionDetail, decision_detail
 from governance.vocabulary import SurveyAnswer, label
 
 USAGE_EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "usage_example.csv"
@@ -49,17 +50,17 @@ def sus_for(i: int) -> list[int]:
     return patterns[i % 3]
 
 
-def show(decision: dict, claims: list[dict], comparison) -> str:
-    b = decision["basis"]
+def show(decision: DecisionDetail, claims: list[ClaimRow], comparison) -> str:
+    b = decision.basis
     ind = b["indispensability"]
     t = b["tally"]
     lines = [
         "",
         "=" * 78,
-        f"DECISION #{decision['id']} on '{b['pilot']['title']}': {label(decision['outcome']).upper()}",
-        f"  declared {decision['declared_at']:%d %b %Y %H:%M} UTC, closed by {b['closed_by']['name']}; "
+        f"DECISION #{decision.id} on '{b['pilot']['title']}': {label(decision.outcome).upper()}",
+        f"  declared {decision.declared_at:%d %b %Y %H:%M} UTC, closed by {b['closed_by']['name']}; "
         f"charter v{b['charter']['version']}",
-        f"  basis SHA-256 {decision['basis_sha256']}  (intact: {decision['basis_intact']})",
+        f"  basis SHA-256 {decision.basis_sha256}  (intact: {decision.basis_intact})",
         f"  audit chain head at close: #{b['audit_chain_head']['seq']} {b['audit_chain_head']['hash'][:16]}…",
         "BASIS",
         f"  locked criteria  {b['locked_criteria']['sha256'][:16]}… "
@@ -90,10 +91,10 @@ def show(decision: dict, claims: list[dict], comparison) -> str:
         "CLAIMS",
     ]
     for c in claims:
-        lines += [f"  claim #{c['id']} by {c['made_by']} at {c['made_at']:%d %b %Y %H:%M}: "
-                  f"\"{c['statement']}\"",
-                  f"    flags when made: {c['flags_at_claim'] or ['none']}",
-                  f"    flags now:       {c['flags_now'] or ['none']}"]
+        lines += [f"  claim #{c.id} by {c.made_by} at {c.made_at:%d %b %Y %H:%M}: "
+                  f"\"{c.statement}\"",
+                  f"    flags when made: {c.flags_at_claim or ['none']}",
+                  f"    flags now:       {c.flags_now or ['none']}"]
     if comparison is not None:
         lines += ["COMPARE",
                   f"  quadrant: {comparison.quadrant_label}; divergent: {comparison.divergent}; "
@@ -153,9 +154,9 @@ def test_a_pilot_that_looks_brilliant_from_altitude_is_not_adopted(world):
 
     # --- The decision is not "adopt", and its basis shows why.
     decision = decision_detail(world.uow, world.auditor, decision_id)
-    basis = decision["basis"]
-    assert decision["outcome"] == "revisit_problem" and decision["outcome"] != "adopt"
-    assert decision["basis_intact"] and not decision["adopt_override"]
+    basis = decision.basis
+    assert decision.outcome == "revisit_problem" and decision.outcome != "adopt"
+    assert decision.basis_intact and not decision.adopt_override
     ind = basis["indispensability"]
     assert (ind["very_disappointed"], ind["n"], ind["status"]) == (12, 40, "fail")
     assert (round(ind["low"], 4), round(ind["high"], 4)) == (0.1807, 0.4543)
@@ -170,11 +171,11 @@ def test_a_pilot_that_looks_brilliant_from_altitude_is_not_adopted(world):
     assert read(world, lambda s: s.scalar(select(ProblemReopening.pilot_id))) == pilot
 
     # --- The claims are checked against the decision.
-    claims = {c["id"]: c for c in claims_for_pilot(world.uow, world.auditor, pilot)}
-    assert claims[early_claim]["flags_at_claim"] == ["made before any binding decision"]
-    assert claims[early_claim]["flags_now"] == ["made before any binding decision",
+    claims = {c.id: c for c in claims_for_pilot(world.uow, world.auditor, pilot)}
+    assert claims[early_claim].flags_at_claim == ["made before any binding decision"]
+    assert claims[early_claim].flags_now == ["made before any binding decision",
             "contradicted by the decision that followed (revisit the problem)"]
-    assert claims[late_claim]["flags_at_claim"] == ["contradicts the binding decision (revisit the problem)"]
+    assert claims[late_claim].flags_at_claim == ["contradicts the binding decision (revisit the problem)"]
     stored = read(world, lambda s: s.scalar(select(Decision.id).where(Decision.pilot_id == pilot)))
     assert json.loads(read(world, lambda s: s.get(Claim, late_claim).checks_json))["decision_id"] == stored
 
@@ -191,4 +192,4 @@ def test_a_pilot_that_looks_brilliant_from_altitude_is_not_adopted(world):
         assert comparison.divergent and comparison.compliance_adoption
         assert comparison.attainment == 1.0 and comparison.status == "fail"
 
-    print(show(decision, sorted(claims.values(), key=lambda c: c["id"]), comparison))
+    print(show(decision, sorted(claims.values(), key=lambda c: c.id), comparison))

@@ -3,24 +3,95 @@ exportable), chain verification, declarations, claims and amendments."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC as _UTC
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from governance.record import chain, log
-from governance.storage.db import UnitOfWork
-from governance.storage.models import (
-    Amendment, AuditEvent, Claim, CommissioningMetric, Criterion, Decision, Person, Pilot, ProblemVersion,
-)
-from governance.rules.permissions import Action
 from governance.identity.actors import require
 from governance.queries._base import Page, like, paginate, reader
+from governance.record import chain, log
 from governance.rules.claims import live_flags
+from governance.rules.permissions import Action
+from governance.storage.db import UnitOfWork
+from governance.storage.models import (
+    Amendment,
+    AuditEvent,
+    Claim,
+    CommissioningMetric,
+    Criterion,
+    Decision,
+    Person,
+    Pilot,
+    ProblemVersion,
+)
 
 EXPORT_LIMIT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One event of the audit record as the event log shows it (payload as stored text)."""
+
+    seq: int
+    occurred_at: datetime
+    actor_id: int | None
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """The distinct values the event-log filters offer."""
+
+    actions: list[str]
+    entity_types: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    """A claim with the checks stored when it was made and a live check against the decision now.
+
+    ``checks`` is the stored checks document (a frozen record, kept as it was written)."""
+
+    id: int
+    pilot_id: int
+    pilot: str | None
+    made_by: str | None
+    made_at: datetime
+    statement: str
+    asserts_success: bool
+    cited: list[str]
+    checks: dict[str, Any]
+    flags_at_claim: list[str]
+    flags_now: list[str]
+    decision_outcome_now: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentRow:
+    """An amendment of a frontline criterion or a commissioning metric (``before``/``after``: the
+    changed terms, as stored)."""
+
+    id: int
+    subject: str
+    kind: str
+    status: str
+    reason: str
+    proposed_by: str
+    proposed_at: datetime
+    applied_at: datetime | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+    after_real_use: bool
 
 
 def _event_query(*, who: int | None = None, who_name: str | None = None, action: str | None = None, entity_type: str | None = None,
@@ -46,36 +117,37 @@ def _event_query(*, who: int | None = None, who_name: str | None = None, action:
     return q
 
 
-def _event_dict(e: AuditEvent) -> dict[str, Any]:
-    return {"seq": e.seq, "occurred_at": e.occurred_at, "actor_id": e.actor_id, "actor": e.actor_name,
-            "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id,
-            "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash}
+def _event_row(e: AuditEvent) -> EventRow:
+    return EventRow(seq=e.seq, occurred_at=e.occurred_at, actor_id=e.actor_id, actor=e.actor_name,
+                    action=e.action, entity_type=e.entity_type, entity_id=e.entity_id, payload=e.payload,
+                    prev_hash=e.prev_hash, hash=e.hash)
 
 
 def events_page(uow: UnitOfWork, actor_id: int, *, page: int = 1, per_page: int = 50,
-                **filters: Any) -> Page[dict[str, Any]]:
+                **filters: Any) -> Page[EventRow]:
     """The audit record filtered by who / what / entity / date, newest first."""
     with uow.reading() as s:
         require(s, actor_id, Action.READ_AUDIT_RECORD)
         rows, total, page = paginate(s, _event_query(**filters).order_by(AuditEvent.seq.desc()), page,
                                      per_page)
-        return Page([_event_dict(r[0]) for r in rows], total, page, per_page)
+        return Page([_event_row(r[0]) for r in rows], total, page, per_page)
 
 
-def export_events(uow: UnitOfWork, actor_id: int, **filters: Any) -> list[dict[str, Any]]:
-    """Events matching the filters in chain order, as exported (payload as an object)."""
+def export_events(uow: UnitOfWork, actor_id: int, **filters: Any) -> list[str]:
+    """Events matching the filters in chain order, as exported: one JSON Lines line each
+    (payload as an object), exactly what ``python -m governance.audit verify`` reads."""
     with uow.reading() as s:
         require(s, actor_id, Action.READ_AUDIT_RECORD)
         events = s.scalars(_event_query(**filters).order_by(AuditEvent.seq).limit(EXPORT_LIMIT))
-        return [chain.export_record(chain.EventRecord(
+        return [chain.export_line(chain.EventRecord(
             e.seq, chain.format_time(e.occurred_at), e.actor_id, e.actor_name, e.action, e.entity_type,
             e.entity_id, e.payload, e.prev_hash, e.hash)) for e in events]
 
 
-def distinct_values(session: Session, column: Any) -> list[Any]:
-    """The distinct values of an indexed column by walking its index (a "loose
+def distinct_values(session: Session, column: InstrumentedAttribute[str]) -> list[str]:
+    """The distinct values of an indexed text column by walking its index (a "loose
     index scan"): one short lookup per value instead of reading every row."""
-    values = []
+    values: list[str] = []
     value = session.scalar(select(func.min(column)))
     while value is not None:
         values.append(value)
@@ -83,12 +155,12 @@ def distinct_values(session: Session, column: Any) -> list[Any]:
     return values
 
 
-def facets(uow: UnitOfWork, actor_id: int) -> dict[str, list[Any]]:
+def facets(uow: UnitOfWork, actor_id: int) -> Facets:
     """Distinct actions and entity types, for the filters."""
     with uow.reading() as s:
         require(s, actor_id, Action.READ_AUDIT_RECORD)
-        return {"actions": distinct_values(s, AuditEvent.action),
-                "entity_types": distinct_values(s, AuditEvent.entity_type)}
+        return Facets(actions=distinct_values(s, AuditEvent.action),
+                      entity_types=distinct_values(s, AuditEvent.entity_type))
 
 
 def verify(uow: UnitOfWork, actor_id: int) -> chain.ChainVerification:
@@ -105,7 +177,7 @@ def chain_head(uow: UnitOfWork) -> tuple[int, str]:
 
 
 # ------------------------------------------------------------------ claims
-def claim_rows(s: Session, query: Select[Any]) -> list[dict[str, Any]]:
+def claim_rows(s: Session, query: Select[Any]) -> list[ClaimRow]:
     """Claims with their stored checks and a live check against the pilot's decision now."""
     claims = s.scalars(query).all()
     if not claims:
@@ -124,11 +196,11 @@ def claim_rows(s: Session, query: Select[Any]) -> list[dict[str, Any]]:
         decision = latest.get(c.pilot_id)
         flags_now, now = live_flags(checks, decision.id if decision else None,
                                     decision.outcome if decision else None, c.asserts_success)
-        out.append({"id": c.id, "pilot_id": c.pilot_id, "pilot": titles.get(c.pilot_id),
-                    "made_by": names.get(c.made_by), "made_at": c.made_at, "statement": c.statement,
-                    "asserts_success": c.asserts_success, "cited": json.loads(c.citations_json),
-                    "checks": checks, "flags_at_claim": checks["flags"], "flags_now": flags_now,
-                    "decision_outcome_now": now["decision_outcome"]})
+        out.append(ClaimRow(id=c.id, pilot_id=c.pilot_id, pilot=titles.get(c.pilot_id),
+                            made_by=names.get(c.made_by), made_at=c.made_at, statement=c.statement,
+                            asserts_success=c.asserts_success, cited=json.loads(c.citations_json),
+                            checks=checks, flags_at_claim=checks["flags"], flags_now=flags_now,
+                            decision_outcome_now=now["decision_outcome"]))
     return out
 
 
@@ -136,7 +208,7 @@ NEWEST_CLAIMS_FIRST = (Claim.made_at.desc(), Claim.id.desc())
 
 
 def claims_page(uow: UnitOfWork, actor_id: int, *, flagged_only: bool = False, page: int = 1,
-                per_page: int = 20) -> Page[dict[str, Any]]:
+                per_page: int = 20) -> Page[ClaimRow]:
     """Claims, newest first; ``flagged_only``: those with at least one flag."""
     with uow.reading() as s:
         reader(s, actor_id)
@@ -152,7 +224,7 @@ def claims_page(uow: UnitOfWork, actor_id: int, *, flagged_only: bool = False, p
         return Page(shown, total, page, per_page)
 
 
-def amendments(uow: UnitOfWork, actor_id: int, *, after_real_use_only: bool = False) -> list[dict[str, Any]]:
+def amendments(uow: UnitOfWork, actor_id: int, *, after_real_use_only: bool = False) -> list[AmendmentRow]:
     """Applied and pending amendments of criteria and metrics — outcome-switching flags first."""
     with uow.reading() as s:
         reader(s, actor_id)
@@ -167,9 +239,10 @@ def amendments(uow: UnitOfWork, actor_id: int, *, after_real_use_only: bool = Fa
         if after_real_use_only:
             q = q.where(Amendment.after_real_use.is_(True))
         rows = s.execute(q.order_by(Amendment.after_real_use.desc(), Amendment.id.desc())).all()
-        return [{"id": a.id, "subject": f"criterion '{crit}' of {problem}" if crit else
-                 f"metric '{metric}' of {pilot}", "kind": "frontline criterion" if crit else
-                 "commissioning metric", "status": a.status, "reason": a.reason, "proposed_by": by,
-                 "proposed_at": a.proposed_at, "applied_at": a.decided_at, "before": json.loads(a.before_json),
-                 "after": json.loads(a.after_json), "after_real_use": a.after_real_use}
+        return [AmendmentRow(id=a.id, subject=f"criterion '{crit}' of {problem}" if crit else
+                             f"metric '{metric}' of {pilot}",
+                             kind="frontline criterion" if crit else "commissioning metric",
+                             status=a.status, reason=a.reason, proposed_by=by, proposed_at=a.proposed_at,
+                             applied_at=a.decided_at, before=json.loads(a.before_json),
+                             after=json.loads(a.after_json), after_real_use=a.after_real_use)
                 for a, by, crit, metric, problem, pilot in rows]

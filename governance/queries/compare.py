@@ -14,28 +14,34 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from governance.storage.db import UnitOfWork
-from governance.rules.evidence import indispensability
-from governance.storage.models import (
-    Charter, CommissioningMetric, Criterion, Measurement, Pilot, SurveyRound, UsageWeek,
-)
 from governance.queries._base import reader
+from governance.rules.evidence import (
+    COMMISSIONING_HIGH,
+    HIGH_ADOPTION,
+    QUADRANTS,
+    compliance_adoption,
+    divergent,
+    indispensability,
+    quadrant,
+)
+from governance.storage.db import UnitOfWork
+from governance.storage.models import (
+    Charter,
+    CommissioningMetric,
+    Criterion,
+    Measurement,
+    Pilot,
+    SurveyRound,
+    UsageWeek,
+)
 
-#: "Commissioning high": at least this share of its metrics at or beyond target.
-COMMISSIONING_HIGH = 2 / 3
-#: "Compliance adoption": weekly adoption at least this high while indispensability fails.
-HIGH_ADOPTION = 0.6
-
-QUADRANTS = {
-    "indispensable_on_target": "Indispensable & on target",
-    "brilliant_from_altitude": "Looks brilliant from altitude",
-    "valued_off_metric": "Valued but off-metric",
-    "neither": "Neither",
-    "awaiting_evidence": "Awaiting evidence",
-}
+# The measures themselves (quadrants, thresholds, flags) are rules: one definition,
+# in governance.rules.evidence; re-exported here for the Compare page.
+__all__ = ["COMMISSIONING_HIGH", "HIGH_ADOPTION", "QUADRANTS", "LedgerHeadline", "LedgerMonth",
+           "PilotComparison", "compare_pilots", "ledger_headline", "quadrant", "trust_ledger"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PilotComparison:
     pilot_id: int
     title: str
@@ -66,19 +72,6 @@ class PilotComparison:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "quadrant_label": self.quadrant_label}
-
-
-def quadrant(attainment: float | None, status: str) -> str:
-    if status not in ("pass", "fail") or attainment is None:
-        return "awaiting_evidence"
-    commissioning_high = attainment >= COMMISSIONING_HIGH - 1e-9
-    if commissioning_high and status == "pass":
-        return "indispensable_on_target"
-    if commissioning_high:
-        return "brilliant_from_altitude"
-    if status == "pass":
-        return "valued_off_metric"
-    return "neither"
 
 
 def _comparison_query() -> Any:
@@ -151,13 +144,34 @@ def compare_pilots(uow: UnitOfWork, actor_id: int) -> list[PilotComparison]:
         out.append(PilotComparison(
             pid, title, state, outcome, n_metrics, on_target, measured, share, ind.very_disappointed, ind.n,
             ind.score, ind.low, ind.high, threshold, minimum_n, ind.status, adopt,
-            week.isoformat() if week else None, quad, quad in ("brilliant_from_altitude", "valued_off_metric"),
-            adopt is not None and adopt >= HIGH_ADOPTION and ind.status == "fail",
+            week.isoformat() if week else None, quad, divergent(quad), compliance_adoption(adopt, ind.status),
             at if ind.status in ("pass", "fail") else None))
     return out
 
 
-def trust_ledger(rows: list[PilotComparison]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class LedgerMonth:
+    """One month of evaluations in the trust ledger, with the running totals."""
+
+    month: str
+    indispensable: int
+    not_indispensable: int
+    cumulative_indispensable: int
+    cumulative_not_indispensable: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerHeadline:
+    """The trust ledger in five numbers."""
+
+    reached_real_use: int
+    evaluated: int
+    indispensable: int
+    not_indispensable: int
+    awaiting_evidence: int
+
+
+def trust_ledger(rows: list[PilotComparison]) -> list[LedgerMonth]:
     """Per month of evaluation: pilots found indispensable vs not, and the running totals."""
     by_month: dict[str, dict[str, int]] = defaultdict(lambda: {"indispensable": 0, "not_indispensable": 0})
     for r in rows:
@@ -169,14 +183,15 @@ def trust_ledger(rows: list[PilotComparison]) -> list[dict[str, Any]]:
     for month in sorted(by_month):
         yes += by_month[month]["indispensable"]
         no += by_month[month]["not_indispensable"]
-        out.append({"month": month, **by_month[month], "cumulative_indispensable": yes,
-                    "cumulative_not_indispensable": no})
+        out.append(LedgerMonth(month=month, indispensable=by_month[month]["indispensable"],
+                               not_indispensable=by_month[month]["not_indispensable"],
+                               cumulative_indispensable=yes, cumulative_not_indispensable=no))
     return out
 
 
-def ledger_headline(rows: list[PilotComparison]) -> dict[str, int]:
+def ledger_headline(rows: list[PilotComparison]) -> LedgerHeadline:
     evaluated = [r for r in rows if r.status in ("pass", "fail")]
-    return {"reached_real_use": len(rows), "evaluated": len(evaluated),
-            "indispensable": sum(1 for r in evaluated if r.status == "pass"),
-            "not_indispensable": sum(1 for r in evaluated if r.status == "fail"),
-            "awaiting_evidence": len(rows) - len(evaluated)}
+    return LedgerHeadline(reached_real_use=len(rows), evaluated=len(evaluated),
+                          indispensable=sum(1 for r in evaluated if r.status == "pass"),
+                          not_indispensable=sum(1 for r in evaluated if r.status == "fail"),
+                          awaiting_evidence=len(rows) - len(evaluated))

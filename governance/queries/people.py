@@ -2,25 +2,95 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import func, select
 
-from governance.storage.db import UnitOfWork
-from governance.storage.models import Charter, Panel, PanelMembership, Person, PersonRole, Programme
-from governance.rules.permissions import Action
 from governance.identity.actors import load_actor, require
 from governance.queries._base import Page, like, paginate, reader
+from governance.rules.charter import CharterTerms, terms_of
+from governance.rules.permissions import Action
+from governance.storage.db import UnitOfWork
+from governance.storage.models import Charter, Panel, PanelMembership, Person, PersonRole, Programme
 from governance.vocabulary import Role
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class MyPanel:
+    """A panel the signed-in person belongs to, and their role in it."""
+
+    id: int
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
 class Me:
     id: int
     name: str
     email: str
     roles: frozenset[Role]
-    panels: list[dict[str, Any]]
+    panels: list[MyPanel]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonOption:
+    """A person to pick in a form."""
+
+    id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    """A person as the Admin page lists them."""
+
+    id: int
+    name: str
+    email: str
+    active: bool
+    locked_until: datetime | None
+    roles: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PanelSummary:
+    id: int
+    name: str
+    area: str
+    site: str
+    programme_id: int | None
+    members: int
+    facilitators: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PanelMember:
+    id: int
+    name: str
+    email: str
+    panel_role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeRow:
+    id: int
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class CharterVersion:
+    """One charter version: its terms, and who adopted it, when and why."""
+
+    id: int
+    version: int
+    terms: CharterTerms
+    adopted_by: int | None
+    adopted_by_name: str
+    adopted_at: datetime
+    reason: str
 
 
 def whoami(uow: UnitOfWork, person_id: int) -> Me | None:
@@ -30,7 +100,7 @@ def whoami(uow: UnitOfWork, person_id: int) -> Me | None:
         if person is None or not person.active:
             return None
         actor = load_actor(s, person_id)
-        panels = [{"id": r.id, "name": r.name, "role": r.panel_role} for r in s.execute(
+        panels = [MyPanel(id=r.id, name=r.name, role=r.panel_role) for r in s.execute(
             select(Panel.id, Panel.name, PanelMembership.panel_role).join(PanelMembership).where(
                 PanelMembership.person_id == person_id).order_by(Panel.name))]
         return Me(person.id, person.name, person.email, actor.roles, panels)
@@ -43,7 +113,7 @@ def is_empty(uow: UnitOfWork) -> bool:
 
 
 def people_options(uow: UnitOfWork, actor_id: int, *, role: str | None = None,
-                   search: str = "", limit: int = 500) -> list[dict[str, Any]]:
+                   search: str = "", limit: int = 500) -> list[PersonOption]:
     """Active people (optionally with a role) for pickers: id, name, email."""
     with uow.reading() as s:
         reader(s, actor_id)
@@ -53,11 +123,12 @@ def people_options(uow: UnitOfWork, actor_id: int, *, role: str | None = None,
         if search.strip():
             q = q.where(func.lower(Person.name).like(like(search), escape="\\")
                         | func.lower(Person.email).like(like(search), escape="\\"))
-        return [dict(r._mapping) for r in s.execute(q.order_by(Person.name).limit(limit))]
+        return [PersonOption(id=r.id, name=r.name, email=r.email)
+                for r in s.execute(q.order_by(Person.name).limit(limit))]
 
 
 def people_page(uow: UnitOfWork, actor_id: int, *, search: str = "", role: str | None = None,
-                page: int = 1, per_page: int = 25) -> Page[dict[str, Any]]:
+                page: int = 1, per_page: int = 25) -> Page[PersonRow]:
     """People with their roles, filtered and paginated (Admin)."""
     with uow.reading() as s:
         require(s, actor_id, Action.MANAGE_PEOPLE)
@@ -73,10 +144,12 @@ def people_page(uow: UnitOfWork, actor_id: int, *, search: str = "", role: str |
         for pid, r in s.execute(select(PersonRole.person_id, PersonRole.role).where(
                 PersonRole.person_id.in_(ids)).order_by(PersonRole.role)):
             roles[pid].append(r)
-        return Page([{**dict(r._mapping), "roles": roles[r.id]} for r in rows], total, page, per_page)
+        return Page([PersonRow(id=r.id, name=r.name, email=r.email, active=r.active,
+                               locked_until=r.locked_until, roles=roles[r.id]) for r in rows],
+                    total, page, per_page)
 
 
-def panels(uow: UnitOfWork, actor_id: int) -> list[dict[str, Any]]:
+def panels(uow: UnitOfWork, actor_id: int) -> list[PanelSummary]:
     """Panels with their member counts and facilitators."""
     with uow.reading() as s:
         reader(s, actor_id)
@@ -86,36 +159,33 @@ def panels(uow: UnitOfWork, actor_id: int) -> list[dict[str, Any]]:
         for pid, name in s.execute(select(PanelMembership.panel_id, Person.name).join(Person).where(
                 PanelMembership.panel_role == "facilitator").order_by(Person.name)):
             facilitators.setdefault(pid, []).append(name)
-        return [{"id": p.id, "name": p.name, "area": p.area, "site": p.site,
-                 "programme_id": p.programme_id, "members": counts.get(p.id, 0),
-                 "facilitators": facilitators.get(p.id, [])}
+        return [PanelSummary(id=p.id, name=p.name, area=p.area, site=p.site, programme_id=p.programme_id,
+                             members=int(counts.get(p.id, 0)), facilitators=facilitators.get(p.id, []))
                 for p in s.scalars(select(Panel).order_by(Panel.name))]
 
 
-def panel_members(uow: UnitOfWork, actor_id: int, panel_id: int) -> list[dict[str, Any]]:
+def panel_members(uow: UnitOfWork, actor_id: int, panel_id: int) -> list[PanelMember]:
     with uow.reading() as s:
         reader(s, actor_id)
-        return [dict(r._mapping) for r in s.execute(
+        return [PanelMember(id=r.id, name=r.name, email=r.email, panel_role=r.panel_role) for r in s.execute(
             select(Person.id, Person.name, Person.email, PanelMembership.panel_role)
             .join(PanelMembership).where(PanelMembership.panel_id == panel_id).order_by(Person.name))]
 
 
-def programmes(uow: UnitOfWork, actor_id: int) -> list[dict[str, Any]]:
+def programmes(uow: UnitOfWork, actor_id: int) -> list[ProgrammeRow]:
     with uow.reading() as s:
         reader(s, actor_id)
-        return [{"id": p.id, "name": p.name, "description": p.description}
+        return [ProgrammeRow(id=p.id, name=p.name, description=p.description)
                 for p in s.scalars(select(Programme).order_by(Programme.name))]
 
 
-def charters(uow: UnitOfWork, actor_id: int) -> list[dict[str, Any]]:
+def charters(uow: UnitOfWork, actor_id: int) -> list[CharterVersion]:
     """Every charter version, newest first, with who adopted it and why."""
     with uow.reading() as s:
         reader(s, actor_id)
         rows = s.execute(select(Charter, Person.name).outerjoin(Person, Person.id == Charter.adopted_by)
                          .order_by(Charter.version.desc())).all()
-        out = []
-        for charter, name in rows:
-            d = {c.key: getattr(charter, c.key) for c in Charter.__table__.columns}
-            d["adopted_by_name"] = name or "—"
-            out.append(d)
-        return out
+        return [CharterVersion(id=charter.id, version=charter.version, terms=terms_of(charter),
+                               adopted_by=charter.adopted_by, adopted_by_name=name or "—",
+                               adopted_at=charter.adopted_at, reason=charter.reason)
+                for charter, name in rows]

@@ -3,28 +3,159 @@ closes — enforced here, in the query layer: only auditors may read them."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from governance.record.chain import sha256_hex
-from governance.storage.db import UnitOfWork
 from governance.errors import NotFound, PermissionDenied
-from governance.storage.models import (
-    Ballot, Decision, Person, Pilot, ProblemVersion, Vote, VoteEligibility,
-)
+from governance.queries import _may
+from governance.queries._base import Page, paginate, present, reader
+from governance.record.chain import sha256_hex
 from governance.rules.permissions import Action, allowed
-from governance.queries._base import Page, paginate, reader
+from governance.rules.voting import Tally
+from governance.storage.db import UnitOfWork
+from governance.storage.models import (
+    Ballot,
+    Decision,
+    PanelMembership,
+    Person,
+    Pilot,
+    ProblemVersion,
+    Vote,
+    VoteEligibility,
+)
 from governance.storage.repository import eligible_counts, tally_of
 from governance.vocabulary import Outcome, PanelOption, VoteKind, VoteStatus
 
 
-def _subject(vote_kind: str, pilot_title: str | None, problem_title: str | None) -> str:
+@dataclass(frozen=True, slots=True)
+class VoteRow:
+    """A vote as the lists show it, with my group and current ballot."""
+
+    id: int
+    kind: str
+    question: str
+    status: str
+    deadline: datetime
+    opened_at: datetime
+    closed_at: datetime | None
+    outcome: str | None
+    passed: bool | None
+    quorum_met: bool | None
+    pilot: str | None
+    problem: str | None
+    subject: str | None
+    my_group: str | None
+    my_ballot: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VotePilot:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoteProblem:
+    id: int
+    title: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class MyBallot:
+    """One ballot I cast on the vote (only the current one counts)."""
+
+    option: str
+    cast_at: datetime
+    is_current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VoteDetail:
+    """One vote as the reader may see it, and what they may do with it.
+
+    ``evidence`` (fixed when the vote opened) and ``result`` (the tally stored at close, in
+    ``Tally.as_dict`` form) are stored documents, kept as they were written."""
+
+    id: int
+    kind: str
+    question: str
+    status: str
+    deadline: datetime
+    opened_at: datetime
+    closed_at: datetime | None
+    pilot: VotePilot | None
+    problem: VoteProblem | None
+    options: list[str]
+    proposed_outcome: str | None
+    adopt_available: bool
+    evidence: dict[str, Any] | None
+    my_group: str | None
+    my_history: list[MyBallot]
+    eligible: dict[str, int]
+    cast: int
+    result: dict[str, Any] | None
+    running_visible: bool
+    passed: bool | None
+    outcome: str | None
+    quorum_met: bool | None
+    decision_id: int | None
+    closed_by: str | None
+    #: Cast or change a ballot (open, and among the eligible voters).
+    may_cast: bool
+    #: Close it now (open; steering, or a facilitator of the vote's panel).
+    may_close: bool
+
+    @property
+    def eligible_total(self) -> int:
+        return sum(self.eligible.values())
+
+    @property
+    def current_ballot(self) -> str | None:
+        return next((h.option for h in self.my_history if h.is_current), None)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    """A binding decision: who declared what, when, on which basis hash."""
+
+    id: int
+    outcome: str
+    declared_at: datetime
+    adopt_override: bool
+    basis_sha256: str
+    vote_id: int
+    pilot_id: int
+    pilot: str
+    declared_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionDetail:
+    """A decision with its frozen basis. ``basis`` is the stored basis document itself
+    (a frozen record, exactly as hashed), not a read model."""
+
+    id: int
+    outcome: str
+    pilot_id: int
+    declared_at: datetime
+    adopt_override: bool
+    basis: dict[str, Any]
+    basis_sha256: str
+    basis_intact: bool
+    chain_head_seq: int
+    chain_head_hash: str
+
+
+def _subject(vote_kind: str, pilot_title: str | None, problem_title: str | None) -> str | None:
     return pilot_title if vote_kind == VoteKind.OUTCOME else (problem_title or "—")
 
 
 def votes_page(uow: UnitOfWork, actor_id: int, *, status: str = VoteStatus.OPEN, mine_only: bool = True,
-               page: int = 1, per_page: int = 20) -> Page[dict[str, Any]]:
+               page: int = 1, per_page: int = 20) -> Page[VoteRow]:
     """Votes (open or closed); ``mine_only``: the ones I am eligible for. Includes my current ballot."""
     with uow.reading() as s:
         actor = reader(s, actor_id)
@@ -44,12 +175,15 @@ def votes_page(uow: UnitOfWork, actor_id: int, *, status: str = VoteStatus.OPEN,
             VoteEligibility.vote_id.in_(ids), VoteEligibility.person_id == actor.id)).all())
         ballots = dict(s.execute(select(Ballot.vote_id, Ballot.option).where(
             Ballot.vote_id.in_(ids), Ballot.person_id == actor.id, Ballot.is_current.is_(True))).all())
-        return Page([{**dict(r._mapping), "subject": _subject(r.kind, r.pilot, r.problem),
-                      "my_group": groups.get(r.id), "my_ballot": ballots.get(r.id)} for r in rows],
+        return Page([VoteRow(id=r.id, kind=r.kind, question=r.question, status=r.status, deadline=r.deadline,
+                             opened_at=r.opened_at, closed_at=r.closed_at, outcome=r.outcome, passed=r.passed,
+                             quorum_met=r.quorum_met, pilot=r.pilot, problem=r.problem,
+                             subject=_subject(r.kind, r.pilot, r.problem), my_group=groups.get(r.id),
+                             my_ballot=ballots.get(r.id)) for r in rows],
                     total, page, per_page)
 
 
-def vote_detail(uow: UnitOfWork, actor_id: int, vote_id: int) -> dict[str, Any]:
+def vote_detail(uow: UnitOfWork, actor_id: int, vote_id: int) -> VoteDetail:
     """One vote: question, options, my eligibility and ballot history, turnout;
     the result only once closed (or to an auditor)."""
     with uow.reading() as s:
@@ -70,29 +204,37 @@ def vote_detail(uow: UnitOfWork, actor_id: int, vote_id: int) -> dict[str, Any]:
         decision = s.scalar(select(Decision).where(Decision.vote_id == vote.id))
         closed = vote.status == VoteStatus.CLOSED
         can_see_running = allowed(actor.roles, Action.READ_RUNNING_TALLY)
-        return {
-            "id": vote.id, "kind": vote.kind, "question": vote.question, "status": vote.status,
-            "deadline": vote.deadline, "opened_at": vote.opened_at, "closed_at": vote.closed_at,
-            "pilot": {"id": pilot.id, "title": pilot.title} if pilot else None,
-            "problem": {"id": version.problem_id, "title": version.title,
-                        "version": version.version} if version else None,
-            "options": options, "proposed_outcome": vote.proposed_outcome,
-            "adopt_available": vote.adopt_available,
-            "evidence": json.loads(vote.evidence_json) if vote.evidence_json else None,
-            "my_group": mine.voting_group if mine else None,
-            "my_history": [dict(r._mapping) for r in history],
-            "eligible": eligible_counts(s, vote.id), "cast": cast,
-            "result": json.loads(vote.result_json) if closed and vote.result_json else None,
-            "running_visible": can_see_running and not closed,
-            "passed": vote.passed, "outcome": vote.outcome, "quorum_met": vote.quorum_met,
-            "decision_id": decision.id if decision else None,
-            "closed_by": (s.get(Person, vote.closed_by).name if vote.closed_by
-                          else ("system (deadline)" if closed else None)),
-        }
+        panel_role = s.scalar(select(PanelMembership.panel_role).where(
+            PanelMembership.panel_id == vote.panel_id, PanelMembership.person_id == actor.id)
+        ) if vote.panel_id is not None else None
+        my_group = mine.voting_group if mine else None
+        return VoteDetail(
+            id=vote.id, kind=vote.kind, question=vote.question, status=vote.status,
+            deadline=vote.deadline, opened_at=vote.opened_at, closed_at=vote.closed_at,
+            pilot=VotePilot(id=pilot.id, title=pilot.title) if pilot else None,
+            problem=VoteProblem(id=version.problem_id, title=version.title,
+                                version=version.version) if version else None,
+            options=options, proposed_outcome=vote.proposed_outcome,
+            adopt_available=vote.adopt_available,
+            evidence=json.loads(vote.evidence_json) if vote.evidence_json else None,
+            my_group=my_group,
+            my_history=[MyBallot(option=r.option, cast_at=r.cast_at, is_current=r.is_current) for r in history],
+            eligible=eligible_counts(s, vote.id), cast=cast,
+            result=json.loads(vote.result_json) if closed and vote.result_json else None,
+            running_visible=can_see_running and not closed,
+            passed=vote.passed, outcome=vote.outcome, quorum_met=vote.quorum_met,
+            decision_id=decision.id if decision else None,
+            closed_by=(present(s.get(Person, vote.closed_by), "person").name if vote.closed_by
+                       else ("system (deadline)" if closed else None)),
+            may_cast=_may.may_cast(actor.roles, vote.status, my_group),
+            may_close=_may.may_close(actor.roles, vote.status, panel_role),
+        )
 
 
-def running_tally(uow: UnitOfWork, actor_id: int, vote_id: int) -> dict[str, Any]:
-    """The tally so far. Before a vote closes only auditors may read it (R8)."""
+def running_tally(uow: UnitOfWork, actor_id: int, vote_id: int) -> Tally:
+    """A vote's tally, once it has closed (``Tally.as_dict()`` is the form a closed vote stores,
+    with the published list of its secret groups beside it). Before a vote closes nobody may
+    read it, auditors and operators included (R8)."""
     with uow.reading() as s:
         actor = reader(s, actor_id)
         vote = s.get(Vote, vote_id) if isinstance(vote_id, int) else None
@@ -102,13 +244,11 @@ def running_tally(uow: UnitOfWork, actor_id: int, vote_id: int) -> dict[str, Any
             raise PermissionDenied("Running tallies are hidden until the vote closes, so that nobody "
                                    "votes with the crowd (R8). The result appears here at close.",
                                    rule="R8")
-        if vote.result_json:  # closed: the result as it was frozen and published
-            return json.loads(vote.result_json)
-        return tally_of(s, vote).as_dict()
+        return tally_of(s, vote)
 
 
 def decisions_page(uow: UnitOfWork, actor_id: int, *, page: int = 1, per_page: int = 20
-                   ) -> Page[dict[str, Any]]:
+                   ) -> Page[DecisionRow]:
     """Binding decisions, newest first: who declared what, when, on which basis hash."""
     with uow.reading() as s:
         reader(s, actor_id)
@@ -120,21 +260,24 @@ def decisions_page(uow: UnitOfWork, actor_id: int, *, page: int = 1, per_page: i
              .outerjoin(Person, Person.id == Decision.declared_by))
         rows, total, page = paginate(s, q.order_by(Decision.declared_at.desc(), Decision.id.desc()),
                                      page, per_page)
-        return Page([dict(r._mapping) for r in rows], total, page, per_page)
+        return Page([DecisionRow(id=r.id, outcome=r.outcome, declared_at=r.declared_at,
+                                 adopt_override=r.adopt_override, basis_sha256=r.basis_sha256, vote_id=r.vote_id,
+                                 pilot_id=r.pilot_id, pilot=r.pilot, declared_by=r.declared_by) for r in rows],
+                    total, page, per_page)
 
 
-def decision_detail(uow: UnitOfWork, actor_id: int, decision_id: int) -> dict[str, Any]:
+def decision_detail(uow: UnitOfWork, actor_id: int, decision_id: int) -> DecisionDetail:
     """A decision with its frozen basis (and whether the basis still matches its hash)."""
     with uow.reading() as s:
         reader(s, actor_id)
         decision = s.get(Decision, decision_id) if isinstance(decision_id, int) else None
         if decision is None:
             raise NotFound(f"There is no decision #{decision_id}.")
-        return {"id": decision.id, "outcome": decision.outcome, "pilot_id": decision.pilot_id,
-                "declared_at": decision.declared_at, "adopt_override": decision.adopt_override,
-                "basis": json.loads(decision.basis_json), "basis_sha256": decision.basis_sha256,
-                "basis_intact": sha256_hex(decision.basis_json) == decision.basis_sha256,
-                "chain_head_seq": decision.chain_head_seq, "chain_head_hash": decision.chain_head_hash}
+        return DecisionDetail(id=decision.id, outcome=decision.outcome, pilot_id=decision.pilot_id,
+                              declared_at=decision.declared_at, adopt_override=decision.adopt_override,
+                              basis=json.loads(decision.basis_json), basis_sha256=decision.basis_sha256,
+                              basis_intact=sha256_hex(decision.basis_json) == decision.basis_sha256,
+                              chain_head_seq=decision.chain_head_seq, chain_head_hash=decision.chain_head_hash)
 
 
 def due_vote_count(uow: UnitOfWork) -> int:

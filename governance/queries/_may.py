@@ -1,0 +1,107 @@
+"""What the reader may do with one record: the permission table plus the contextual
+facts the use cases check on top of it (panel membership R2, commissioning team,
+vote eligibility). Pure functions over plain values.
+
+Each one asks ``rules.permissions.allowed`` for the role part and then states the
+same contextual condition the named use case enforces, so a page shows a button
+exactly when the use case would accept the act (the use case still re-checks).
+They belong with the permission table in ``governance.rules``, called by the
+services too; until then the use case each one mirrors is named in its docstring.
+"""
+from __future__ import annotations
+
+from governance.rules.permissions import Action, allowed
+from governance.vocabulary import PanelRole, ProblemState, Role, VoteStatus
+
+# ------------------------------------------------------------------ problems
+TEXT_EDITABLE = (ProblemState.DRAFT, ProblemState.REOPENED)
+
+
+def may_edit_text(roles: frozenset[Role], panel_role: str | None, state: str) -> bool:
+    """``revise_problem``: DRAFT_PROBLEM, a member of the owning panel, a draft or reopened problem."""
+    return allowed(roles, Action.DRAFT_PROBLEM) and panel_role is not None and state in TEXT_EDITABLE
+
+
+def may_edit_criteria(roles: frozenset[Role], panel_role: str | None, state: str, locked: bool) -> bool:
+    """``add_criterion`` and friends: EDIT_CRITERIA, a member of the owning panel, not retired,
+    criteria not locked yet (R2, R4)."""
+    return (allowed(roles, Action.EDIT_CRITERIA) and panel_role is not None
+            and state != ProblemState.RETIRED and not locked)
+
+
+def may_propose_amendment(roles: frozenset[Role], panel_role: str | None, locked: bool) -> bool:
+    """``propose_amendment``: PROPOSE_AMENDMENT, a member of the owning panel, locked criteria (R4)."""
+    return allowed(roles, Action.PROPOSE_AMENDMENT) and panel_role is not None and locked
+
+
+def may_open_panel_vote(roles: frozenset[Role], panel_role: str | None) -> bool:
+    """``propose_ratification`` / ``propose_criteria_lock``: OPEN_PANEL_VOTE and a facilitator of
+    the owning panel (R2)."""
+    return allowed(roles, Action.OPEN_PANEL_VOTE) and panel_role == PanelRole.FACILITATOR
+
+
+def may_retire(roles: frozenset[Role], panel_role: str | None, state: str) -> bool:
+    """``retire_problem``: RETIRE_PROBLEM, a facilitator of the owning panel, not retired yet."""
+    return (allowed(roles, Action.RETIRE_PROBLEM) and panel_role == PanelRole.FACILITATOR
+            and state != ProblemState.RETIRED)
+
+
+# -------------------------------------------------------------------- pilots
+def may_manage_pilot(roles: frozenset[Role], on_team: bool) -> bool:
+    """``add_metric``, ``record_readiness``, ``add_to_roster``, ``start_real_use``: MANAGE_PILOT
+    and on the pilot's commissioning team."""
+    return allowed(roles, Action.MANAGE_PILOT) and on_team
+
+
+def may_amend_metric(roles: frozenset[Role], on_team: bool) -> bool:
+    """``amend_metric``: AMEND_METRIC and on the pilot's commissioning team."""
+    return allowed(roles, Action.AMEND_METRIC) and on_team
+
+
+def may_import_usage(roles: frozenset[Role], on_team: bool) -> bool:
+    """``import_usage``: IMPORT_USAGE and on the pilot's commissioning team."""
+    return allowed(roles, Action.IMPORT_USAGE) and on_team
+
+
+def may_record_measurement(roles: frozenset[Role], on_team: bool, panel_role: str | None) -> bool:
+    """``record_measurement`` / ``import_measurements``: RECORD_MEASUREMENT, and on the
+    commissioning team or a member of the owning panel."""
+    return allowed(roles, Action.RECORD_MEASUREMENT) and (on_team or panel_role is not None)
+
+
+def may_run_survey(roles: frozenset[Role], on_team: bool, panel_role: str | None) -> bool:
+    """``open_survey_round`` / ``close_survey_round``: RUN_SURVEY, and on the commissioning
+    team or a facilitator of the owning panel."""
+    return allowed(roles, Action.RUN_SURVEY) and (on_team or panel_role == PanelRole.FACILITATOR)
+
+
+def may_waive_readiness(roles: frozenset[Role]) -> bool:
+    """``waive_readiness``: WAIVE_READINESS (a steering decision, R5)."""
+    return allowed(roles, Action.WAIVE_READINESS)
+
+
+def may_respond_to_feedback(roles: frozenset[Role], on_team: bool) -> bool:
+    """``respond_to_feedback``: RESPOND_TO_FEEDBACK and on the pilot's commissioning team."""
+    return allowed(roles, Action.RESPOND_TO_FEEDBACK) and on_team
+
+
+# --------------------------------------------------------------------- votes
+def may_cast(roles: frozenset[Role], status: str, my_group: str | None) -> bool:
+    """``cast_ballot``: CAST_BALLOT, an open vote, and among its eligible voters (fixed at opening)."""
+    return allowed(roles, Action.CAST_BALLOT) and status == VoteStatus.OPEN and my_group is not None
+
+
+def may_close(roles: frozenset[Role], status: str, panel_role: str | None) -> bool:
+    """``close_vote``: CLOSE_VOTE, an open vote, and steering or a facilitator of the vote's panel."""
+    return (allowed(roles, Action.CLOSE_VOTE) and status == VoteStatus.OPEN
+            and (Role.STEERING in roles or panel_role == PanelRole.FACILITATOR))
+
+
+# ---------------------------------------------------------------- oversight
+def may_oversee_feedback(roles: frozenset[Role]) -> bool:
+    """Who is shown feedback past its response date (R13): steering, who take the
+    programme's decisions (as when waiving readiness), and auditors, who read the record.
+
+    The permission table has no row of its own for this; until it does, it is the two
+    rows that name exactly those roles."""
+    return allowed(roles, Action.WAIVE_READINESS) or allowed(roles, Action.READ_AUDIT_RECORD)
