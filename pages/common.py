@@ -208,6 +208,19 @@ def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: boo
     return result
 
 
+def read_or_error(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """One read model as the signed-in person, uncached; a refusal shows its message."""
+    person_id = identity_lookup()
+    if person_id is None:
+        st.error("You are signed out. Sign in again to continue.")
+        return None
+    try:
+        return fn(uow(), person_id, *args, **kwargs)
+    except GovernanceError as exc:
+        st.error(str(exc))
+        return None
+
+
 def ask_confirmation(key: str) -> None:
     st.session_state[PENDING_KEY] = key
 

@@ -45,6 +45,25 @@ def tally_view(result: dict[str, Any]) -> None:
         st.caption(common.esc(note))
 
 
+def published_lists(result: dict[str, Any]) -> None:
+    """What a closed vote publishes (R17): the named ballots of the groups on the record, and for
+    secret groups who took part and every counted (receipt, option) — never a name beside an option."""
+    named = result.get("named_ballots") or []
+    if named:
+        st.markdown("**Ballots on the record by name**")
+        st.dataframe(pd.DataFrame([{"Name": b["name"], "Group": label(b["group"]), "Ballot": label(b["option"])}
+                                   for b in named]), hide_index=True, width="stretch")
+    secret = result.get("secret_ballots")
+    if secret:
+        groups = ", ".join(label(g).lower() for g in secret["groups"])
+        st.markdown(f"**Secret ballots** ({groups}): who took part, and every counted receipt with its option")
+        left, right = st.columns(2)
+        left.dataframe(pd.DataFrame([{"Took part": p["name"], "Group": label(p["group"])}
+                                     for p in secret["participants"]]), hide_index=True, width="stretch")
+        right.dataframe(pd.DataFrame([{"Receipt": r["receipt"], "Ballot": label(r["option"])}
+                                      for r in secret["receipts"]]), hide_index=True, width="stretch")
+
+
 def decisions_frame(rows: list[DecisionRow]) -> pd.DataFrame:
     return pd.DataFrame([{"#": r.id, "Pilot": r.pilot, "Outcome": label(r.outcome),
                           "Declared": common.when(r.declared_at), "Vote closed by": r.declared_by,
@@ -110,9 +129,18 @@ def decision_view(dd: DecisionDetail) -> None:
                                    for a in basis["amendments"]]), hide_index=True, width="stretch")
     st.markdown("**The binding vote**")
     tally_view(basis["tally"])
-    st.markdown("**Voters** (their last ballot)")
+    if basis.get("secret_ballots") is None:
+        st.caption("Open ballot (before secret ballots existed): every voter is listed with their ballot.")
+    st.markdown("**Voters on the record by name** (their last ballot)")
     st.dataframe(pd.DataFrame([{"Name": v["name"], "Group": label(v["group"]), "Ballot": label(v["option"]),
-                                "Cast": v["cast_at"]} for v in basis["voters"]]),
+                                "Cast": common.when_text(v["cast_at"])} for v in basis["voters"]]),
                  hide_index=True, width="stretch")
+    secret = basis.get("secret_ballots")
+    if secret:
+        published_lists({"secret_ballots": secret})
+    changes = basis.get("roster_changes_after_real_use")
+    if changes and (changes["added"] or changes["removed"]):
+        st.warning(f"Roster changed after real use: +{changes['added']} −{changes['removed']}. "
+                   + " ".join(f"Removed: {common.esc(r['reason'])}." for r in changes["removals"]))
     with st.expander("The full frozen basis (JSON)"):
         st.code(json.dumps(basis, indent=2, ensure_ascii=False), language="json")

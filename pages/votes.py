@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
+from governance.queries import people as people_q
 from governance.queries import pilots as pilots_q
 from governance.queries import votes as votes_q
 from governance.rules.permissions import Action, allowed
@@ -37,57 +38,126 @@ def vote_panel(vote_id: int) -> None:
         st.warning(f"Proposed outcome: **{label(v.proposed_outcome)}** — the pilot did not meet its "
                    "pre-registered indispensability threshold, which is a design signal (R10).")
     if v.status == VoteStatus.OPEN:
-        if v.may_cast:
-            st.markdown(f"You vote in the **{label(v.my_group)}** group.")
-            current = v.current_ballot
-            with st.form(f"ballot-{vote_id}"):
-                option = st.radio("Your ballot", v.options, format_func=label,
-                                  index=v.options.index(current) if current in v.options else None)
-                if st.form_submit_button("Cast my ballot" if current is None else "Change my ballot",
-                                         type="primary"):
-                    if option is None:
-                        st.error("Choose an option first.")
-                    else:
-                        st.session_state[f"_ballot_choice-{vote_id}"] = option
-                        common.ask_confirmation(f"ballot-{vote_id}")
-            choice = st.session_state.get(f"_ballot_choice-{vote_id}")
-            common.confirmation(
-                f"ballot-{vote_id}", "Cast a binding ballot",
-                f"Your ballot **{label(choice)}** is binding. You can change it until the vote closes; every "
-                "ballot you cast is kept on record, and only the latest counts.", "Cast ballot",
-                lambda: common.act(sv.cast_ballot, vote_id, choice, success="Your ballot is recorded."))
-            if v.my_history:
-                st.caption("Your ballots: " + " → ".join(f"{label(h.option)} ({common.when(h.cast_at)})"
-                                                         for h in v.my_history))
-        elif v.my_group:
-            st.caption("You were among this vote's eligible voters when it opened, but your roles no longer "
-                       "let you cast a ballot.")
+        ballot_form(v, vote_id)
+        st.caption("Running tallies stay hidden from everyone until the vote closes; turnout shows.")
+        turnout_table(v)
+        close_control(v, vote_id)
+    else:
+        closed_view(v, vote_id)
+
+
+def ballot_form(v: votes_q.VoteDetail, vote_id: int) -> None:
+    """Cast or change my ballot, saying plainly whether it is secret (R17)."""
+    if not v.may_cast:
+        if v.my_group:
+            st.caption("You were among this vote's eligible voters when it opened, but you no longer belong "
+                       "to your group, so you cannot cast or change a ballot; one cast earlier still counts.")
         else:
             st.caption("You are not among this vote's eligible voters (they were fixed when it opened).")
-        if v.running_visible:
-            st.markdown("**Running tally** (visible to auditors only until close)")
-            views.tally_view(common.cached(votes_q.running_tally)(me.id, vote_id).as_dict())
-        else:
-            st.caption("Running tallies stay hidden until the vote closes.")
-        if v.may_close:
-            if st.button("Close this vote now", key=f"close-{vote_id}"):
-                common.ask_confirmation(f"close-{vote_id}")
-            common.confirmation(
-                f"close-{vote_id}", "Close the vote",
-                "Closing is final: the result is computed from the latest ballots, and for a pilot outcome "
-                "the decision is declared with its basis frozen.", "Close the vote",
-                lambda: common.act(sv.close_vote, vote_id, success="Vote closed."))
-    else:
-        st.markdown(f"Closed {common.when(v.closed_at)} by {common.esc(v.closed_by)}.")
-        if v.result:
-            winner = v.result["winner"]
-            if winner:
-                st.success(f"Result: **{label(winner)}**")
+        return
+    st.markdown(f"You vote in the **{label(v.my_group)}** group.")
+    st.info(v.ballot_privacy)
+    current = v.current_ballot
+    with st.form(f"ballot-{vote_id}"):
+        option = st.radio("Your ballot", v.options, format_func=label,
+                          index=v.options.index(current) if current in v.options else None)
+        if st.form_submit_button("Cast my ballot" if current is None else "Change my ballot", type="primary"):
+            if option is None:
+                st.error("Choose an option first.")
             else:
-                st.error("No binding result: " + common.esc(" ".join(v.result["notes"])))
-            views.tally_view(v.result)
-        if v.decision_id:
-            st.markdown(f"Decision #{v.decision_id} — see the Decisions tab.")
+                st.session_state[f"_ballot_choice-{vote_id}"] = option
+                common.ask_confirmation(f"ballot-{vote_id}")
+    choice = st.session_state.get(f"_ballot_choice-{vote_id}")
+    secret = ("It is secret: you get a receipt to check it by after the close." if v.my_ballot_is_secret
+              else "It is on the record by name.")
+    common.confirmation(
+        f"ballot-{vote_id}", "Cast a binding ballot",
+        f"Your ballot **{label(choice)}** is binding. {secret} You can change it until the vote closes; only "
+        "the latest counts.", "Cast ballot",
+        lambda: common.act(sv.cast_ballot, vote_id, choice, success=cast_message(v)))
+    if v.my_receipt:
+        st.success(f"Your receipt: **{v.my_receipt}** — keep it: after the close, find it in the published "
+                   "list with your option. A changed ballot gets a new receipt; the old one is not counted.")
+    if v.my_history:
+        st.caption("Your ballots: " + " → ".join(
+            label(h.option) + (f" ({common.when(h.cast_at)})" if h.cast_at else "") for h in v.my_history))
+
+
+def cast_message(v: votes_q.VoteDetail) -> str:
+    if v.my_ballot_is_secret:
+        return "Your secret ballot is recorded. Your receipt is shown with the vote."
+    return "Your ballot is recorded."
+
+
+def turnout_table(v: votes_q.VoteDetail) -> None:
+    """Who has voted: counts for every group, names of those not yet voted in groups on the record."""
+    if not v.turnout:
+        return
+    st.dataframe(pd.DataFrame([{
+        "Group": label(t.group), "Voted": f"{t.voted} of {t.eligible}",
+        "Ballots": "secret" if t.secret else "on the record by name",
+        "Not voted yet": ("(secret group: counts only)" if t.secret
+                          else (", ".join(t.not_voted) or "everyone has voted"))} for t in v.turnout]),
+        hide_index=True, width="stretch")
+
+
+def close_control(v: votes_q.VoteDetail, vote_id: int) -> None:
+    """R16: the vote closes at its deadline by itself; earlier only when everyone has voted."""
+    if not v.is_closer:
+        st.caption(f"The vote closes by itself at its deadline, {common.when(v.deadline)}.")
+        return
+    if not v.may_close:
+        st.button("Close this vote now", key=f"close-{vote_id}", disabled=True,
+                  help="Available when every eligible voter has voted, or at the deadline.")
+        st.caption(f"It closes by itself at its deadline, {common.when(v.deadline)}. It can close earlier only "
+                   f"when every eligible voter has voted: {v.cast} of {v.eligible_total} have. "
+                   "Nobody picks the moment.")
+        return
+    if st.button("Close this vote now", key=f"close-{vote_id}"):
+        common.ask_confirmation(f"close-{vote_id}")
+    common.confirmation(
+        f"close-{vote_id}", "Close the vote",
+        f"Every eligible voter has voted ({v.cast} of {v.eligible_total}), or the deadline has passed. Closing "
+        "is final: the result is computed from the latest ballots and published, and for a pilot outcome the "
+        "decision is declared with its basis frozen.", "Close the vote",
+        lambda: common.act(sv.close_vote, vote_id, success="Vote closed."))
+
+
+def closed_view(v: votes_q.VoteDetail, vote_id: int) -> None:
+    st.markdown(f"Closed {common.when(v.closed_at)} by {common.esc(v.closed_by)}.")
+    if v.secret_groups is None:
+        st.caption("Open ballot (before secret ballots existed): every ballot was on the record by name.")
+    if v.result:
+        winner = v.result["winner"]
+        if winner:
+            st.success(f"Result: **{label(winner)}**")
+        else:
+            st.error("No binding result: " + common.esc(" ".join(v.result["notes"])))
+        views.tally_view(v.result)
+        views.published_lists(v.result)
+        receipt_check(vote_id)
+    if v.decision_id:
+        st.markdown(f"Decision #{v.decision_id} — see the Decisions tab.")
+
+
+def receipt_check(vote_id: int) -> None:
+    """Anyone recounts the published lists; a voter finds their receipt (R17)."""
+    left, right = st.columns(2)
+    with left.form(f"receipt-{vote_id}"):
+        receipt = st.text_input("Check a receipt", placeholder="e.g. 7KQ2M-9XD3R")
+        if st.form_submit_button("Check"):
+            found = common.read_or_error(votes_q.check_receipt, vote_id, receipt)
+            if found is not None:
+                if found.found:
+                    st.success(f"Receipt {found.receipt} was counted, with the option {label(found.option)}.")
+                else:
+                    st.error(f"Receipt {found.receipt} is not among the counted ballots. Check how you typed "
+                             "it; a receipt replaced by a later change of ballot is not counted.")
+    if right.button("Recount the published lists", key=f"recount-{vote_id}"):
+        again = common.read_or_error(votes_q.recount_vote, vote_id)
+        if again is not None:
+            (right.success if again.matches else right.error)(
+                f"{again.detail} Recounted {again.counted} ballots: {label(again.recounted_winner)}.")
 
 
 def vote_list(status: str, mine_only: bool, key: str, choose_label: str, empty: str,
@@ -113,7 +183,11 @@ with tab_open:
                 me.id, states=(PilotState.IN_USE, PilotState.EVALUATING), per_page=200).rows}
             with st.form("open-outcome"):
                 pid = st.selectbox("Pilot", list(candidates), format_func=lambda i: candidates[i])
-                days = st.number_input("Days the vote stays open", min_value=1, max_value=60, value=7)
+                terms = common.cached(people_q.charter_in_force)(me.id)
+                days = st.number_input(f"Days the vote stays open (the charter allows {terms.vote_min_days} to "
+                                       f"{terms.vote_max_days})", min_value=terms.vote_min_days,
+                                       max_value=terms.vote_max_days,
+                                       value=max(terms.vote_min_days, min(7, terms.vote_max_days)))
                 if st.form_submit_button("Open the vote"):
                     if pid is None:
                         st.error("Choose a pilot in real use.")

@@ -211,7 +211,8 @@ def test_the_auditor_reads_votes_but_has_no_ballot_and_cannot_cast_one(shown: Fu
     at = ok(at.selectbox(key="open-vote").set_value(shown.open_vote).run())
     assert not [r for r in at.radio if r.form_id == f"ballot-{shown.open_vote}"]
     assert "You are not among this vote's eligible voters" in " ".join(c.value for c in at.caption)
-    assert any("Running tally" in m.value for m in at.markdown), "auditors may read the running tally"
+    # R8: the running tally is hidden from everyone until close, auditors included.
+    assert not any("Running tally" in m.value for m in at.markdown), "auditors must not see a running tally"
     with shown.world.refuses(PermissionDenied):
         _ballot(shown, shown.world.auditor)
 
@@ -219,7 +220,8 @@ def test_the_auditor_reads_votes_but_has_no_ballot_and_cannot_cast_one(shown: Fu
 def test_a_voter_sees_no_running_tally_before_close(shown: Furnished) -> None:
     at = open_page(shown.world.members[2], "votes")
     at = ok(at.selectbox(key="open-vote").set_value(shown.open_vote).run())
-    assert "Running tallies stay hidden until the vote closes." in [c.value for c in at.caption]
+    assert "Running tallies stay hidden from everyone until the vote closes; turnout shows." in [
+        c.value for c in at.caption]
     assert not any("Running tally" in m.value for m in at.markdown)
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
 
-from governance.queries import _may
+from governance.rules import acts as _may
 from governance.queries._base import reader
 from governance.storage.db import UnitOfWork
 from governance.storage.models import (

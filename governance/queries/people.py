@@ -11,6 +11,7 @@ from governance.queries._base import Page, like, paginate, reader
 from governance.rules.charter import CharterTerms, terms_of
 from governance.rules.permissions import Action
 from governance.storage.db import UnitOfWork
+from governance.storage.repository import charter_terms
 from governance.storage.models import Charter, Panel, PanelMembership, Person, PersonRole, Programme
 from governance.vocabulary import Role
 
@@ -189,3 +190,10 @@ def charters(uow: UnitOfWork, actor_id: int) -> list[CharterVersion]:
                                adopted_by=charter.adopted_by, adopted_by_name=name or "—",
                                adopted_at=charter.adopted_at, reason=charter.reason)
                 for charter, name in rows]
+
+
+def charter_in_force(uow: UnitOfWork, actor_id: int) -> CharterTerms:
+    """The terms of the charter in force (for forms that must stay within them)."""
+    with uow.reading() as s:
+        reader(s, actor_id)
+        return charter_terms(s)[1]

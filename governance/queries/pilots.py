@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from governance.errors import NotFound
-from governance.queries import _may
+from governance.rules import acts as _may
 from governance.queries._base import Page, like, paginate, present, reader
 from governance.queries.audit import ClaimRow, claim_rows
 from governance.rules.deadlines import window_opens_at

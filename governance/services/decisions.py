@@ -23,6 +23,7 @@ from governance.record.events import votes as events
 from governance.record.log import chain_head
 from governance.rules.ballots import parse_groups, published
 from governance.rules.basis import BasisFacts, build_basis, roster_changes
+from governance.rules.acts import closer_allowed
 from governance.rules.deadlines import may_close_early
 from governance.rules.charter import terms_of
 from governance.rules.permissions import Action
@@ -63,9 +64,7 @@ from governance.vocabulary import AmendmentStatus, Outcome, PanelRole, PilotStat
 
 def _closer_may(s: Session, actor: Actor, vote: Vote) -> None:
     """Panel votes are closed by the panel's own facilitator; outcome votes also by steering (R2, R16)."""
-    if vote.kind == VoteKind.OUTCOME and actor.has(Role.STEERING):
-        return
-    if panel_role(s, vote.panel_id, actor.id) != PanelRole.FACILITATOR:
+    if not closer_allowed(actor.roles, vote.kind, panel_role(s, vote.panel_id, actor.id)):
         panel = s.get(Panel, vote.panel_id)
         who = "steering or a facilitator" if vote.kind == VoteKind.OUTCOME else "a facilitator"
         raise PermissionDenied(f"Only {who} of {panel.name if panel else 'its panel'} may close this vote.",
@@ -163,6 +162,8 @@ def close(uow: UnitOfWork, actor: Actor | None, vote: Vote, closed_at: datetime)
                                    participants(s, vote.id, secret_groups)).as_dict()
         result["secret_ballots"] = published_list
     digest = rows_digest(current_ballots(s, vote.id))
+    named = [{k: v[k] for k in ("person_id", "name", "group", "option")} for v in named_voters(s, vote.id)]
+    result["named_ballots"] = named
     _shuffle_secret_rows(s, vote)
     outcome = None
     if vote.kind == VoteKind.OUTCOME:
@@ -179,7 +180,8 @@ def close(uow: UnitOfWork, actor: Actor | None, vote: Vote, closed_at: datetime)
     s.flush()
     log(uow, actor, events.vote_closed(vote_id=vote.id, kind=vote.kind, winner=tally.winner,
                                        quorum_met=tally.quorum_met, at_deadline=actor is None, closed_at=closed_at,
-                                       tally=result, ballots_sha256=digest, published=published_list))
+                                       tally=tally.as_dict(), ballots_sha256=digest, published=published_list,
+                                       named=named))
     if vote.kind == VoteKind.OUTCOME:
         return _declare(uow, actor, vote, tally, published_list, digest) if outcome else None
     _apply_panel_result(uow, actor, vote, tally)

@@ -193,9 +193,8 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
                               **{f"sus_{i}": v for i, v in enumerate(items, start=1)})
     s.add(response)
     s.flush()
-    log(uow, actor, events.response_given(response_id=response.id, round_id=rnd.id, answer=choice_,
-                                          sus_score=score, previous_id=previous.id if previous else None,
-                                          previous_answer=previous.answer if previous else None))
+    log(uow, actor, events.response_given(response_id=response.id, round_id=rnd.id,
+                                          previous_id=previous.id if previous else None))
     return response.id
 
 

@@ -351,9 +351,9 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
                     is_current=True)
     s.add(ballot)
     s.flush()
-    log(uow, actor, events.ballot_cast(ballot_id=ballot.id, vote_id=vote.id, group=group, option=option,
-                                       previous_id=current.id if current else None,
-                                       previous_option=current.option if current else None))
+    mark = commitment(uow.keys.ballot_key(), vote.id, f"ballot-{ballot.id}", option)
+    log(uow, actor, events.ballot_cast(ballot_id=ballot.id, vote_id=vote.id, group=group, commitment=mark,
+                                       previous_id=current.id if current else None))
     return CastBallot(vote.id, False, None, ballot.id)
 
 

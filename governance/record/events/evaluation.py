@@ -20,14 +20,15 @@ def round_closed(*, round_id: int, pilot_id: int, number: int, responses_sha256:
                         "counts": dict(counts)})
 
 
-def response_given(*, response_id: int, round_id: int, answer: str, sus_score: float | None,
-                   previous_id: int | None = None, previous_answer: str | None = None) -> Event:
-    """R7: an answer, or a revision that replaces the person's earlier one (both kept)."""
+def response_given(*, response_id: int, round_id: int, previous_id: int | None = None) -> Event:
+    """R7: an answer, or a revision that replaces the person's earlier one (both kept).
+
+    The answer is not in the event: running survey counts stay hidden until the round closes
+    (R8); the round's closing event records the digest and the counts of the answers."""
     revised = previous_id is not None
     return event("survey.response_revised" if revised else "survey.response_given",
                  ("survey_response", response_id),
-                 before={"response_id": previous_id, "answer": previous_answer} if revised else None,
-                 after={"round_id": round_id, "answer": answer, "sus_score": sus_score})
+                 before={"response_id": previous_id} if revised else None, after={"round_id": round_id})
 
 
 def usage_imported(*, source_file_id: int, pilot_id: int, filename: str, sha256: str,

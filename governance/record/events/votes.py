@@ -20,13 +20,17 @@ def vote_opened(*, vote_id: int, kind: str, pilot_id: int | None, problem_versio
                         "secret_groups": sorted(secret_groups)})
 
 
-def ballot_cast(*, ballot_id: int, vote_id: int, group: str, option: str,
-                previous_id: int | None = None, previous_option: str | None = None) -> Event:
-    """A ballot on the record by name, or a change of it (only the latest counts)."""
+def ballot_cast(*, ballot_id: int, vote_id: int, group: str, commitment: str,
+                previous_id: int | None = None) -> Event:
+    """A ballot of a group on the record by name, or a change of it (only the latest counts).
+
+    The option is not in the event while the vote is open (running tallies are hidden from
+    everyone, auditors included, R8): a commitment stands for it, and the vote's closing
+    event publishes every named ballot with its option."""
     changed = previous_id is not None
     return event("ballot.changed" if changed else "ballot.cast", ("ballot", ballot_id),
-                 before={"ballot_id": previous_id, "option": previous_option} if changed else None,
-                 after={"vote_id": vote_id, "group": group, "option": option})
+                 before={"ballot_id": previous_id} if changed else None,
+                 after={"vote_id": vote_id, "group": group, "commitment": commitment})
 
 
 def secret_ballot_cast(*, vote_id: int, group: str, commitment: str) -> Event:
@@ -44,12 +48,14 @@ def secret_ballot_changed(*, vote_id: int, group: str, commitment: str) -> Event
 
 def vote_closed(*, vote_id: int, kind: str, winner: str | None, quorum_met: bool, at_deadline: bool,
                 closed_at: datetime, tally: Mapping[str, Any], ballots_sha256: str,
-                published: Mapping[str, Any] | None) -> Event:
-    """The result, the digest of the counted ballots, and (secret groups) the public (receipt, option) list."""
+                published: Mapping[str, Any] | None, named: Sequence[Mapping[str, Any]]) -> Event:
+    """The result, the digest of the counted ballots, the named ballots of the open groups,
+    and (secret groups) the public (receipt, option) list."""
     return event("vote.closed", ("vote", vote_id),
                  after={"kind": kind, "winner": winner, "quorum_met": quorum_met, "at_deadline": at_deadline,
                         "closed_at": closed_at, "tally": dict(tally), "ballots_sha256": ballots_sha256,
-                        "published": dict(published) if published is not None else None})
+                        "published": dict(published) if published is not None else None,
+                        "named": [dict(v) for v in named]})
 
 
 def decision_declared(*, decision_id: int, pilot_id: int, before_state: str, outcome: str, basis_sha256: str,

@@ -5,13 +5,14 @@ vote eligibility). Pure functions over plain values.
 Each one asks ``rules.permissions.allowed`` for the role part and then states the
 same contextual condition the named use case enforces, so a page shows a button
 exactly when the use case would accept the act (the use case still re-checks).
-They belong with the permission table in ``governance.rules``, called by the
-services too; until then the use case each one mirrors is named in its docstring.
+The use cases call the same functions where the condition is theirs (closing a
+vote, casting a ballot), so a page and a use case cannot disagree.
 """
 from __future__ import annotations
 
 from governance.rules.permissions import Action, allowed
-from governance.vocabulary import PanelRole, ProblemState, Role, VoteStatus
+from governance.rules.electorate import still_in_group
+from governance.vocabulary import PanelRole, ProblemState, Role, VoteKind, VoteStatus
 
 # ------------------------------------------------------------------ problems
 TEXT_EDITABLE = (ProblemState.DRAFT, ProblemState.REOPENED)
@@ -86,15 +87,26 @@ def may_respond_to_feedback(roles: frozenset[Role], on_team: bool) -> bool:
 
 
 # --------------------------------------------------------------------- votes
-def may_cast(roles: frozenset[Role], status: str, my_group: str | None) -> bool:
-    """``cast_ballot``: CAST_BALLOT, an open vote, and among its eligible voters (fixed at opening)."""
-    return allowed(roles, Action.CAST_BALLOT) and status == VoteStatus.OPEN and my_group is not None
+def may_cast(roles: frozenset[Role], status: str, my_group: str | None, on_team: bool = False) -> bool:
+    """``cast_ballot``: CAST_BALLOT, an open vote, among its eligible voters (fixed at opening),
+    and still belonging to one's group (R15)."""
+    return (allowed(roles, Action.CAST_BALLOT) and status == VoteStatus.OPEN and my_group is not None
+            and still_in_group(my_group, roles, on_team))
 
 
-def may_close(roles: frozenset[Role], status: str, panel_role: str | None) -> bool:
-    """``close_vote``: CLOSE_VOTE, an open vote, and steering or a facilitator of the vote's panel."""
-    return (allowed(roles, Action.CLOSE_VOTE) and status == VoteStatus.OPEN
-            and (Role.STEERING in roles or panel_role == PanelRole.FACILITATOR))
+def closer_allowed(roles: frozenset[Role], kind: str, panel_role: str | None) -> bool:
+    """Who closes a vote: a facilitator of its panel; for an outcome vote, steering too (R2, R16)."""
+    if not allowed(roles, Action.CLOSE_VOTE):
+        return False
+    return panel_role == PanelRole.FACILITATOR or (kind == VoteKind.OUTCOME and Role.STEERING in roles)
+
+
+def may_close(roles: frozenset[Role], status: str, panel_role: str | None, kind: str = VoteKind.OUTCOME,
+              everyone_voted: bool = True, deadline_passed: bool = True) -> bool:
+    """``close_vote``: an open vote, a closer who may (``closer_allowed``), and either its deadline
+    has passed or every eligible voter has voted (R16)."""
+    return (status == VoteStatus.OPEN and closer_allowed(roles, kind, panel_role)
+            and (everyone_voted or deadline_passed))
 
 
 # ---------------------------------------------------------------- oversight
