@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from governance.errors import GovernanceError
+from governance.record.integrity import check
 from governance.services.checkpoints import checkpoint_if_due
 from governance.services.decisions import close_due_vote, due_votes
 from governance.storage.db import Database, UnitOfWork, use_case
@@ -42,6 +43,8 @@ class RunReport:
     refused_votes: dict[int, str] = field(default_factory=dict)
     checkpoint: int | None = None
     reason: str = ""
+    #: R18: what the integrity check found ("record altered"), shown on Home to steering and auditors.
+    alterations: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -51,6 +54,7 @@ class RunReport:
         if self.refused_votes:
             parts.append(f"could not close {len(self.refused_votes)}")
         parts.append(f"checkpoint #{self.checkpoint}" if self.checkpoint else "no checkpoint due")
+        parts.append(f"RECORD ALTERED: {len(self.alterations)} finding(s)" if self.alterations else "record intact")
         return "Scheduled jobs ran: " + ", ".join(parts) + "."
 
 
@@ -96,6 +100,8 @@ def run(db: Database, holder: str | None = None) -> RunReport:
             except GovernanceError as exc:
                 report.refused_votes[vote_id] = str(exc)
         report.checkpoint = checkpoint_if_due(uow)
+        with uow.reading() as session:
+            report.alterations = [a.summary for a in check(session)]
     finally:
         _release(uow, holder, started, report)
     return report

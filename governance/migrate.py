@@ -86,7 +86,7 @@ def grant_runtime(conn: Connection, role: str) -> list[str]:
         raise ValueError(f"no runtime grant is defined for {', '.join(sorted(unknown))}")
     statements = [f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"',
                   f'REVOKE CREATE ON SCHEMA public FROM "{role}"',
-                  f'REVOKE CREATE ON SCHEMA public FROM PUBLIC',
+                  'REVOKE CREATE ON SCHEMA public FROM PUBLIC',
                   f'GRANT USAGE ON SCHEMA public TO "{role}"',
                   f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"',
                   f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"']

@@ -29,6 +29,20 @@ with tabs[0]:
                                     "Active": "Yes" if p.active else "No"} for p in listing.rows]),
                      hide_index=True, width="stretch")
         common.pager("people-page", listing.total, listing.per_page)
+        for person in common.cached(people_q.role_conflicts)(me.id):
+            st.warning(f"**{common.esc(person.name)}** holds {common.esc(', '.join(label(r) for r in person.roles))}: "
+                       f"{common.esc(person.role_conflict)}")
+        runs = common.cached(people_q.job_runs)(me.id)
+        st.markdown("**Scheduled jobs** (`python -m governance.jobs run`, from cron every minute)")
+        if not runs:
+            st.warning("The scheduled job has never run: votes past their deadline close only when a page is "
+                       "opened, and no daily checkpoint is signed. Add the cron line from the README.")
+        else:
+            st.dataframe(pd.DataFrame([{"Ran": common.when(r.started_at), "Where": r.holder,
+                                        "Votes closed": r.closed_votes, "Could not close": r.refused_votes,
+                                        "Checkpoint": r.checkpoint or "—",
+                                        "Record altered": r.alterations or "no"} for r in runs[:5]]),
+                         hide_index=True, width="stretch")
         with (st.expander("Add a person", icon=":material/person_add:"),
               st.form("add-person", clear_on_submit=True)):
             name = st.text_input("Name")

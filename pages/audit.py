@@ -8,10 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from governance import services as sv
 from governance.queries import audit as audit_q
 from governance.queries import votes as votes_q
-from governance.record.chain import ChainVerification
-from governance.vocabulary import label
 from pages import common, views
 
 me = common.page("audit", "Audit",
@@ -114,24 +113,74 @@ with tab_log:
     else:
         st.info("No events match these filters.")
 
+def checkpoints_section() -> None:
+    """The latest signed checkpoints, who witnessed them, and the witness form (R18)."""
+    rows = common.cached(audit_q.checkpoints)(me.id)
+    st.markdown("**Signed checkpoints** — keep one outside this system: any later export must agree with it")
+    if not rows:
+        st.caption("No checkpoint yet: the first is signed at the first declaration, or by the daily job.")
+        return
+    st.dataframe(pd.DataFrame([{"#": c.id, "Events": c.seq, "Head hash": c.head_hash[:16] + "…",
+                                "Why": c.reason, "Signed": common.when(c.made_at),
+                                "Witnessed by": ", ".join(c.witnesses) or "—"} for c in rows]),
+                 hide_index=True, width="stretch")
+    newest = rows[0]
+    st.code(newest.note, language=None)
+    st.download_button("Download this checkpoint", newest.note.encode("utf-8"), f"checkpoint-{newest.seq}.txt",
+                       "text/plain", key="checkpoint-note")
+    with st.expander("Witness this checkpoint with your own key"):
+        st.caption("Your cosignature says you saw this head and keep it outside this system. Use your own "
+                   "Ed25519 key: upload it for this one act (it is used in memory and never stored), or paste a "
+                   "line made offline with `python -m governance.audit cosign checkpoint.txt --key your.pem "
+                   "--name your.name` and your public key.")
+        with st.form("witness"):
+            name = st.text_input("Your witness name (one word)", placeholder="tomasz.audit")
+            key = st.file_uploader("Your private key (PEM)", type=["pem"], key="witness-key")
+            line = st.text_input("…or a cosignature line made offline")
+            public = st.file_uploader("…with your public key (PEM)", type=["pem"], key="witness-public")
+            if st.form_submit_button("Witness"):
+                common.act(sv.witness_checkpoint, newest.id, witness_name=name,
+                           private_key_pem=key.getvalue() if key else None, cosignature=line or None,
+                           public_key_pem=public.getvalue() if public else None,
+                           success="Your cosignature is recorded with the checkpoint.")
+    if st.button("Prepare the auditor pack", key="prepare-pack"):
+        with st.spinner("Packing the chain, the checkpoints and the decisions…"):
+            st.session_state["_pack"] = common.read_or_error(audit_q.auditor_pack)
+    pack = st.session_state.get("_pack")
+    if pack:
+        st.download_button("Download auditor-pack.zip", pack, "auditor-pack.zip", "application/zip",
+                           key="pack-zip")
+        st.caption("Verify it anywhere with Python and this package: "
+                   "`python -m governance.audit verify-pack auditor-pack.zip` (its README says more).")
+
+
 with tab_chain:
-    st.markdown("Every event carries the SHA-256 of the one before it. Verification recomputes every hash "
-                "and checks every link, from the first event to the head.")
-    if st.button("Verify the chain now", type="primary", key="verify"):
+    st.markdown("Every event carries the SHA-256 of the one before it, and the application's MAC. The head is "
+                "signed (a checkpoint) at every declaration and at least daily, with a key kept outside the "
+                "database. Verification recomputes every hash and link, checks the chain against every signed "
+                "checkpoint, and checks every frozen record (locked criteria, bases, closed ballots and rounds) "
+                "against its hash.")
+    left, right = st.columns(2)
+    if left.button("Verify the whole record now", type="primary", key="verify"):
         with st.spinner("Recomputing every hash and link…"):
-            st.session_state["_chain_result"] = audit_q.verify(common.uow(), me.id)
-    result: ChainVerification | None = st.session_state.get("_chain_result")
+            st.session_state["_chain_result"] = common.read_or_error(audit_q.verify)
+    if right.button("Verify since the latest checkpoint", key="verify-incremental"):
+        with st.spinner("Checking the events since the latest checkpoint…"):
+            st.session_state["_chain_result"] = common.read_or_error(audit_q.verify, incremental=True)
+    result = st.session_state.get("_chain_result")
     if result:
         if result.ok:
             st.success(common.esc(result.summary))
         else:
-            st.error(common.esc(result.summary) + f" ({label(result.problem)})")
-        events_col, head_col, hash_col = st.columns([1, 1, 3])
-        events_col.metric("Events verified", f"{result.events_checked:,}")
-        head_col.metric("Head", f"#{result.head_seq:,}")
-        hash_col.markdown(f"Head hash  \n`{result.head_hash}`")
-        with st.expander("Verification details"):
-            st.json(result.as_dict() | {"summary": result.summary})
+            st.error("**Record altered or broken.** " + common.esc(result.summary))
+            for alteration in result.alterations:
+                st.error(common.esc(alteration.summary))
+        events_col, head_col, checks_col = st.columns(3)
+        events_col.metric("Events verified", f"{result.chain.events_checked:,}")
+        head_col.metric("Head", f"#{result.chain.head_seq:,}")
+        checks_col.metric("Signed checkpoints holding", f"{result.checkpoints_verified} of {result.checkpoints_total}")
+        st.markdown(f"Head hash  \n`{result.chain.head_hash}`")
+    checkpoints_section()
     head_seq, head_hash = audit_q.chain_head(common.uow())
     st.markdown("**Verify offline.** Download the chain and run "
                 "`python -m governance.audit verify audit-chain.jsonl --head SEQ:HASH` on any machine with "

@@ -109,7 +109,8 @@ with tab_rounds:
                        f"Minimum responses: {d.charter.min_responses}.")
             if d.rounds:
                 st.dataframe(pd.DataFrame([{"Round": r.number, "Opened": common.when(r.opened_at),
-                                            "Closed": common.when(r.closed_at), "Responses": r.n}
+                                            "Closed": common.when(r.closed_at),
+                                            "Responses": "—" if r.n is None else r.n}
                                            for r in d.rounds]), hide_index=True, width="stretch")
             open_round = next((r for r in d.rounds if r.closed_at is None), None)
             if open_round is None and not d.window_open:

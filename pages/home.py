@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from governance import services as sv
 from governance.queries import compare, home
 from governance.queries import pilots as pilots_q
 from governance.vocabulary import PilotState, ProblemState, label
@@ -14,6 +15,21 @@ pipeline = common.cached(home.pipeline)(me.id)
 agenda = common.cached(home.my_agenda)(me.id)
 
 st.subheader("Needs you now")
+if agenda.alterations:
+    st.error("**Record altered.** The last integrity check"
+             + (f" ({common.when(agenda.integrity_checked_at)})" if agenda.integrity_checked_at else "")
+             + " found frozen evidence that no longer matches the record — see the Audit page:\n\n"
+             + "\n".join(f"- {common.esc(a)}" for a in agenda.alterations[:10]))
+for invitation in agenda.invitations:
+    with st.container(border=True):
+        st.markdown(f"**{common.esc(invitation.invited_by)}** invites you to join the commissioning team of "
+                    f"**{common.esc(invitation.pilot)}** ({common.when(invitation.invited_at)}). On the team you "
+                    "vote as commissioning on it, never as frontline.")
+        yes, no = st.columns(2)
+        if yes.button("Accept", key=f"accept-{invitation.id}", type="primary"):
+            common.act(sv.accept_team_invitation, invitation.id, success="You joined the team.")
+        if no.button("Decline", key=f"decline-{invitation.id}"):
+            common.act(sv.decline_team_invitation, invitation.id, success="You declined the invitation.")
 left, middle, right = st.columns(3)
 with left:
     st.markdown("**Votes open to you**")

@@ -78,12 +78,20 @@ with badge_col:
 st.caption(f"Problem: {common.esc(d.problem.title)} (v{d.problem.version}, "
            f"{common.esc(d.problem.panel)}) · Owner: {common.esc(d.owner.name)} · Team: "
            f"{common.esc(', '.join(t.name for t in d.team))}")
+if d.invited:
+    st.caption("Invited to the team, not answered yet: " + common.esc(", ".join(p.name for p in d.invited)))
 st.markdown(common.esc(d.description))
+for alteration in d.alterations:
+    st.error(f"**Record altered.** {common.esc(alteration)}")
+if d.roster_changes and d.roster_changes.any:
+    st.warning(common.esc(d.roster_changes.text.capitalize()) + "."
+               + "".join(f" Removed: {common.esc(r)}." for r in d.roster_changes.removals if r))
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Rostered users", len(d.roster))
 m2.metric("Real use since", common.when(d.real_use_started_at))
 ind = d.evidence.indispensability
-m3.metric("Indispensability", common.pct(ind.score) if ind.score is not None else "—", help=ind.text)
+m3.metric("Indispensability (latest closed round)", common.pct(ind.score) if ind.score is not None else "—",
+          help=ind.text)
 usage = d.latest_usage
 m4.metric("Adoption (latest week)", common.pct(usage.adoption) if usage else "—")
 
@@ -168,6 +176,28 @@ with tabs[1]:
             "amendments), and the evaluation window starts counting.", "Start real use",
             lambda: common.act(sv.start_real_use, chosen, success="Real use started; metrics locked."))
 
+def team_controls(d: pilots_q.PilotDetail) -> None:
+    """The commissioning team: invite (before real use; they must accept), remove with a reason (R15)."""
+    st.markdown("**Commissioning team**")
+    if d.real_use_started_at is None:
+        options = {p.id: p.name for p in common.cached(people_q.people_options)(me.id, role="commissioning")
+                   if p.id not in {t.id for t in d.team} | {p.id for p in d.invited}}
+        with st.form("team-invite"):
+            who = st.selectbox("Invite to the team (they accept or decline themselves)", list(options),
+                               format_func=lambda i: options[i], index=None)
+            if st.form_submit_button("Invite"):
+                common.act(sv.add_team_member, chosen, who, success="Invitation sent.")
+    else:
+        st.caption(f"The team froze when real use started ({common.when(d.real_use_started_at)}): nobody joins now.")
+    removable = {t.id: t.name for t in d.team if t.id != d.owner.id}
+    if removable:
+        with st.form("team-remove"):
+            who = st.selectbox("Take off the team", list(removable), format_func=lambda i: removable[i], index=None)
+            why = st.text_input("Reason (kept on the record)")
+            if st.form_submit_button("Take off the team"):
+                common.act(sv.remove_team_member, chosen, who, reason=why, success="Taken off the team.")
+
+
 with tabs[2]:
     st.dataframe(pd.DataFrame([{"#": r.id, "Name": r.name} for r in d.roster]) if d.roster
                  else pd.DataFrame(), hide_index=True, width="stretch")
@@ -176,10 +206,29 @@ with tabs[2]:
         frontline = common.cached(people_q.people_options)(me.id, role="frontline", search=find, limit=200)
         rostered = {r.id for r in d.roster}
         candidates = {p.id: p.name for p in frontline if p.id not in rostered}
-        with st.form("roster"):
-            add = st.multiselect("Add frontline users", list(candidates), format_func=lambda i: candidates[i])
-            if st.form_submit_button("Add to roster"):
-                common.act(sv.add_to_roster, chosen, add, success="Roster updated.")
+        open_round = next((r for r in d.rounds if r.closed_at is None), None)
+        if open_round is not None:
+            st.info(f"Round {open_round.number} of the survey is open: the roster cannot change until it closes, so "
+                    "the people answering stay the people who use the tool.")
+        else:
+            if d.real_use_started_at:
+                st.caption("Real use has begun: someone added now answers only survey rounds that open at least "
+                           f"{d.charter.window_days} days after today, and every change shows beside the evidence.")
+            with st.form("roster"):
+                add = st.multiselect("Add frontline users", list(candidates), format_func=lambda i: candidates[i])
+                if st.form_submit_button("Add to roster"):
+                    common.act(sv.add_to_roster, chosen, add, success="Roster updated.")
+            if d.roster:
+                names = {r.id: r.name for r in d.roster}
+                with st.form("roster-remove"):
+                    who = st.selectbox("Remove from the roster", list(names), format_func=lambda i: names[i],
+                                       index=None)
+                    why = st.text_input("Reason" + (" (needed after real use began)" if d.real_use_started_at else ""))
+                    if st.form_submit_button("Remove"):
+                        common.act(sv.remove_from_roster, chosen, who, reason=why or None,
+                                   success="Removed from the roster.")
+    if d.may_manage:
+        team_controls(d)
 
 with tabs[3]:
     page_no = st.session_state.get("measure-page", 1)

@@ -286,5 +286,5 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     see(auditor, "The stored basis matches its SHA-256")
     see(auditor, "vote closed by Stella Steering")
     tab(auditor, "Chain verification")
-    click(auditor, "Verify the chain now")
+    click(auditor, "Verify the whole record now")
     see(auditor, "The audit chain verifies")

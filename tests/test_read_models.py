@@ -23,7 +23,7 @@ import governance.queries
 from governance.queries._base import Page
 
 ROOT = Path(__file__).resolve().parent.parent
-SCALARS = (bool, int, float, str, type(None))
+SCALARS = (bool, int, float, str, bytes, type(None))  # bytes: a file to download (the auditor pack)
 
 
 def query_modules() -> list[types.ModuleType]:

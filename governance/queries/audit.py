@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from governance.identity.actors import require
 from governance.queries._base import Page, like, paginate, reader
-from governance.record import chain, log
+from governance.record import chain, live, log
 from governance.rules.claims import live_flags
 from governance.rules.permissions import Action
 from governance.storage.db import UnitOfWork
@@ -163,11 +163,36 @@ def facets(uow: UnitOfWork, actor_id: int) -> Facets:
                       entity_types=distinct_values(s, AuditEvent.entity_type))
 
 
-def verify(uow: UnitOfWork, actor_id: int) -> chain.ChainVerification:
-    """Verify the whole chain now (auditors, steering... anyone who may read the record)."""
+def verify(uow: UnitOfWork, actor_id: int, *, incremental: bool = False) -> live.LiveVerification:
+    """Verify the record now (R11, R18): the chain against every signed checkpoint, the events'
+    MACs, the decisions, and every frozen row against its hash. ``incremental``: the chain
+    only from the newest checkpoint that verifies (its cost: the events since)."""
     with uow.reading() as s:
         require(s, actor_id, Action.READ_AUDIT_RECORD)
-        return log.verify_chain(s)
+        return live.verify_live(s, uow.keys, incremental=incremental)
+
+
+def checkpoints(uow: UnitOfWork, actor_id: int, *, limit: int = 10) -> list[live.CheckpointRow]:
+    """The newest signed checkpoints of the chain's head, with who witnessed them (R18)."""
+    with uow.reading() as s:
+        require(s, actor_id, Action.READ_AUDIT_RECORD)
+        return live.latest_checkpoints(s, limit)
+
+
+def public_key_pem(uow: UnitOfWork, actor_id: int) -> str:
+    """The public key that signs the checkpoints (PEM), for auditors to keep elsewhere."""
+    from governance.identity.keys import public_key_pem as pem
+
+    with uow.reading() as s:
+        require(s, actor_id, Action.READ_AUDIT_RECORD)
+    return pem(uow.keys.public_key()).decode("ascii")
+
+
+def auditor_pack(uow: UnitOfWork, actor_id: int) -> bytes:
+    """The auditor pack (zip): chain, checkpoints, public key, decisions, and how to verify them."""
+    with uow.reading() as s:
+        require(s, actor_id, Action.READ_AUDIT_RECORD)
+        return live.make_pack(s, uow.keys, uow.now())
 
 
 def chain_head(uow: UnitOfWork) -> tuple[int, str]:

@@ -25,7 +25,9 @@ from governance.rules.evidence import (
     quadrant,
 )
 from governance.storage.db import UnitOfWork
+from governance.record.integrity import altered_pilots
 from governance.storage.models import (
+    RosterChange,
     Charter,
     CommissioningMetric,
     Criterion,
@@ -65,6 +67,17 @@ class PilotComparison:
     divergent: bool
     compliance_adoption: bool
     evaluated_at: datetime | None
+    #: R15: people added to / removed from the roster after real use began.
+    roster_added: int = 0
+    roster_removed: int = 0
+    #: R18: its locked criteria or metrics no longer match the record (a direct edit).
+    record_altered: bool = False
+
+    @property
+    def roster_changed(self) -> str:
+        if not (self.roster_added or self.roster_removed):
+            return ""
+        return f"roster changed after real use: +{self.roster_added} −{self.roster_removed}"
 
     @property
     def quadrant_label(self) -> str:
@@ -95,25 +108,33 @@ def _comparison_query() -> Any:
                   .outerjoin(latest_value, and_(latest_value.c.metric_id == CommissioningMetric.id,
                                                 latest_value.c.rn == 1))
                   .group_by(CommissioningMetric.pilot_id).cte("attainment"))
+    # The latest *closed* round: an open round's answers stay hidden until it closes (R8).
     last_round = select(
         SurveyRound.pilot_id, SurveyRound.very_disappointed, SurveyRound.responses,
-        func.coalesce(SurveyRound.closed_at, SurveyRound.opened_at).label("at"),
+        SurveyRound.closed_at.label("at"),
         func.row_number().over(partition_by=SurveyRound.pilot_id, order_by=SurveyRound.number.desc()).label("rn"),
-    ).cte("last_round")
+    ).where(SurveyRound.closed_at.is_not(None)).cte("last_round")
     last_week = select(
         UsageWeek.pilot_id, UsageWeek.week_start, UsageWeek.active_users, UsageWeek.eligible_users,
         func.row_number().over(partition_by=UsageWeek.pilot_id, order_by=UsageWeek.week_start.desc()).label("rn"),
     ).cte("last_week")
+    # R15: roster changes after real use show beside the evidence.
+    roster = (select(RosterChange.pilot_id,
+                     func.sum(case((RosterChange.change == "added", 1), else_=0)).label("added"),
+                     func.sum(case((RosterChange.change == "removed", 1), else_=0)).label("removed"))
+              .where(RosterChange.after_real_use.is_(True)).group_by(RosterChange.pilot_id).cte("roster"))
     return (
         select(Pilot.id, Pilot.title, Pilot.state, Pilot.outcome, Criterion.target, Criterion.minimum_evidence,
                attainment.c.metrics, attainment.c.on_target, attainment.c.measured,
                last_round.c.very_disappointed, last_round.c.responses, last_round.c.at,
-               last_week.c.week_start, last_week.c.active_users, last_week.c.eligible_users)
+               last_week.c.week_start, last_week.c.active_users, last_week.c.eligible_users,
+               roster.c.added, roster.c.removed)
         .outerjoin(Criterion, and_(Criterion.problem_version_id == Pilot.problem_version_id,
                                    Criterion.is_indispensability.is_(True)))
         .outerjoin(attainment, attainment.c.pilot_id == Pilot.id)
         .outerjoin(last_round, and_(last_round.c.pilot_id == Pilot.id, last_round.c.rn == 1))
         .outerjoin(last_week, and_(last_week.c.pilot_id == Pilot.id, last_week.c.rn == 1))
+        .outerjoin(roster, roster.c.pilot_id == Pilot.id)
         .where(Pilot.real_use_started_at.is_not(None))
         .order_by(Pilot.real_use_started_at.desc(), Pilot.id.desc()))
 
@@ -129,9 +150,10 @@ def compare_pilots(uow: UnitOfWork, actor_id: int) -> list[PilotComparison]:
         min_n_charter = charter.min_survey_responses if charter else 30
         default_threshold = charter.indispensability_threshold if charter else 0.4
         rows = s.execute(COMPARISON).all()
+        altered = altered_pilots(s)
     out = []
     for (pid, title, state, outcome, target, min_evidence, n_metrics, on_target, measured, very, n, at,
-         week, active, eligible) in rows:
+         week, active, eligible, added, removed) in rows:
         threshold = float(target) if target is not None else default_threshold
         minimum_n = max(int(min_evidence or 0), min_n_charter)
         n_metrics, on_target, measured = int(n_metrics or 0), int(on_target or 0), int(measured or 0)
@@ -145,7 +167,7 @@ def compare_pilots(uow: UnitOfWork, actor_id: int) -> list[PilotComparison]:
             pid, title, state, outcome, n_metrics, on_target, measured, share, ind.very_disappointed, ind.n,
             ind.score, ind.low, ind.high, threshold, minimum_n, ind.status, adopt,
             week.isoformat() if week else None, quad, divergent(quad), compliance_adoption(adopt, ind.status),
-            at if ind.status in ("pass", "fail") else None))
+            at if ind.status in ("pass", "fail") else None, int(added or 0), int(removed or 0), pid in altered))
     return out
 
 

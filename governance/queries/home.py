@@ -1,7 +1,8 @@
 """Read models of the Home page: the pipeline, and what needs *me* now."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
@@ -10,7 +11,10 @@ from governance.rules import acts as _may
 from governance.queries._base import reader
 from governance.storage.db import UnitOfWork
 from governance.storage.models import (
-    Ballot,
+    JobRun,
+    Person,
+    TeamInvitation,
+    VoteParticipation,
     FeedbackItem,
     Pilot,
     PilotTeamMember,
@@ -59,6 +63,16 @@ class AgendaFeedback:
 
 
 @dataclass(frozen=True, slots=True)
+class AgendaInvitation:
+    """An invitation to join a pilot's commissioning team, for the invited person to answer (R15)."""
+
+    id: int
+    pilot: str
+    invited_by: str
+    invited_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Agenda:
     """What needs the reader now, and whether they oversee overdue feedback (R13)."""
 
@@ -66,6 +80,10 @@ class Agenda:
     surveys: list[AgendaSurvey]
     feedback: list[AgendaFeedback]
     may_oversee_feedback: bool
+    invitations: list[AgendaInvitation] = field(default_factory=list)
+    #: R18: "record altered" alerts from the latest integrity check (steering and auditors).
+    alterations: list[str] = field(default_factory=list)
+    integrity_checked_at: datetime | None = None
 
 
 def pipeline(uow: UnitOfWork, actor_id: int) -> Pipeline:
@@ -84,7 +102,7 @@ def my_agenda(uow: UnitOfWork, actor_id: int, *, limit: int = 20) -> Agenda:
     with uow.reading() as s:
         actor = reader(s, actor_id)
         now = uow.now()
-        voted = select(Ballot.vote_id).where(Ballot.person_id == actor.id, Ballot.is_current.is_(True))
+        voted = select(VoteParticipation.vote_id).where(VoteParticipation.person_id == actor.id)
         votes = s.execute(
             select(Vote.id, Vote.kind, Vote.question, Vote.deadline, Vote.id.in_(voted).label("voted"))
             .join(VoteEligibility, and_(VoteEligibility.vote_id == Vote.id,
@@ -107,7 +125,18 @@ def my_agenda(uow: UnitOfWork, actor_id: int, *, limit: int = 20) -> Agenda:
             .where(FeedbackItem.responded_at.is_(None))
             .order_by(FeedbackItem.due_on).limit(limit)).all()
         today = now.date()
+        inviter = Person.__table__.alias("inviter")
+        invitations = s.execute(
+            select(TeamInvitation.id, Pilot.title, inviter.c.name, TeamInvitation.invited_at)
+            .join(Pilot, Pilot.id == TeamInvitation.pilot_id).join(inviter, inviter.c.id == TeamInvitation.invited_by)
+            .where(TeamInvitation.person_id == actor.id, TeamInvitation.status == "pending")
+            .order_by(TeamInvitation.invited_at).limit(limit)).all()
+        oversees = _may.may_oversee_feedback(actor.roles)
+        checked = s.scalar(select(JobRun).order_by(JobRun.id.desc()).limit(1)) if oversees else None
+        alerts = list(json.loads(checked.summary).get("alterations", [])) if checked else []
         return Agenda(
+            invitations=[AgendaInvitation(id=i, pilot=t, invited_by=n, invited_at=at) for i, t, n, at in invitations],
+            alterations=alerts, integrity_checked_at=checked.finished_at if checked else None,
             votes=[AgendaVote(id=r.id, kind=r.kind, question=r.question, deadline=r.deadline,
                               voted=bool(r.voted)) for r in votes],
             surveys=[AgendaSurvey(id=r.id, number=r.number, pilot_id=r.pilot_id, title=r.title)

@@ -1,6 +1,8 @@
 """Who is signed in, and lists of people for forms and the Admin page."""
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +14,8 @@ from governance.rules.charter import CharterTerms, terms_of
 from governance.rules.permissions import Action
 from governance.storage.db import UnitOfWork
 from governance.storage.repository import charter_terms
-from governance.storage.models import Charter, Panel, PanelMembership, Person, PersonRole, Programme
+from governance.rules.permissions import VOTING_ROLES, role_conflict
+from governance.storage.models import Charter, JobRun, Panel, PanelMembership, Person, PersonRole, Programme
 from governance.vocabulary import Role
 
 
@@ -53,6 +56,21 @@ class PersonRow:
     active: bool
     locked_until: datetime | None
     roles: list[str]
+    #: R15: why these roles may not be held together (an auditor with a voting role), or None.
+    role_conflict: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRunRow:
+    """One run of the scheduled jobs (``python -m governance.jobs run``) and what it did."""
+
+    started_at: datetime
+    finished_at: datetime | None
+    holder: str
+    closed_votes: int
+    refused_votes: int
+    checkpoint: int | None
+    alterations: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +164,38 @@ def people_page(uow: UnitOfWork, actor_id: int, *, search: str = "", role: str |
                 PersonRole.person_id.in_(ids)).order_by(PersonRole.role)):
             roles[pid].append(r)
         return Page([PersonRow(id=r.id, name=r.name, email=r.email, active=r.active,
-                               locked_until=r.locked_until, roles=roles[r.id]) for r in rows],
+                               locked_until=r.locked_until, roles=roles[r.id],
+                               role_conflict=role_conflict(roles[r.id])) for r in rows],
                     total, page, per_page)
+
+
+def role_conflicts(uow: UnitOfWork, actor_id: int) -> list[PersonRow]:
+    """R15: everyone holding the auditor role together with a voting role (held from before the rule)."""
+    with uow.reading() as s:
+        require(s, actor_id, Action.MANAGE_PEOPLE)
+        auditors = select(PersonRole.person_id).where(PersonRole.role == Role.AUDITOR)
+        voters = select(PersonRole.person_id).where(PersonRole.role.in_([r.value for r in VOTING_ROLES]))
+        people = s.scalars(select(Person).where(Person.id.in_(auditors), Person.id.in_(voters))
+                           .order_by(Person.name)).all()
+        out = []
+        for p in people:
+            held = sorted(s.scalars(select(PersonRole.role).where(PersonRole.person_id == p.id)))
+            out.append(PersonRow(id=p.id, name=p.name, email=p.email, active=p.active, locked_until=p.locked_until,
+                                 roles=held, role_conflict=role_conflict(held)))
+        return out
+
+
+def job_runs(uow: UnitOfWork, actor_id: int, *, limit: int = 10) -> list[JobRunRow]:
+    """When the scheduled job last ran and what it did (Admin)."""
+    with uow.reading() as s:
+        require(s, actor_id, Action.MANAGE_PEOPLE)
+        out = []
+        for r in s.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(limit)):
+            summary = json.loads(r.summary)
+            out.append(JobRunRow(r.started_at, r.finished_at, r.holder, len(summary.get("closed_votes", [])),
+                                 len(summary.get("refused_votes", {})), summary.get("checkpoint"),
+                                 len(summary.get("alterations", []))))
+        return out
 
 
 def panels(uow: UnitOfWork, actor_id: int) -> list[PanelSummary]:

@@ -1,7 +1,7 @@
 """Read models of the Pilots and Evaluate pages."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +12,8 @@ from governance.rules import acts as _may
 from governance.queries._base import Page, like, paginate, present, reader
 from governance.queries.audit import ClaimRow, claim_rows
 from governance.rules.deadlines import window_opens_at
+from governance.record.integrity import pilot_alterations
+from governance.rules.basis import roster_changes
 from governance.rules.evidence import SurveyEvidence
 from governance.rules.permissions import Action, allowed
 from governance.storage.db import UnitOfWork
@@ -36,6 +38,7 @@ from governance.storage.models import (
     SourceFile,
     SurveyResponse,
     SurveyRound,
+    TeamInvitation,
     UsageWeek,
     Vote,
 )
@@ -43,6 +46,8 @@ from governance.storage.repository import (
     criterion_status,
     current_charter,
     kept_counts,
+    roster_changes_after_real_use,
+    team_of,
     latest_usage,
     metric_status,
     pilot_evidence,
@@ -157,16 +162,35 @@ class MetricAmendment:
 
 @dataclass(frozen=True, slots=True)
 class SurveyRoundRow:
-    """A survey round with the counts it keeps of its current responses."""
+    """A survey round with the counts it keeps of its current responses. While it is open
+    its answers stay hidden from everyone (R8); how many have answered shows to those
+    who run it (``n`` is None for anyone else)."""
 
     id: int
     number: int
     opened_at: datetime
     closed_at: datetime | None
-    n: int
+    n: int | None
     answers: dict[str, int]
     sus_mean: float | None
     sus_n: int
+
+
+@dataclass(frozen=True, slots=True)
+class RosterChanges:
+    """R15: how the roster changed after real use began ("+a −r"), with each removal's reason."""
+
+    added: int
+    removed: int
+    removals: list[str]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.removed)
+
+    @property
+    def text(self) -> str:
+        return f"roster changed after real use: +{self.added} −{self.removed}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +259,7 @@ class PilotDetail:
     criteria: list[CriterionStatus]
     metric_amendments: list[MetricAmendment]
     rounds: list[SurveyRoundRow]
+    #: The evidence of the latest *closed* round (an open round's answers stay hidden, R8).
     evidence: SurveyEvidence
     usage: list[UsageWeekRow]
     latest_usage: LatestUsage | None
@@ -257,7 +282,11 @@ class PilotDetail:
     may_waive_readiness: bool
     #: Record a (non-binding) claim about the pilot.
     may_record_claim: bool
-
+    #: People invited to the team who have not answered yet (R15).
+    invited: list[PersonRef] = field(default_factory=list)
+    roster_changes: RosterChanges | None = None
+    #: R18: frozen evidence of this pilot that no longer matches the record ("record altered").
+    alterations: list[str] = field(default_factory=list)
 
 @dataclass(frozen=True, slots=True)
 class MeasurementRow:
@@ -382,9 +411,11 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
         version = present(s.get(ProblemVersion, pilot.problem_version_id), "problem version")
         problem = present(s.get(Problem, pilot.problem_id), "problem")
         panel = present(s.get(Panel, problem.panel_id), "panel")
-        team = sorted(s.scalars(select(PilotTeamMember.person_id).where(PilotTeamMember.pilot_id == pilot.id)))
+        team = team_of(s, pilot.id)
+        invited = list(s.scalars(select(TeamInvitation.person_id).where(
+            TeamInvitation.pilot_id == pilot.id, TeamInvitation.status == "pending")))
         names = dict(s.execute(select(Person.id, Person.name).where(
-            Person.id.in_({*team, pilot.owner_id}))).all())
+            Person.id.in_({*team, *invited, pilot.owner_id}))).all())
         roster = s.execute(select(Person.id, Person.name).join(RosterEntry, RosterEntry.person_id == Person.id)
                            .where(RosterEntry.pilot_id == pilot.id).order_by(Person.name)).all()
         records = {r.item: r for r in s.scalars(select(ReadinessRecord).where(
@@ -406,7 +437,9 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
                             .order_by(Decision.id.desc()).limit(1))
         votes = s.execute(select(Vote.id, Vote.status, Vote.deadline, Vote.outcome, Vote.quorum_met)
                           .where(Vote.pilot_id == pilot.id).order_by(Vote.id.desc())).all()
-        evidence = pilot_evidence(s, pilot, charter)
+        evidence = pilot_evidence(s, pilot, charter, closed_only=True)
+        changes = roster_changes(roster_changes_after_real_use(s, pilot.id))
+        altered = [a.summary for a in pilot_alterations(s, pilot)]
         opens = window_opens_at(pilot.real_use_started_at, charter.evaluation_window_days)
         membership = s.scalar(select(PanelMembership.panel_role).where(
             PanelMembership.panel_id == panel.id, PanelMembership.person_id == actor.id))
@@ -431,8 +464,7 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
             metric_amendments=[MetricAmendment(metric=name, by=by, reason=a.reason, before=a.before_json,
                                                after=a.after_json, at=a.decided_at, after_real_use=a.after_real_use)
                                for a, name, by in metric_amendments],
-            rounds=[SurveyRoundRow(id=r.id, number=r.number, opened_at=r.opened_at, closed_at=r.closed_at,
-                                   **kept_counts(r)) for r in rounds],
+            rounds=[_round(r, _may.may_run_survey(roles, on_team, membership)) for r in rounds],
             evidence=evidence,
             usage=[UsageWeekRow(week_start=r.week_start, active_users=r.active_users,
                                 eligible_users=r.eligible_users, filename=r.filename, sha256=r.sha256)
@@ -454,7 +486,20 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
             may_run_survey=_may.may_run_survey(roles, on_team, membership),
             may_waive_readiness=_may.may_waive_readiness(roles),
             may_record_claim=allowed(roles, Action.RECORD_CLAIM),
+            invited=[PersonRef(id=pid, name=names.get(pid, "—")) for pid in invited],
+            roster_changes=RosterChanges(changes["added"], changes["removed"],
+                                         [r["reason"] or "" for r in changes["removals"]]),
+            alterations=altered,
         )
+
+
+def _round(r: SurveyRound, runs_it: bool) -> SurveyRoundRow:
+    """A round as the reader may see it: while open, no answers; the count only for who runs it."""
+    counts = kept_counts(r)
+    if r.closed_at is not None:
+        return SurveyRoundRow(id=r.id, number=r.number, opened_at=r.opened_at, closed_at=r.closed_at, **counts)
+    return SurveyRoundRow(id=r.id, number=r.number, opened_at=r.opened_at, closed_at=None,
+                          n=counts["n"] if runs_it else None, answers={}, sus_mean=None, sus_n=0)
 
 
 def measurements_page(uow: UnitOfWork, actor_id: int, pilot_id: int, *, page: int = 1,

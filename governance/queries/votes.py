@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from governance.errors import NotFound, PermissionDenied
 from governance.rules import acts as _may
-from governance.queries._base import Page, paginate, present, reader
+from governance.queries._base import Page, paginate, reader
 from governance.record.chain import sha256_hex
 from governance.rules.permissions import Action, allowed
 from governance.rules.voting import Tally
@@ -215,7 +215,7 @@ def votes_page(uow: UnitOfWork, actor_id: int, *, status: str = VoteStatus.OPEN,
             VoteEligibility.vote_id.in_(ids), VoteEligibility.person_id == actor.id)).all())
         ballots = dict(s.execute(select(Ballot.vote_id, Ballot.option).where(
             Ballot.vote_id.in_(ids), Ballot.person_id == actor.id, Ballot.is_current.is_(True))).all())
-        ballots |= my_secret_ballots(s, uow.keys.ballot_key() if ids else b"", actor.id, ids)
+        ballots |= _my_secret_ballots(s, uow.keys.ballot_key() if ids else b"", actor.id, ids)
         return Page([VoteRow(id=r.id, kind=r.kind, question=r.question, status=r.status, deadline=r.deadline,
                              opened_at=r.opened_at, closed_at=r.closed_at, outcome=r.outcome, passed=r.passed,
                              quorum_met=r.quorum_met, pilot=r.pilot, problem=r.problem,
@@ -224,7 +224,7 @@ def votes_page(uow: UnitOfWork, actor_id: int, *, status: str = VoteStatus.OPEN,
                     total, page, per_page)
 
 
-def my_secret_ballots(s: Session, key: bytes, person_id: int, vote_ids: list[int]) -> dict[int, str]:
+def _my_secret_ballots(s: Session, key: bytes, person_id: int, vote_ids: list[int]) -> dict[int, str]:
     """vote → my current secret ballot's option, found by my voter token (only I can ask this)."""
     if not vote_ids:
         return {}

@@ -235,3 +235,15 @@ def refuse_if_altered(session: Session, pilot: Pilot) -> None:
         raise RuleViolation("The decision cannot be declared: the record was altered outside the application — "
                             + "; ".join(a.summary for a in found)
                             + ". Nothing was saved; an auditor must investigate first.", rule="R18")
+
+
+def altered_pilots(session: Session) -> set[int]:
+    """Pilots whose locked criteria or commissioning metrics were edited outside the use cases."""
+    locks = list(session.scalars(select(CriteriaLock)))
+    versions = {a.entity_id for a in _criteria_checks(session, locks)}
+    by_version = {lock.id: lock.problem_version_id for lock in locks}
+    bad_versions = {by_version[v] for v in versions}
+    out = set(session.scalars(select(Pilot.id).where(Pilot.problem_version_id.in_(bad_versions)))) \
+        if bad_versions else set()
+    pilots = list(session.scalars(select(Pilot).where(Pilot.metrics_sha256.is_not(None))))
+    return out | {a.entity_id for a in _metric_checks(session, pilots)}

@@ -54,7 +54,7 @@ def decision_records(session: Session) -> list[dict[str, Any]]:
             for d in session.scalars(select(Decision).order_by(Decision.id))]
 
 
-@dataclass
+@dataclass(frozen=True)
 class LiveVerification:
     """The Audit page's verification: the chain, its checkpoints, the frozen records."""
 
@@ -110,17 +110,30 @@ def make_pack(session: Session, keys: Keys, now: datetime) -> bytes:
                       organisation=organisation_name(session), made=format_time(now), head=(seq, head), count=seq)
 
 
-def latest_checkpoints(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class CheckpointRow:
+    """A signed checkpoint as the Audit page lists it, with who witnessed it."""
+
+    id: int
+    seq: int
+    head_hash: str
+    reason: str
+    made_at: datetime
+    key_id: str
+    note: str
+    witnesses: list[str]
+
+
+def latest_checkpoints(session: Session, limit: int = 10) -> list[CheckpointRow]:
     """The newest checkpoints with who witnessed them (for the Audit page)."""
     rows = session.scalars(select(Checkpoint).order_by(Checkpoint.id.desc()).limit(limit)).all()
     witnessed: dict[int, list[str]] = {}
     for cid, name in session.execute(select(CheckpointWitness.checkpoint_id, CheckpointWitness.witness_name)
                                      .where(CheckpointWitness.checkpoint_id.in_([c.id for c in rows]))):
         witnessed.setdefault(cid, []).append(name)
-    return [{"id": c.id, "seq": c.seq, "head_hash": c.head_hash, "reason": c.reason, "made_at": c.made_at,
-             "key_id": c.key_id, "note": c.note, "witnesses": witnessed.get(c.id, []),
-             "origin": c.origin} for c in rows]
+    return [CheckpointRow(c.id, c.seq, c.head_hash, c.reason, c.made_at, c.key_id, c.note,
+                          witnessed.get(c.id, [])) for c in rows]
 
 
-__all__ = ["LiveVerification", "checkpoint_notes", "decision_records", "latest_checkpoints", "make_pack",
-           "notes", "verify_live", "witness_keys"]
+__all__ = ["CheckpointRow", "LiveVerification", "checkpoint_notes", "decision_records", "latest_checkpoints",
+           "make_pack", "notes", "verify_live", "witness_keys"]

@@ -59,7 +59,7 @@ from governance.storage.repository import (
     tally_of,
     turnout,
 )
-from governance.vocabulary import AmendmentStatus, Outcome, PanelRole, PilotState, Role, VoteKind, VoteStatus, label
+from governance.vocabulary import AmendmentStatus, Outcome, PilotState, VoteKind, VoteStatus, label
 
 
 def _closer_may(s: Session, actor: Actor, vote: Vote) -> None:

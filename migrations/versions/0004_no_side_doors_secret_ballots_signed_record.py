@@ -348,9 +348,23 @@ def _pg_triggers() -> list[str]:
     return made
 
 
+def _report_role_conflicts() -> None:
+    """R15: the auditor role may no longer be held with a voting role. Existing holders are not
+    changed by a migration (that is an administrator's decision): they are reported here, and
+    flagged on the Admin page until an administrator resolves them."""
+    rows = op.get_bind().execute(sa.text(
+        "SELECT p.id, p.name FROM person p WHERE EXISTS (SELECT 1 FROM person_role r WHERE r.person_id = p.id "
+        "AND r.role = 'auditor') AND EXISTS (SELECT 1 FROM person_role r WHERE r.person_id = p.id AND r.role IN "
+        "('frontline', 'facilitator', 'commissioning', 'steering')) ORDER BY p.id")).all()
+    for person_id, name in rows:
+        print(f"R15: person #{person_id} ({name}) holds the auditor role with a voting role; an administrator "
+              "must choose one (the Admin page flags them).")
+
+
 def upgrade() -> None:
     _tables()
     _columns()
+    _report_role_conflicts()
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         _sqlite_triggers()
