@@ -10,7 +10,7 @@ from __future__ import annotations
 class GovernanceError(Exception):
     """Base of every refusal the governance layer makes."""
 
-    #: The DESIGN §3 rule behind the refusal (e.g. "R1"), when there is one.
+    #: The rule behind the refusal (e.g. "R1", see docs/rules.md), when there is one.
     rule: str | None = None
 
     def __init__(self, message: str, *, rule: str | None = None) -> None:
@@ -27,8 +27,8 @@ class InvalidInput(GovernanceError):
     """The input itself is wrong (empty, too long, out of range, malformed)."""
 
     def __init__(self, message: str, *, field: str | None = None,
-                 problems: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+                 problems: dict[str, str] | None = None, rule: str | None = None) -> None:
+        super().__init__(message, rule=rule)
         self.field = field
         #: For multi-field forms (e.g. a charter): one message per field.
         self.problems = problems or ({field: message} if field else {})
@@ -45,7 +45,7 @@ class PermissionDenied(GovernanceError):
 
 
 class RuleViolation(GovernanceError):
-    """A charter rule (R1–R13) forbids this path."""
+    """A rule of the charter the software enforces (R1–R18, docs/rules.md) forbids this path."""
 
 
 class ConflictOfInterest(RuleViolation):

@@ -134,6 +134,13 @@ def closed_view(v: votes_q.VoteDetail, vote_id: int) -> None:
         else:
             st.error("No binding result: " + common.esc(" ".join(v.result["notes"])))
         views.tally_view(v.result)
+        if v.my_receipt:
+            counted = next((e["option"] for e in (v.result.get("secret_ballots") or {}).get("receipts", [])
+                            if e["receipt"] == v.my_receipt), None)
+            (st.success if counted == v.current_ballot else st.error)(
+                f"Your receipt **{v.my_receipt}** is in the published list with the option "
+                f"**{label(counted)}**" + (" — as you cast it." if counted == v.current_ballot
+                                           else f", but you cast {label(v.current_ballot)}: tell an auditor."))
         views.published_lists(v.result)
         receipt_check(vote_id)
     if v.decision_id:

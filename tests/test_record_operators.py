@@ -256,3 +256,15 @@ def test_every_declaration_signs_a_checkpoint_in_the_same_transaction(world: Wor
         assert made.entity_id == str(checkpoint.id) and made.seq == checkpoint.seq + 1
         assert checkpoint.note.startswith("pilot-evaluation-governance/Organisation\n")
         assert "\n\n\u2014 " in checkpoint.note
+
+
+def test_nothing_is_chained_onto_a_head_that_no_longer_matches_the_record(world: World,
+                                                                           owner_db_url: str) -> None:
+    """R11: after an out-of-band cut of the tail, the application refuses to write on top of it."""
+    with world.db.uow().reading() as s:
+        seq = s.scalar(select(AuditChainHead.seq))
+    with as_operator(owner_db_url) as conn:
+        conn.execute(EVENTS.delete().where(EVENTS.c.seq == seq))
+    with world.refuses(RuleViolation, match="head no longer matches its last event") as info:
+        world.person("After the cut", ["frontline"])
+    assert info.value.rule == "R11"

@@ -26,6 +26,7 @@ from governance.record.chain import (
     format_time,
     verify_events,
 )
+from governance.errors import RuleViolation
 from governance.record.events import Event
 from governance.storage.models import AuditChainHead, AuditEvent
 
@@ -53,6 +54,7 @@ def append(session: Session, actor: Named | None, event: Event, occurred_at: dat
     payload = event.payload_json()
     head = session.get(AuditChainHead, 1)
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    _refuse_to_extend_a_broken_head(session, seq - 1, prev_hash)
     when = format_time(occurred_at)
     if event.anonymous or actor is None:
         actor_id, actor_name = None, event.anonymous or SYSTEM
@@ -71,6 +73,21 @@ def append(session: Session, actor: Named | None, event: Event, occurred_at: dat
         head.seq, head.hash = seq, digest
     session.flush()
     return row
+
+
+def _refuse_to_extend_a_broken_head(session: Session, seq: int, digest: str) -> None:
+    """R11: never chain a new event onto a head that no longer matches the record's last event
+    (the tail was cut or rewritten, or events were added around the application)."""
+    if seq == 0:
+        if session.scalar(select(AuditEvent.seq).limit(1)) is not None:
+            raise RuleViolation("The audit record has events but no head; nothing was saved. An auditor must "
+                                "verify the record before anything more is written.", rule="R11")
+        return
+    last = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
+    beyond = session.scalar(select(AuditEvent.seq).where(AuditEvent.seq > seq).limit(1))
+    if last != digest or beyond is not None:
+        raise RuleViolation("The audit record's head no longer matches its last event: it was changed outside the "
+                            "application. Nothing was saved; an auditor must verify the record first.", rule="R11")
 
 
 def chain_head(session: Session) -> tuple[int, str]:

@@ -44,8 +44,8 @@ def record_claim(uow: UnitOfWork, actor_id: int, pilot_id: int, *, statement: st
         if name.lower() not in (n.lower() for n in names):
             names.append(name)
     if not names:
-        raise InvalidInput("Cite at least one metric or criterion the claim rests on.",
-                           field="Cited metrics")
+        raise InvalidInput("Cite at least one metric or criterion the claim rests on: a claim is checked "
+                           "against what it cites.", field="Cited metrics", rule="R12")
     if len(names) > MAX_CITATIONS:
         raise InvalidInput(f"Cite at most {MAX_CITATIONS} metrics.", field="Cited metrics")
     decision = s.scalar(select(Decision).where(Decision.pilot_id == pilot.id)

@@ -93,15 +93,15 @@ def open_survey_round(uow: UnitOfWork, actor_id: int, pilot_id: int) -> int:
     pilot = get(s, Pilot, pilot_id, "pilot")
     _require_survey_runner(s, actor, pilot)
     if pilot.state == PilotState.DECIDED:
-        raise RuleViolation(f"'{pilot.title}' is decided; no further survey rounds.")
+        raise RuleViolation(f"'{pilot.title}' is decided; no further survey rounds.", rule="R9")
     require_window(pilot, current_charter(s), uow.now(), "the indispensability survey")
     open_round = s.scalar(select(SurveyRound).where(SurveyRound.pilot_id == pilot.id,
                                                     SurveyRound.closed_at.is_(None)))
     if open_round is not None:
-        raise RuleViolation(f"Round {open_round.number} of the survey is still open; close it first.")
+        raise RuleViolation(f"Round {open_round.number} of the survey is still open; close it first.", rule="R7")
     if open_vote_on(s, pilot.id) is not None:
         raise RuleViolation("The outcome vote is open: the evidence it decides on stays fixed until "
-                            "it closes. Open a new round afterwards.")
+                            "it closes. Open a new round afterwards.", rule="R8")
     last = s.scalar(select(SurveyRound.number).where(SurveyRound.pilot_id == pilot.id)
                     .order_by(SurveyRound.number.desc()).limit(1)) or 0
     rnd = SurveyRound(pilot_id=pilot.id, number=last + 1, opened_by=actor.id, opened_at=uow.now())
@@ -124,7 +124,7 @@ def close_survey_round(uow: UnitOfWork, actor_id: int, round_id: int) -> None:
     pilot = s.get(Pilot, rnd.pilot_id)
     _require_survey_runner(s, actor, pilot)
     if rnd.closed_at is not None:
-        raise RuleViolation(f"Round {rnd.number} is already closed.")
+        raise RuleViolation(f"Round {rnd.number} is already closed.", rule="R7")
     digest = rows_digest(current_responses(s, rnd.id))
     counts = {a.value: getattr(rnd, a.value) for a in SurveyAnswer}
     rnd.closed_at, rnd.closed_by = uow.now(), actor.id
@@ -213,7 +213,7 @@ def import_usage(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filename: str
     pilot = get(s, Pilot, pilot_id, "pilot")
     require_team(s, actor, pilot, "import its usage")
     if pilot.real_use_started_at is None:
-        raise RuleViolation(f"'{pilot.title}' has not entered real use; there is no usage to import yet.")
+        raise RuleViolation(f"'{pilot.title}' has not entered real use; there is no usage to import yet.", rule="R6")
     first_week = pilot.real_use_started_at.date() - timedelta(days=pilot.real_use_started_at.weekday())
     now_day = today(uow)
 
@@ -297,7 +297,7 @@ def respond_to_feedback(uow: UnitOfWork, actor_id: int, item_id: int, *, respons
     require_team(s, actor, pilot, "respond to its feedback")
     if item.responded_at is not None:
         raise RuleViolation(f"This item was answered on {item.responded_at:%d %b %Y}; raise a new item "
-                            "to continue the conversation.")
+                            "to continue the conversation.", rule="R13")
     words = text(response, "Response", max_len=TEXT_MAX)
     item.response, item.responded_by, item.responded_at = words, actor.id, uow.now()
     late = item.responded_at.date() > item.due_on

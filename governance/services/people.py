@@ -160,7 +160,7 @@ def deactivate_person(uow: UnitOfWork, actor_id: int, person_id: int, *, reason:
     target = person(s, person_id)
     why = text(reason, "Reason", max_len=1000)
     if target.id == actor.id:
-        raise RuleViolation("You cannot deactivate yourself; ask another administrator.")
+        raise RuleViolation("You cannot deactivate yourself; ask another administrator.", rule="R14")
     target.active = False
     log(uow, actor, events.person_deactivated(person_id=target.id, reason=why))
 

@@ -226,7 +226,7 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
     if which == ReadinessItem.OWNER:
         raise InvalidInput("The named owner is recorded when the owner joins the pilot's team (by registering it, or by accepting the invitation).")
     if pilot.real_use_started_at is not None:
-        raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.")
+        raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.", rule="R5")
     detail = text(detail, label(which), max_len=TEXT_MAX)
     when = a_date(on_date, "Date") if on_date not in (None, "") else None
     if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None:
@@ -253,7 +253,7 @@ def waive_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, *, reason: st
     actor = require(s, actor_id, Action.WAIVE_READINESS)
     pilot = _pilot(s, pilot_id)
     if pilot.real_use_started_at is not None:
-        raise RuleViolation(f"'{pilot.title}' is already in real use; there is nothing to waive.")
+        raise RuleViolation(f"'{pilot.title}' is already in real use; there is nothing to waive.", rule="R5")
     if s.get(ReadinessWaiver, pilot.id) is not None:
         raise InvalidInput("Readiness for this pilot has already been waived.")
     why = text(reason, "Reason for the waiver", max_len=TEXT_MAX, min_len=10)
@@ -275,7 +275,7 @@ def start_real_use(uow: UnitOfWork, actor_id: int, pilot_id: int) -> str:
     require_team(s, actor, pilot, "start its real use")
     if pilot.real_use_started_at is not None:
         raise RuleViolation(f"'{pilot.title}' has been in real use since "
-                            f"{pilot.real_use_started_at:%d %b %Y}.")
+                            f"{pilot.real_use_started_at:%d %b %Y}.", rule="R3")
     version = s.get(ProblemVersion, pilot.problem_version_id)
     if lock_of(s, pilot.problem_version_id) is None:
         raise RuleViolation(
@@ -293,11 +293,11 @@ def start_real_use(uow: UnitOfWork, actor_id: int, pilot_id: int) -> str:
         RosterEntry.pilot_id == pilot.id))
     if not rostered:
         raise RuleViolation(f"'{pilot.title}' has nobody on its user roster; add the frontline "
-                            "people who will really use it first.")
+                            "people who will really use it first.", rule="R7")
     metrics = metrics_of(s, pilot.id)
     if not metrics:
         raise RuleViolation(f"'{pilot.title}' declares no commissioning metrics; declare at least one "
-                            "so it can be compared with the frontline's view.")
+                            "so it can be compared with the frontline's view.", rule="R3")
     body, digest = canonical_metrics(pilot.id, metrics)
     pilot.real_use_started_at = uow.now()
     pilot.metrics_json, pilot.metrics_sha256 = body, digest

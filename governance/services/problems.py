@@ -56,7 +56,7 @@ def _writable_version(session: Session, actor: Actor, problem: Problem, doing: s
     require_panel_member(session, actor, problem.panel_id, doing)
     version = current_version(session, problem)
     if problem.state == ProblemState.RETIRED:
-        raise RuleViolation(f"'{version.title}' is retired; draft a new problem instead.")
+        raise RuleViolation(f"'{version.title}' is retired; draft a new problem instead.", rule="R2")
     return version
 
 
@@ -131,7 +131,7 @@ def revise_problem(uow: UnitOfWork, actor_id: int, problem_id: int, *, title: st
     version = _writable_version(s, actor, problem, "edit this problem")
     if problem.state not in (ProblemState.DRAFT, ProblemState.REOPENED):
         raise RuleViolation(f"'{version.title}' is {problem.state}: its wording is ratified. To change "
-                            "it, a failed evaluation must reopen it as a new version.")
+                            "it, a failed evaluation must reopen it as a new version.", rule="R10")
     new_title = text(title, "Title", max_len=TITLE_MAX)
     new_statement = text(statement, "Problem statement", max_len=TEXT_MAX)
     before = {"title": version.title, "statement": version.statement}
@@ -184,7 +184,7 @@ def update_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int, **change
     _refuse_locked(s, version)
     if problem.current_version != version.version:
         raise RuleViolation("This criterion belongs to an earlier version of the problem; edit the "
-                            "current version instead.")
+                            "current version instead.", rule="R4")
     _unlocked_criteria_version(s, actor, problem)
     cleaned = _cleaned_changes(s, criterion, changes)
     before = criterion_record(criterion)
@@ -230,7 +230,7 @@ def remove_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int) -> None:
     _unlocked_criteria_version(s, actor, problem)
     if criterion.is_indispensability:
         raise RuleViolation("The indispensability threshold is always part of the criteria (§4); "
-                            "you can change its value but not remove it.")
+                            "you can change its value but not remove it.", rule="R7")
     before = criterion_record(criterion)
     s.delete(criterion)
     s.flush()
@@ -261,13 +261,13 @@ def retire_problem(uow: UnitOfWork, actor_id: int, problem_id: int, *, reason: s
     if role != PanelRole.FACILITATOR:
         raise RuleViolation("Only a facilitator of the owning panel may retire a problem.", rule="R2")
     if problem.state == ProblemState.RETIRED:
-        raise RuleViolation("This problem is already retired.")
+        raise RuleViolation("This problem is already retired.", rule="R2")
     why = text(reason, "Reason", max_len=TEXT_MAX)
     running = s.scalar(select(func.count()).select_from(Pilot).where(
         Pilot.problem_id == problem.id, Pilot.state != PilotState.DECIDED))
     if running:
         raise RuleViolation(f"{running} pilot(s) on this problem are not decided yet; decide them "
-                            "before retiring the problem.")
+                            "before retiring the problem.", rule="R1")
     before = problem.state
     problem.state = ProblemState.RETIRED
     log(uow, actor, events.problem_retired(problem_id=problem.id, before_state=before, reason=why))
@@ -278,7 +278,7 @@ def check_can_ratify(s: Session, problem: Problem) -> ProblemVersion:
     version = current_version(s, problem)
     if problem.state not in (ProblemState.DRAFT, ProblemState.REOPENED):
         raise RuleViolation(f"'{version.title}' is {problem.state}; only a draft or reopened problem "
-                            "can be ratified.")
+                            "can be ratified.", rule="R2")
     return version
 
 
@@ -361,7 +361,7 @@ def reopen_problem(uow: UnitOfWork, actor: Actor | None, problem: Problem, *, pi
     s = session_of(uow)
     old = current_version(s, problem)
     if problem.state == ProblemState.RETIRED:
-        raise RuleViolation("A retired problem cannot be reopened.")
+        raise RuleViolation("A retired problem cannot be reopened.", rule="R10")
     if problem.state == ProblemState.REOPENED:
         # Another failed pilot already reopened it; link this one too.
         existing = s.scalar(select(ProblemReopening).where(ProblemReopening.problem_version_id == old.id))

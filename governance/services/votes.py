@@ -115,7 +115,7 @@ def _open_panel_vote(uow: UnitOfWork, actor: Actor, kind: VoteKind, problem: Pro
     s = session_of(uow)
     voters = panel_voters(s, problem.panel_id)
     if not voters:
-        raise RuleViolation("The panel has no active members to vote.")
+        raise RuleViolation("The panel has no active members to vote.", rule="R8")
     charter = current_charter(s)
     vote = Vote(kind=kind, problem_version_id=version.id, panel_id=problem.panel_id,
                 amendment_id=amendment.id if amendment else None, question=question,
@@ -142,7 +142,7 @@ def propose_ratification(uow: UnitOfWork, actor_id: int, problem_id: int, *,
     facilitator_of(s, actor, problem.panel_id, "open a vote on its problems")
     version = check_can_ratify(s, problem)
     if _open_duplicate(s, kind=VoteKind.RATIFY_PROBLEM, problem_version_id=version.id):
-        raise RuleViolation("A vote to ratify this problem is already open.")
+        raise RuleViolation("A vote to ratify this problem is already open.", rule="R2")
     return _open_panel_vote(uow, actor, VoteKind.RATIFY_PROBLEM, problem, version,
                             f"Ratify the problem '{version.title}' (version {version.version})?", days, deadline)
 
@@ -157,7 +157,7 @@ def propose_criteria_lock(uow: UnitOfWork, actor_id: int, problem_id: int, *,
     facilitator_of(s, actor, problem.panel_id, "open a vote on its problems")
     version = check_can_lock(s, problem)
     if _open_duplicate(s, kind=VoteKind.LOCK_CRITERIA, problem_version_id=version.id):
-        raise RuleViolation("A vote to lock these criteria is already open.")
+        raise RuleViolation("A vote to lock these criteria is already open.", rule="R3")
     n = len(criteria_of(s, version.id))
     return _open_panel_vote(uow, actor, VoteKind.LOCK_CRITERIA, problem, version,
                             f"Lock the {n} success criteria of '{version.title}'? After this, changes "
@@ -228,7 +228,7 @@ def open_outcome_vote(uow: UnitOfWork, actor_id: int, pilot_id: int, *, days: in
     charter = current_charter(s)
     require_window(pilot, charter, uow.now(), "the outcome vote")
     if open_vote_on(s, pilot.id) is not None:
-        raise RuleViolation(f"An outcome vote on '{pilot.title}' is already open.")
+        raise RuleViolation(f"An outcome vote on '{pilot.title}' is already open.", rule="R8")
     if s.scalar(select(SurveyRound.id).where(SurveyRound.pilot_id == pilot.id,
                                              SurveyRound.closed_at.is_(None))):
         raise RuleViolation("A survey round is still open: close it first, so the vote decides on "
