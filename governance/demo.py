@@ -1,4 +1,4 @@
-"""The demo organisation (DESIGN §7): a living organisation on first run.
+"""The demo organisation (docs/demo.md): a living organisation on first run.
 
 ``build_demo`` replays ``data/demo_scenario.json`` through the use cases
 (``governance.services``) only — it never writes a row itself — so the demo's

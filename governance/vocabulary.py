@@ -1,4 +1,4 @@
-"""The domain language of DESIGN §2 as enumerations, with plain-language labels."""
+"""The domain language (docs/domain.md) as enumerations, with plain-language labels."""
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,4 +1,4 @@
-"""R18: signed checkpoints, witnesses, the auditor pack, the scheduled job, and a runtime
+"""R18: signed checkpoints, witnesses, the auditor pack; R16: the scheduled job closes votes at their deadline; and a runtime
 role that cannot rewrite history."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo organisation (DESIGN §7, issue 4 item 6).
+"""The demo organisation (docs/demo.md).
 
 It is built only through the use cases, so its audit chain must verify; it
 must hold every lifecycle state and each of the stories the pages show

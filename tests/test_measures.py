@@ -1,4 +1,4 @@
-"""DESIGN §4 measures as pure functions: known answers and edge cases.
+"""The measures (docs/measures.md, R7) as pure functions: known answers and edge cases.
 
 * ``wilson_interval`` — the Wilson (1927) score interval, checked against the
   worked examples of Newcombe (1998), "Two-sided confidence intervals for the

@@ -1,5 +1,5 @@
 """Every page renders for every role that may use it, and only for those
-(issue 4, Tests; DESIGN §5–§6; R14).
+(docs/pages.md; R14).
 
 The pages are shown over one furnished organisation (built once per module
 through the use cases): a draft problem with an open ratification vote, a

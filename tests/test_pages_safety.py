@@ -1,4 +1,4 @@
-"""Errors and safety on the pages (issue 4, Deliver 5; DESIGN §5).
+"""Errors and safety on the pages (docs/pages.md).
 
 - Text people typed is rendered as text: a problem title carrying
   ``<script>`` and ``<img onerror=…>`` reaches every page that shows it

@@ -1,4 +1,4 @@
-"""The Compare read model (DESIGN §4): commissioning attainment beside frontline
+"""The Compare read model (docs/measures.md): commissioning attainment beside frontline
 indispensability for every pilot that reached real use, with quadrant,
 divergence and compliance-adoption flags, and the trust ledger over time.
 

@@ -7,7 +7,7 @@ The stored payload *is* its canonical JSON text, so verifying needs no
 re-parsing: the event's canonical bytes are assembled around it.
 
 This module imports nothing but the standard library, so an export can be
-verified on a machine with only Python and this package (``docs/audit.md``).
+verified on a machine with only Python and this package (``docs/record.md``).
 The database side (appending, streaming the stored chain) is
 ``governance.record.log``.
 """

@@ -117,7 +117,7 @@ class Indispensability:
 
 
 def indispensability(very_disappointed: int, n: int, threshold: float, minimum_n: int) -> Indispensability:
-    """Score, Wilson 95 % interval and verdict against the threshold (§4, R7)."""
+    """Score, Wilson 95 % interval and verdict against the threshold (R7, docs/measures.md)."""
     if n == 0:
         return Indispensability(0, 0, threshold, minimum_n, None, None, None, "none")
     if n < minimum_n:

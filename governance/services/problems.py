@@ -83,7 +83,7 @@ def draft_problem(uow: UnitOfWork, actor_id: int, *, panel_id: int, title: str, 
     """A panel member writes down a recurring friction in frontline work.
 
     The problem starts with the indispensability criterion at the charter's
-    default threshold (§4); the panel adds its own criteria next.
+    default threshold (docs/measures.md); the panel adds its own criteria next.
     """
     s = session_of(uow)
     actor = require(s, actor_id, Action.DRAFT_PROBLEM)
@@ -229,7 +229,7 @@ def remove_criterion(uow: UnitOfWork, actor_id: int, criterion_id: int) -> None:
                             "current version instead.", rule="R4")
     _unlocked_criteria_version(s, actor, problem)
     if criterion.is_indispensability:
-        raise RuleViolation("The indispensability threshold is always part of the criteria (§4); "
+        raise RuleViolation("The indispensability threshold is always part of the criteria; "
                             "you can change its value but not remove it.", rule="R7")
     before = criterion_record(criterion)
     s.delete(criterion)
