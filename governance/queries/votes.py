@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from governance.errors import NotFound, PermissionDenied
 from governance.rules import acts as _may
-from governance.queries._base import Page, paginate, reader
+from governance.queries._base import Page, paginate, present, reader
 from governance.record.chain import sha256_hex
 from governance.rules.permissions import Action, allowed
 from governance.rules.voting import Tally
@@ -238,14 +238,14 @@ def _my_secret_ballots(s: Session, key: bytes, person_id: int, vote_ids: list[in
 def _my_history(s: Session, uow: UnitOfWork, vote: Vote, person_id: int, secret: bool) -> list[MyBallot]:
     if secret:
         token = voter_token(uow.keys.ballot_key(), vote.id, person_id)
-        rows = s.execute(select(SecretBallot.option, SecretBallot.is_current, SecretBallot.receipt).where(
+        mine = s.execute(select(SecretBallot.option, SecretBallot.is_current, SecretBallot.receipt).where(
             SecretBallot.vote_id == vote.id, SecretBallot.voter_token == token)).all()
         # No time is kept: the earlier ones first, the current one last.
         return [MyBallot(option=r.option, cast_at=None, is_current=r.is_current, receipt=r.receipt)
-                for r in sorted(rows, key=lambda r: r.is_current)]
-    rows = s.execute(select(Ballot.option, Ballot.cast_at, Ballot.is_current).where(
+                for r in sorted(mine, key=lambda r: r.is_current)]
+    named = s.execute(select(Ballot.option, Ballot.cast_at, Ballot.is_current).where(
         Ballot.vote_id == vote.id, Ballot.person_id == person_id).order_by(Ballot.id)).all()
-    return [MyBallot(option=r.option, cast_at=r.cast_at, is_current=r.is_current) for r in rows]
+    return [MyBallot(option=r.option, cast_at=r.cast_at, is_current=r.is_current) for r in named]
 
 
 def _turnout(s: Session, vote: Vote, secret_groups: tuple[str, ...]) -> list[Turnout]:
@@ -317,7 +317,7 @@ def vote_detail(uow: UnitOfWork, actor_id: int, vote_id: int) -> VoteDetail:
             running_visible=False,
             passed=vote.passed, outcome=vote.outcome, quorum_met=vote.quorum_met,
             decision_id=decision.id if decision else None,
-            closed_by=(s.get(Person, vote.closed_by).name if vote.closed_by
+            closed_by=(present(s.get(Person, vote.closed_by), "person").name if vote.closed_by
                        else ("system (deadline)" if closed else None)),
             may_cast=_may.may_cast(actor.roles, vote.status, my_group, on_team),
             may_close=_may.may_close(actor.roles, vote.status, panel_role, vote.kind, everyone,

@@ -175,7 +175,8 @@ def raw_public_key(key: Ed25519PublicKey) -> str:
 
 def split_notes(text: str) -> list[str]:
     """The notes of a checkpoints file: each ends with its signature lines, then a blank line."""
-    notes, current = [], []
+    notes: list[str] = []
+    current: list[str] = []
     for block in text.replace("\r\n", "\n").split("\n\n"):
         if not block.strip():
             continue

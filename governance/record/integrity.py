@@ -78,7 +78,7 @@ def _amended_hashes(s: Session, version_ids: Iterable[int] | None = None) -> dic
          .where(Amendment.status == "applied", Amendment.resulting_sha256.is_not(None)))
     if version_ids is not None:
         q = q.where(Criterion.problem_version_id.in_(list(version_ids)))
-    return {vid: digest for vid, digest in s.execute(q.order_by(Amendment.decided_at, Amendment.id))}
+    return {vid: str(digest) for vid, digest in s.execute(q.order_by(Amendment.decided_at, Amendment.id))}
 
 
 def _criteria_checks(s: Session, locks: list[CriteriaLock]) -> list[Alteration]:
@@ -126,7 +126,7 @@ def _metric_checks(s: Session, pilots: list[Pilot]) -> list[Alteration]:
             .join(CommissioningMetric, CommissioningMetric.id == Amendment.metric_id)
             .where(CommissioningMetric.pilot_id.in_(ids), Amendment.status == "applied",
                    Amendment.resulting_sha256.is_not(None)).order_by(Amendment.decided_at, Amendment.id)):
-        amended[pid] = digest
+        amended[pid] = str(digest)
     for p in locked:
         _, live = canonical_metrics(p.id, metrics[p.id])
         expected = amended.get(p.id, p.metrics_sha256)

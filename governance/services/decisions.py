@@ -229,6 +229,7 @@ def _declare(uow: UnitOfWork, actor: Actor | None, vote: Vote, tally: Tally, sec
     refuse_if_altered(s, pilot)
     evidence = json.loads(vote.evidence_json) if vote.evidence_json else None
     passed = bool(evidence and evidence["indispensability"]["passed"])
+    assert tally.winner is not None  # a declaration follows only a result
     outcome = Outcome(tally.winner)
     override = outcome == Outcome.ADOPT and not passed
     basis = build_basis(_facts(s, actor, vote, pilot, charter, tally, evidence, override, secret, digest))

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from governance.rules.charter import terms_of, validate_charter
 from governance.csvfiles import FileRejected, parse_csv, parse_whole
@@ -31,7 +32,7 @@ from governance.rules.permissions import Action
 from governance.identity.actors import Actor, require
 from governance.storage.repository import current_charter, current_responses
 from governance.services._base import (
-    get, is_on_team, is_rostered, log, panel_role, require_team, session_of, today,
+    get, is_on_team, is_rostered, log, need, panel_role, require_team, session_of, today,
 )
 from governance.validation import TEXT_MAX, choice, text
 from governance.vocabulary import (
@@ -73,14 +74,14 @@ def require_window(pilot: Pilot, charter: Charter, now: datetime, what: str) -> 
 
 
 def _require_survey_runner(s: Any, actor: Actor, pilot: Pilot) -> None:
-    problem = s.get(Problem, pilot.problem_id)
+    problem = need(s.get(Problem, pilot.problem_id), "problem")
     if is_on_team(s, pilot.id, actor.id) or panel_role(s, problem.panel_id, actor.id) == PanelRole.FACILITATOR:
         return
     raise PermissionDenied(f"Only the commissioning team of '{pilot.title}' or a facilitator of its "
                            "panel may run its surveys.")
 
 
-def open_vote_on(s: Any, pilot_id: int) -> Vote | None:
+def open_vote_on(s: Session, pilot_id: int) -> Vote | None:
     return s.scalar(select(Vote).where(Vote.pilot_id == pilot_id, Vote.kind == VoteKind.OUTCOME,
                                        Vote.status == VoteStatus.OPEN))
 
@@ -121,7 +122,7 @@ def close_survey_round(uow: UnitOfWork, actor_id: int, round_id: int) -> None:
     s = session_of(uow)
     actor = require(s, actor_id, Action.RUN_SURVEY)
     rnd = get(s, SurveyRound, round_id, "survey round")
-    pilot = s.get(Pilot, rnd.pilot_id)
+    pilot = need(s.get(Pilot, rnd.pilot_id), "pilot")
     _require_survey_runner(s, actor, pilot)
     if rnd.closed_at is not None:
         raise RuleViolation(f"Round {rnd.number} is already closed.", rule="R7")
@@ -152,7 +153,7 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
     s = session_of(uow)
     actor = require(s, actor_id, Action.RESPOND_TO_SURVEY)
     rnd = get(s, SurveyRound, round_id, "survey round")
-    pilot = s.get(Pilot, rnd.pilot_id)
+    pilot = need(s.get(Pilot, rnd.pilot_id), "pilot")
     entry = s.get(RosterEntry, (pilot.id, actor.id))
     if entry is None:
         raise RuleViolation(f"Only the rostered users of '{pilot.title}' answer its survey (R7); "
@@ -270,7 +271,7 @@ def raise_feedback(uow: UnitOfWork, actor_id: int, pilot_id: int, *, kind: str, 
     s = session_of(uow)
     actor = require(s, actor_id, Action.RAISE_FEEDBACK)
     pilot = get(s, Pilot, pilot_id, "pilot")
-    problem = s.get(Problem, pilot.problem_id)
+    problem = need(s.get(Problem, pilot.problem_id), "problem")
     if not (is_rostered(s, pilot.id, actor.id) or panel_role(s, problem.panel_id, actor.id)):
         raise PermissionDenied(f"Feedback on '{pilot.title}' comes from its rostered users and its "
                                "panel; you are neither.")
@@ -293,7 +294,7 @@ def respond_to_feedback(uow: UnitOfWork, actor_id: int, item_id: int, *, respons
     s = session_of(uow)
     actor = require(s, actor_id, Action.RESPOND_TO_FEEDBACK)
     item = get(s, FeedbackItem, item_id, "feedback item")
-    pilot = s.get(Pilot, item.pilot_id)
+    pilot = need(s.get(Pilot, item.pilot_id), "pilot")
     require_team(s, actor, pilot, "respond to its feedback")
     if item.responded_at is not None:
         raise RuleViolation(f"This item was answered on {item.responded_at:%d %b %Y}; raise a new item "

@@ -121,7 +121,7 @@ def set_roles(uow: UnitOfWork, actor_id: int, person_id: int, roles: Iterable[st
     old_roles = sorted(s.scalars(select(PersonRole.role).where(PersonRole.person_id == target.id)))
     if Role.ADMIN in old_roles and Role.ADMIN not in new_roles:
         admins = s.scalar(select(func.count()).select_from(PersonRole).join(Person).where(
-            PersonRole.role == Role.ADMIN, Person.active.is_(True)))
+            PersonRole.role == Role.ADMIN, Person.active.is_(True))) or 0
         if admins <= 1:
             raise RuleViolation("This is the last administrator; make someone else an "
                                 "administrator before removing this role.", rule="R14")

@@ -30,7 +30,7 @@ from governance.storage.models import (
 from governance.rules.permissions import Action
 from governance.identity.actors import Actor, require
 from governance.services._base import (
-    get, is_on_team, log, panel_role, person, require_team, session_of, today,
+    get, is_on_team, log, need, panel_role, person, require_team, session_of, today,
 )
 from governance.services.teams import check_team_candidate, invite, join_team, void_pending_invitations
 from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status, team_of
@@ -276,7 +276,7 @@ def start_real_use(uow: UnitOfWork, actor_id: int, pilot_id: int) -> str:
     if pilot.real_use_started_at is not None:
         raise RuleViolation(f"'{pilot.title}' has been in real use since "
                             f"{pilot.real_use_started_at:%d %b %Y}.", rule="R3")
-    version = s.get(ProblemVersion, pilot.problem_version_id)
+    version = need(s.get(ProblemVersion, pilot.problem_version_id), "problem version")
     if lock_of(s, pilot.problem_version_id) is None:
         raise RuleViolation(
             f"'{pilot.title}' cannot enter real use: the success criteria of '{version.title}' are "
@@ -328,7 +328,7 @@ def _measurement_subject(s: Session, pilot: Pilot, metric_id: int | None, criter
 
 
 def _require_recorder(s: Session, actor: Actor, pilot: Pilot) -> None:
-    problem = s.get(Problem, pilot.problem_id)
+    problem = need(s.get(Problem, pilot.problem_id), "problem")
     if is_on_team(s, pilot.id, actor.id) or panel_role(s, problem.panel_id, actor.id):
         return
     raise PermissionDenied(f"Only the commissioning team of '{pilot.title}' or the owning panel may "

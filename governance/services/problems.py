@@ -322,7 +322,7 @@ def apply_lock(uow: UnitOfWork, actor: Actor | None, problem: Problem, vote: Vot
 
 def check_amendment(s: Session, criterion: Criterion, changes: dict[str, Any], reason: str
                     ) -> tuple[ProblemVersion, dict[str, Any], str]:
-    version = s.get(ProblemVersion, criterion.problem_version_id)
+    version = need(s.get(ProblemVersion, criterion.problem_version_id), "problem version")
     if lock_of(s, version.id) is None:
         raise RuleViolation("This criterion is not locked yet: edit it directly instead of "
                             "proposing an amendment.", rule="R4")
