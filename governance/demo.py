@@ -40,11 +40,13 @@ from governance.storage.models import (
     Problem, ProblemVersion, Vote,
 )
 from governance.services.people import DEMO_ACTION
+
+# The one password every demo person signs in with (set by ``mark_demo`` for the
+# cast; the password policy refuses it for any real account).
+from governance.identity.passwords import DEMO_PASSWORD  # noqa: E402, I001
 from governance.vocabulary import PanelRole, SurveyAnswer, VoteStatus
 
 DEFAULT_SCENARIO = PROJECT_ROOT / "data" / "demo_scenario.json"
-#: The one password every demo person signs in with (demo databases only).
-DEMO_PASSWORD = "pilot-demo-2026"
 DAY_STARTS_AT = dtime(8, 0)
 MINUTES_PER_ACTION = 2
 
@@ -212,7 +214,8 @@ class _Builder:
         def initialise() -> None:
             self.admin = self.act(sv.initialise_organisation, admin_name=admin["name"],
                                   admin_email=admin.get("email") or email_for(admin["name"], self.domain),
-                                  admin_password=self.password)
+                                  organisation=sc.get("organisation", "Demo organisation"),
+                                  country=sc.get("country", ""))
             self.people[admin["key"]] = self.admin
             self.cast.append({"name": admin["name"],
                               "email": admin.get("email") or email_for(admin["name"], self.domain),
@@ -235,7 +238,7 @@ class _Builder:
     def _create_cast(self, spec: dict[str, Any]) -> None:
         email = spec.get("email") or email_for(spec["name"], self.domain)
         self.people[spec["key"]] = self.act(sv.create_person, self.admin, name=spec["name"], email=email,
-                                            roles=spec["roles"], password=self.password)
+                                            roles=spec["roles"])
         self.cast.append({"name": spec["name"], "email": email, "roles": sorted(spec["roles"]),
                           "about": spec.get("about", "")})
 
@@ -258,8 +261,7 @@ class _Builder:
         for _ in range(int(group["generate"])):
             name = next(self._names)
             ids.append(self.act(sv.create_person, self.admin, name=name,
-                                email=email_for(name, self.domain), roles=group.get("roles", ["frontline"]),
-                                password=self.password))
+                                email=email_for(name, self.domain), roles=group.get("roles", ["frontline"])))
         self.staff[group["key"]] = ids
 
     def _create_panel(self, spec: dict[str, Any]) -> None:
@@ -720,7 +722,7 @@ def _sqlite_file(url: str) -> Path | None:
         return None
     if not parsed.database or parsed.database == ":memory:":
         raise SystemExit("An in-memory SQLite database cannot hold the demo between runs; "
-                         "give a file URL such as sqlite:///data/governance.storage.db.")
+                         "give a file URL such as sqlite:///data/demo.db.")
     return Path(parsed.database)
 
 
@@ -736,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="SQLite: delete the database file (and its -wal/-shm) and build again. "
                              "Other databases: refused unless the database is empty.")
     parser.add_argument("--database-url", default=None,
-                        help="database URL (default: DATABASE_URL, else data/governance.storage.db)")
+                        help="database URL (default: DATABASE_URL, else data/demo.db)")
     args = parser.parse_args(argv)
     url = args.database_url or default_database_url()
     shown = make_url(url).render_as_string(hide_password=True)

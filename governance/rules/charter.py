@@ -25,6 +25,8 @@ class CharterTerms:
     indispensability_threshold: float = 0.40
     allow_adopt_override: bool = False
     feedback_response_working_days: int = 10
+    #: ISO 3166 alpha-2 code whose public holidays are not working days ("" = Monday–Friday only).
+    country: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,6 +45,7 @@ FIELD_LABELS = {
     "indispensability_threshold": "Indispensability threshold",
     "allow_adopt_override": "Allow adopt to override a failed threshold",
     "feedback_response_working_days": "Feedback response time (working days)",
+    "country": "Country (public holidays)",
 }
 FIELDS = tuple(f.name for f in fields(CharterTerms))
 
@@ -88,6 +91,13 @@ def validate_charter(**given: Any) -> CharterTerms:
             v = values[name] = int(v)
         if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
             problems[name] = f"{FIELD_LABELS[name]} must be a whole number from {low} to {high}."
+    country = values["country"]
+    if country is None:
+        country = values["country"] = ""
+    if not isinstance(country, str) or (country.strip() and country_problem(country)):
+        problems["country"] = country_problem(country) or "Country must be a two-letter code."
+    else:
+        values["country"] = country.strip().upper()
     threshold = _share(values["indispensability_threshold"])
     if threshold is None or threshold <= 0:
         problems["indispensability_threshold"] = (
@@ -96,6 +106,36 @@ def validate_charter(**given: Any) -> CharterTerms:
         listed = " ".join(problems.values())
         raise InvalidInput(f"The charter was not adopted: {listed}", problems=problems)
     return CharterTerms(**values)
+
+
+def supported_countries() -> dict[str, str]:
+    """Country code → name, for every country whose public holidays are known."""
+    import holidays
+
+    return {code: _country_name(code) for code in sorted(holidays.list_supported_countries())
+            if len(code) == 2}
+
+
+def _country_name(code: str) -> str:
+    import holidays
+
+    cls = holidays.country_holidays(code).__class__
+    return str(getattr(cls, "country_name", None) or cls.__name__.replace("_", " ").strip())
+
+
+def country_problem(value: object) -> str | None:
+    """Why ``value`` is not a country the charter can name (None: it can; "" names none)."""
+    if not isinstance(value, str):
+        return "Country must be a two-letter code such as JM or GB."
+    code = value.strip().upper()
+    if not code:
+        return None
+    import holidays
+
+    if len(code) != 2 or code not in holidays.list_supported_countries():
+        return (f"Country '{value.strip()[:10]}' is not a two-letter country code whose public holidays are "
+                "known (e.g. JM for Jamaica, TT for Trinidad and Tobago, GB for the United Kingdom).")
+    return None
 
 
 def terms_of(charter: Any) -> CharterTerms:

@@ -7,9 +7,13 @@ from governance.services.evaluation import (
     respond_to_feedback, submit_survey_response,
 )
 from governance.services.people import (
-    add_panel_member, create_panel, create_person, create_programme, deactivate_person,
-    initialise_organisation, mark_demo, remove_panel_member, set_password, set_roles, sign_in,
-    sign_in_by_email,
+    add_panel_member, create_panel, create_person, create_programme, deactivate_person, mark_demo,
+    reactivate_person, remove_panel_member, set_password, set_roles,
+)
+from governance.services.people_import import import_people, preview_people_import
+from governance.services.setup import initialise_organisation
+from governance.services.signin import (
+    change_own_password, redeem_ticket, sign_in, sign_in_by_email, sign_out,
 )
 from governance.services.pilots import (
     add_metric, add_team_member, add_to_roster, amend_metric, import_measurements, record_measurement,
@@ -27,7 +31,8 @@ from governance.services.votes import (
 
 __all__ = [
     "add_criterion", "add_metric", "add_panel_member", "add_team_member", "add_to_roster",
-    "adopt_charter", "amend_metric", "cast_ballot", "close_due_votes", "close_survey_round",
+    "adopt_charter", "amend_metric", "cast_ballot", "change_own_password", "import_people",
+    "preview_people_import", "reactivate_person", "redeem_ticket", "sign_out", "close_due_votes", "close_survey_round",
     "close_vote", "comment_on_problem", "create_panel", "create_person", "create_programme",
     "deactivate_person", "draft_problem", "import_measurements", "import_usage",
     "initialise_organisation", "mark_demo", "open_outcome_vote", "open_survey_round", "propose_amendment",

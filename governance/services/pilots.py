@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from governance.record.chain import canonical_json
 from governance.record.events import pilots as events
-from governance.rules.prereg import METRIC_FIELDS, canonical_metrics, metric_record, validate_metric
+from governance.rules.prereg import (
+    METRIC_FIELDS, canonical_metrics, measured_value, metric_record, validate_metric,
+)
 from governance.csvfiles import FileRejected, parse_csv
 from governance.storage.db import UnitOfWork, use_case
 from governance.errors import ConflictOfInterest, InvalidInput, PermissionDenied, RuleViolation
@@ -31,10 +33,11 @@ from governance.storage.models import (
 from governance.rules.permissions import Action
 from governance.identity.actors import Actor, require
 from governance.services._base import (
-    get, is_on_team, log, panel_role, person, require_team, session_of, today,
+    get, is_on_team, log, panel_role, person, refuse_repeated_file, require_team, session_of, today,
 )
 from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status
-from governance.validation import TEXT_MAX, TITLE_MAX, a_date, choice, number, text
+from governance.validation import TEXT_MAX, TITLE_MAX, a_date, a_list, choice, number, text
+from governance.validation import ids as id_list
 from governance.vocabulary import (
     AmendmentStatus, MeasurementSource, PilotState, ProblemState, ReadinessItem,
     Role, VoteStatus, VotingGroup, label,
@@ -88,9 +91,9 @@ def register_pilot(uow: UnitOfWork, actor_id: int, *, problem_id: int, title: st
                            field="Pilot title")
     owner = person(s, owner_id, "owner")
     team = {actor.id, owner.id}
-    for member_id in team_ids:
+    for member_id in a_list(team_ids, "Team members"):
         team.add(person(s, member_id, "team member").id)
-    cleaned_metrics = [validate_metric(m) for m in metrics]
+    cleaned_metrics = [validate_metric(m) for m in a_list(metrics, "Commissioning metrics", max_items=100)]
     names = [m["name"].lower() for m in cleaned_metrics]
     if len(names) != len(set(names)):
         raise InvalidInput("Two commissioning metrics have the same name; give each a distinct name.")
@@ -231,7 +234,7 @@ def add_to_roster(uow: UnitOfWork, actor_id: int, pilot_id: int, person_ids: Ite
     require_team(s, actor, pilot, "change its roster")
     if pilot.state == PilotState.DECIDED:
         raise RuleViolation(f"'{pilot.title}' is decided; its roster is closed.")
-    ids = sorted(set(person_ids))
+    ids = sorted(set(id_list(person_ids, "People to add")))
     if not ids:
         raise InvalidInput("Choose at least one person to add to the roster.")
     added = []
@@ -289,7 +292,8 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
     if pilot.real_use_started_at is not None:
         raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.")
     detail = text(detail, label(which), max_len=TEXT_MAX)
-    when = a_date(on_date, "Date") if on_date not in (None, "") else None
+    when = a_date(on_date, "Date", today=today(uow), past_years=5, future_years=5) \
+        if on_date not in (None, "") else None
     if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None:
         raise InvalidInput("Give the date the old or manual process retires.", field="Date")
     existing = s.get(ReadinessRecord, (pilot.id, which))
@@ -415,7 +419,7 @@ def record_measurement(uow: UnitOfWork, actor_id: int, pilot_id: int, *, value: 
     pilot = _pilot(s, pilot_id)
     _require_recorder(s, actor, pilot)
     subject = _measurement_subject(s, pilot, metric_id, criterion_id)
-    amount = number(value, "Value")
+    amount = measured_value(value, subject.unit)
     observed = _measurement_date(pilot, observed_on, today(uow))
     m = Measurement(pilot_id=pilot.id, metric_id=metric_id, criterion_id=criterion_id, value=amount,
                     observed_on=observed, source=MeasurementSource.ENTERED, recorded_by=actor.id,
@@ -439,12 +443,12 @@ def import_measurements(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filena
     actor = require(s, actor_id, Action.RECORD_MEASUREMENT)
     pilot = _pilot(s, pilot_id)
     _require_recorder(s, actor, pilot)
-    by_name: dict[str, tuple[str, int]] = {}
+    by_name: dict[str, tuple[str, int, str]] = {}
     for m in metrics_of(s, pilot.id):
-        by_name[m.name.lower()] = ("metric", m.id)
+        by_name[m.name.lower()] = ("metric", m.id, m.unit)
     for c in s.scalars(select(Criterion).where(Criterion.problem_version_id == pilot.problem_version_id,
                                                Criterion.is_indispensability.is_(False))):
-        by_name.setdefault(c.name.lower(), ("criterion", c.id))
+        by_name.setdefault(c.name.lower(), ("criterion", c.id, c.unit))
     now_day = today(uow)
 
     def parse(row: dict[str, str]) -> dict[str, Any]:
@@ -457,13 +461,18 @@ def import_measurements(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filena
             raise ValueError(str(exc)) from None
         try:
             value = float(row["value"])
-        except ValueError:
-            raise ValueError(f"value '{row['value']}' is not a number") from None
+        except (ValueError, OverflowError):
+            raise ValueError(f"value '{row['value'][:40]}' is not a number") from None
         if not math.isfinite(value):
-            raise ValueError(f"value '{row['value']}' is not a finite number")
+            raise ValueError(f"value '{row['value'][:40]}' is not a finite number")
+        try:
+            value = measured_value(value, subject[2])
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
         return {"kind": subject[0], "id": subject[1], "observed_on": observed, "value": value}
 
     parsed = parse_csv(filename, content, MEASUREMENT_COLUMNS, parse)
+    refuse_repeated_file(s, pilot, parsed.filename, parsed.sha256)
     seen: dict[tuple[str, int, date], int] = {}
     for row in parsed.rows:
         key = (row["kind"], row["id"], row["observed_on"])
