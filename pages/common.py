@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from governance.rules.permissions import may_open
-from governance.storage.db import Database, UnitOfWork
+from governance.storage.db import Database, UnitOfWork, is_embedded_default
 from governance.errors import GovernanceError
 from governance.queries import audit as audit_queries
 from governance.queries.people import Me, whoami
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PERSON_KEY = "person_id"
+SESSION_KEY = "sign_in_session"
+WANTED_KEY = "_wanted_path"
 FLASH_KEY = "_flash"
 PENDING_KEY = "_pending_confirmation"
 
@@ -50,13 +52,18 @@ _database_override: Database | None = None
 
 @st.cache_resource(show_spinner="Opening the organisation's record…")
 def _default_database() -> Database:
-    """One Database per process (DATABASE_URL or the SQLite default); migrated;
-    the demo organisation built on first run if it is empty."""
-    db = Database()
-    db.upgrade()
-    from governance.demo import ensure_demo
+    """One Database per process.
 
-    ensure_demo(db)
+    No DATABASE_URL: the embedded demo file, migrated, with the demo organisation
+    built on first run. DATABASE_URL set (a real organisation): opened as it is —
+    never migrated from here and never given the demo; until it is migrated and
+    initialised the router shows how to set it up (``setup_state``)."""
+    db = Database()
+    if is_embedded_default():
+        db.upgrade()
+        from governance.demo import ensure_demo
+
+        ensure_demo(db)
     return db
 
 
@@ -110,12 +117,58 @@ def clear_caches() -> None:
 
 
 # ------------------------------------------------------------------ identity
-def identity_lookup() -> int | None:
-    """Who is signed in: the person id this session proved (password or OIDC).
+def _session_from_state() -> Any:
+    from governance.services.signin import current_session
 
-    Tests replace this function (AppTest cannot drive an OIDC login)."""
+    session_id = st.session_state.get(SESSION_KEY)
+    if session_id is None:
+        return None
+    found = current_session(uow(), session_id)
+    if found is None:  # ended elsewhere (sign-out, password change, idle): ask again
+        st.session_state.pop(SESSION_KEY, None)
+        st.session_state.pop(PERSON_KEY, None)
+    return found
+
+
+def _session_from_cookie() -> Any:
+    from governance.identity import sessions
+    from governance.services.signin import current_session
+
+    try:
+        raw = st.context.cookies.get(sessions.COOKIE_NAME)
+    except Exception:  # noqa: BLE001 - no browser context (tests, bare runs)
+        raw = None
+    if not raw:
+        return None
+    claim = sessions.read_cookie(sessions.load_key(database().url), raw)
+    if claim is None:
+        return None
+    found = current_session(uow(), claim.session_id, claim.token)
+    if found is not None:
+        st.session_state[SESSION_KEY] = found.session_id
+        st.session_state[PERSON_KEY] = found.person_id
+    return found
+
+
+def current_session() -> Any:
+    """The signed-in session of this browser (this tab's, or its cookie's), or None."""
+    if st.session_state.get(SESSION_KEY) is not None:
+        return _session_from_state()
+    return _session_from_cookie()
+
+
+def identity_lookup() -> int | None:
+    """Who is signed in: the person of this browser's live session (a password or
+    OIDC sign-in in this tab, or the signed cookie of an earlier one).
+
+    In-process callers that have no browser (AppTest) may put a person id in the
+    session state directly; nothing a browser sends can. Tests replace this
+    function too (AppTest cannot drive an OIDC login)."""
+    found = current_session()
+    if found is not None:
+        return None if found.must_change_password else found.person_id
     person_id = st.session_state.get(PERSON_KEY)
-    return person_id if isinstance(person_id, int) else None
+    return person_id if isinstance(person_id, int) and not isinstance(person_id, bool) else None
 
 
 def set_identity_lookup(fn: Callable[[], int | None]) -> None:
@@ -131,15 +184,78 @@ def me() -> Me | None:
     return whoami(uow(), person_id)
 
 
+def client_address() -> str | None:
+    """The browser's address as the server sees it (None locally or when unknown)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no browser context
+        return None
+
+
+def wanted_path() -> str:
+    """The page this browser first asked for (a bookmark such as /votes), to open after sign-in."""
+    from governance.identity.sessions import safe_next
+
+    if WANTED_KEY not in st.session_state:
+        path = "/"
+        try:
+            url = st.context.url or ""
+        except Exception:  # noqa: BLE001
+            url = ""
+        if "://" in url:
+            path = "/" + url.split("://", 1)[1].partition("/")[2]
+        st.session_state[WANTED_KEY] = safe_next(path)
+    return str(st.session_state[WANTED_KEY])
+
+
+def redirect(url: str) -> None:
+    """Send the browser to ``url`` on this site (Streamlit's own mechanism for st.login)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    msg = ForwardMsg()
+    msg.auth_redirect.url = url
+    ctx.enqueue(msg)
+
+
+def begin_session(opened: Any) -> None:
+    """A sign-in succeeded: remember its session here, and send the browser to the
+    route that sets its cookie and then opens the page first asked for."""
+    from urllib.parse import urlencode
+
+    from governance.identity.web import START_PATH
+
+    st.session_state[SESSION_KEY] = opened.session_id
+    st.session_state[PERSON_KEY] = opened.person_id
+    clear_caches()
+    redirect(f"{START_PATH}?{urlencode({'ticket': opened.ticket, 'next': wanted_path()})}")
+
+
 def sign_out() -> None:
+    """End this browser's session everywhere (the cookie stops working), then tidy the browser."""
+    from governance.identity.web import END_PATH
+    from governance.services.signin import sign_out as end_session
+
+    session_id = st.session_state.pop(SESSION_KEY, None)
     st.session_state.pop(PERSON_KEY, None)
+    st.session_state.pop(WANTED_KEY, None)
+    if session_id is not None:
+        try:
+            end_session(uow(), session_id)
+        except GovernanceError:
+            log.exception("ending session %s failed", session_id)
     clear_caches()
     if oidc_configured():
         try:
             if st.user.is_logged_in:
                 st.logout()
+                return
         except Exception:  # noqa: BLE001 - signing out locally is enough
             log.exception("OIDC logout failed")
+    redirect(END_PATH)
 
 
 def oidc_configured() -> bool:
@@ -313,6 +429,16 @@ def claims_section(person: Me, pilot_id: int, metric_names: list[str]) -> None:
             if st.form_submit_button("Record claim"):
                 act(record_claim, pilot_id, statement=statement, cited_metrics=cited,
                     asserts_success=success == "Yes", success="Claim recorded with its checks.")
+
+
+def csv_download(label_text: str, records: list[dict[str, Any]], file_name: str, *, key: str) -> None:
+    """A CSV download of ``records``: the one way a page offers a CSV. Every cell goes
+    through ``governance.csvfiles.to_csv``, which neutralises spreadsheet formulas
+    (a cell starting with =, +, -, @, tab or CR gets a leading apostrophe). The grid's
+    own CSV export is switched off (``client.disableDataExport``), since it would not."""
+    from governance.csvfiles import to_csv
+
+    st.download_button(label_text, to_csv(records), file_name, "text/csv", key=key)
 
 
 def when_text(iso: str | None) -> str:

@@ -127,7 +127,7 @@ PEOPLE: list[Case] = [
     ("unknown-role", lambda o: person(o, roles=["frontline", "superuser"]), InvalidInput,
      "Role 'superuser' is not known; use one of: frontline, facilitator"),
     ("short-password", lambda o: person(o, password="hunter2"), InvalidInput,
-     "password must be at least 10 characters"),
+     "password must be at least 12 characters"),
     ("set-roles-unknown-person", lambda o: sv.set_roles(o.w.uow, o.w.admin, MISSING, ["frontline"]),
      NotFound, f"There is no person #{MISSING}"),
     ("set-roles-unknown-role", lambda o: sv.set_roles(o.w.uow, o.w.admin, o.w.members[0], ["boss"]),

@@ -119,6 +119,12 @@ def refusal(password: object) -> str | None:
     if len(set(lowered)) <= 2:
         return "The password repeats one or two characters; choose something harder to guess."
     listed = common_passwords()
+    for size in range(1, len(lowered) // 2 + 1):
+        if len(lowered) % size == 0 and lowered == lowered[:size] * (len(lowered) // size):
+            piece = lowered[:size]
+            if size <= 4 or piece in listed:
+                return "The password repeats a short or common piece; choose something harder to guess."
+            break
     if lowered in listed or (len(core) >= 4 and core in listed):
         return ("That password is on the list of the most common passwords, which attackers try "
                 "first; choose a less predictable one.")

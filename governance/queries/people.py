@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from governance.storage.db import UnitOfWork
-from governance.storage.models import Charter, Panel, PanelMembership, Person, PersonRole, Programme
+from governance.storage.models import (
+    Charter, Organisation, Panel, PanelMembership, Person, PersonRole, Programme,
+)
 from governance.rules.permissions import Action
 from governance.identity.actors import load_actor, require
 from governance.queries._base import Page, like, paginate, reader
@@ -42,6 +44,35 @@ def is_empty(uow: UnitOfWork) -> bool:
         return not s.scalar(select(func.count()).select_from(Person))
 
 
+@dataclass(frozen=True)
+class SetupState:
+    """Where a database stands before anyone can sign in: "migrate" (the schema is missing
+    or older than this code), "init" (migrated, no organisation yet), or "ready"."""
+
+    step: str
+    organisation: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.step == "ready"
+
+
+def setup_state(uow: UnitOfWork) -> SetupState:
+    from governance.migrate import is_at_head
+
+    try:
+        migrated = is_at_head(uow.db.engine)
+    except Exception:  # noqa: BLE001 - unreachable or unreadable: the page says what to check
+        return SetupState("unreachable")
+    if not migrated:
+        return SetupState("migrate")
+    with uow.reading() as s:
+        org = s.get(Organisation, 1)
+        if org is None and not s.scalar(select(func.count()).select_from(Person)):
+            return SetupState("init")
+        return SetupState("ready", org.name if org else None)
+
+
 def people_options(uow: UnitOfWork, actor_id: int, *, role: str | None = None,
                    search: str = "", limit: int = 500) -> list[dict[str, Any]]:
     """Active people (optionally with a role) for pickers: id, name, email."""
@@ -61,7 +92,8 @@ def people_page(uow: UnitOfWork, actor_id: int, *, search: str = "", role: str |
     """People with their roles, filtered and paginated (Admin)."""
     with uow.reading() as s:
         require(s, actor_id, Action.MANAGE_PEOPLE)
-        q = select(Person.id, Person.name, Person.email, Person.active, Person.locked_until)
+        q = select(Person.id, Person.name, Person.email, Person.active,
+                   Person.password_hash.is_not(None).label("has_password"), Person.password_temporary)
         if search.strip():
             q = q.where(func.lower(Person.name).like(like(search), escape="\\")
                         | func.lower(Person.email).like(like(search), escape="\\"))
