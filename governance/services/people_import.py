@@ -131,16 +131,28 @@ def _parse(row: dict[str, str]) -> dict[str, Any]:
     return {"name": name, "email": address, "roles": roles, "panel": panel, "panel_role": panel_role}
 
 
-def _read(filename: str, content: bytes) -> tuple[str, str, list[Line]]:
-    parsed = parse_csv(filename, content, COLUMNS, _parse)
+def _parse_or_note(row: dict[str, str]) -> dict[str, Any]:
+    try:
+        return _parse(row)
+    except ValueError as exc:
+        return {"_error": str(exc)}
+
+
+def _read(filename: str, content: bytes) -> tuple[str, str, list[Line], list[tuple[int, str]]]:
+    """The file's valid lines and the problems of the others (so the preview can go on
+    and list every problem, of the lines and of the file as a whole, at once)."""
+    parsed = parse_csv(filename, content, COLUMNS, _parse_or_note)
+    problems = [(r["_line"], r["_error"]) for r in parsed.rows if "_error" in r]
     lines = [Line(r["_line"], r["name"], r["email"], r["roles"], r["panel"], r["panel_role"])
-             for r in parsed.rows]
-    return parsed.filename, parsed.sha256, lines
+             for r in parsed.rows if "_error" not in r]
+    return parsed.filename, parsed.sha256, lines, problems
 
 
-def _plan(s: Any, filename: str, sha256: str, lines: list[Line]) -> ImportPlan:
-    plan = ImportPlan(filename, sha256, len(lines))
+def _plan(s: Any, filename: str, sha256: str, lines: list[Line],
+          line_problems: list[tuple[int, str]]) -> ImportPlan:
+    plan = ImportPlan(filename, sha256, len(lines) + len(line_problems))
     problems = plan.problems
+    problems.extend(line_problems)
     # The file against itself: one person per email, one line per (email, panel).
     first: dict[str, Line] = {}
     roles_of: dict[str, set[Role]] = defaultdict(set)
@@ -233,12 +245,12 @@ def preview_people_import(uow: UnitOfWork, actor_id: int, *, filename: str, cont
         require(s, actor_id, Action.MANAGE_PEOPLE)
         require(s, actor_id, Action.MANAGE_PANELS)
         try:
-            name, digest, lines = _read(filename, content)
+            name, digest, lines, problems = _read(filename, content)
         except FileRejected as exc:
             plan = ImportPlan(filename if isinstance(filename, str) else "upload.csv")
             plan.problems = list(exc.errors)
             return plan
-        return _plan(s, name, digest, lines)
+        return _plan(s, name, digest, lines, problems)
 
 
 @use_case
@@ -249,8 +261,8 @@ def import_people(uow: UnitOfWork, actor_id: int, *, filename: str, content: byt
     s = session_of(uow)
     actor = require(s, actor_id, Action.MANAGE_PEOPLE)
     require(s, actor_id, Action.MANAGE_PANELS)
-    name, digest, lines = _read(filename, content)
-    plan = _plan(s, name, digest, lines)
+    name, digest, lines, problems = _read(filename, content)
+    plan = _plan(s, name, digest, lines, problems)
     if plan.problems:
         raise FileRejected(name, plan.problems)
     if not plan.changes:
@@ -284,9 +296,11 @@ def import_people(uow: UnitOfWork, actor_id: int, *, filename: str, content: byt
         s.execute(insert(PersonRole), [{"person_id": r["person_id"], "role": role}
                                        for role in sorted(set(r["after"]) - set(r["before"]))])
         out.append(events.roles_changed(person_id=r["person_id"], before=r["before"], after=r["after"]))
-    existing = dict(s.execute(select(Person.email, Person.id).where(
-        Person.email.in_([m["email"] for m in plan.memberships if m["email"] not in ids])))) \
-        if plan.memberships else {}
+    wanted = sorted({m["email"] for m in plan.memberships if m["email"] not in ids})
+    existing: dict[str, int] = {}
+    for chunk in range(0, len(wanted), 5000):
+        existing.update({e: i for e, i in s.execute(select(Person.email, Person.id).where(
+            Person.email.in_(wanted[chunk:chunk + 5000])))})
     names = {p["email"]: p["name"] for p in plan.new_people}
     adds = []
     for m in plan.memberships:
