@@ -194,7 +194,7 @@ def test_demo_people_and_shared_password(built) -> None:  # type: ignore[no-unty
         assert roles == {"frontline", "facilitator", "commissioning", "steering", "auditor", "admin"}
         assert all(p["email"].endswith("@demo.example") and "password" not in p for p in people)
         facilitator = next(p for p in people if "facilitator" in p["roles"])
-        assert sv.sign_in(db.uow(), facilitator["email"], demo.DEMO_PASSWORD) == facilitator["person_id"]
+        assert sv.sign_in(db.uow(), facilitator["email"], demo.DEMO_PASSWORD).person_id == facilitator["person_id"]
     finally:
         db.dispose()
 

@@ -186,6 +186,7 @@ def test_an_admin_who_revokes_their_own_admin_role_is_refused_as_the_last_admin(
 # ============================================================= auditors only read
 CSV = b"measure,observed_on,value\nExtraction accuracy,2026-03-02,96\n"
 USAGE = b"week_start,active_users,eligible_users\n2026-03-02,5,6\n"
+PEOPLE = b"name,email,roles,panel,panel_role\nEve Example,eve@example.org,frontline,,\n"
 
 #: Every state-changing service, called by the auditor with otherwise sensible arguments.
 AUDITOR_ATTEMPTS: dict[str, Callable[[Org, int], Any]] = {
@@ -252,10 +253,17 @@ AUDITOR_ATTEMPTS: dict[str, Callable[[Org, int], Any]] = {
         {"name": "Ada Admin", "email": "ada@example.org", "roles": ["admin"]}]),
     "record_claim": lambda o, a: sv.record_claim(o.world.uow, a, o.pilot, statement="It works.",
                                                  cited_metrics=["Extraction accuracy"]),
+    "reactivate_person": lambda o, a: sv.reactivate_person(o.world.uow, a, o.world.members[0],
+                                                           reason="Auditors cannot do this."),
+    "import_people": lambda o, a: sv.import_people(o.world.uow, a, filename="people.csv", content=PEOPLE),
+    "preview_people_import": lambda o, a: sv.preview_people_import(o.world.uow, a, filename="people.csv",
+                                                                   content=PEOPLE),
 }
 
 #: Services that act for no one in particular (or before anyone exists).
-NOT_ACTOR_SERVICES = {"initialise_organisation", "sign_in", "sign_in_by_email", "close_due_votes"}
+#: (Changing one's own password needs only one's own session: tests/test_sign_in.py.)
+NOT_ACTOR_SERVICES = {"initialise_organisation", "sign_in", "sign_in_by_email", "close_due_votes",
+                      "redeem_ticket", "sign_out", "change_own_password"}
 
 
 def test_every_state_changing_service_is_tried_as_the_auditor() -> None:

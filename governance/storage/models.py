@@ -482,7 +482,7 @@ class Charter(Base):
     allow_adopt_override: Mapped[bool] = mapped_column(Boolean)
     feedback_response_working_days: Mapped[int] = mapped_column(Integer)
     #: ISO 3166 code whose public holidays are not working days ("" = Monday–Friday only).
-    country: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    country: Mapped[str] = mapped_column(String(2), default="", server_default=text("''"))
     adopted_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     adopted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(Text)

@@ -76,7 +76,7 @@ def upgrade() -> None:
     )
     # Plain ALTER TABLE on both engines (SQLite 3.35+ drops columns): a batch
     # "copy and move" of person would be refused by the many foreign keys to it.
-    op.add_column("charter", sa.Column("country", sa.String(length=2), server_default="", nullable=False))
+    op.add_column("charter", sa.Column("country", sa.String(length=2), server_default=sa.text("''"), nullable=False))
     op.add_column("person", sa.Column("password_temporary", sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
     op.execute("ALTER TABLE person DROP COLUMN failed_sign_ins")
