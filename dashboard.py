@@ -203,15 +203,23 @@ def close_overdue_votes() -> None:
             st.warning(f"A vote past its deadline could not be closed automatically: {exc}")
 
 
+def only(page_fn: object, title: str, icon: str) -> None:
+    """Run one page whatever path the browser asked for: a bookmark such as /votes,
+    reached signed out, shows this page (not "page not found") and is opened after."""
+    pages = [st.Page(page_fn, title=title, icon=icon, default=True)]
+    pages += [st.Page(page_fn, title=title, icon=icon, url_path=key) for key in [*PAGES, "account"]]
+    st.navigation(pages, position="hidden").run()
+
+
 def main() -> None:
     st.set_page_config(page_title="Pilot Evaluation Governance", page_icon=":material/how_to_vote:",
                        layout="wide")
     common.database()
+    common.send_pending_redirect()
     common.wanted_path()
     session = common.current_session()
     if session is not None and session.must_change_password:
-        st.navigation([st.Page(choose_password_page, title="Choose your password", icon=":material/key:")]
-                      ).run()
+        only(choose_password_page, "Choose your password", ":material/key:")
         return
     person = common.me()
     if person is None:
@@ -220,11 +228,11 @@ def main() -> None:
         st.session_state.pop(common.PERSON_KEY, None)
         state = setup_state(common.uow())
         if not state.ready:
-            st.navigation([st.Page(lambda: setup_page(state), title="Set-up", icon=":material/build:")]).run()
+            only(lambda: setup_page(state), "Set-up", ":material/build:")
             return
         if demo_people():
             demo_banner()
-        st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
+        only(sign_in_page, "Sign in", ":material/login:")
         return
     if demo_people():
         demo_banner()

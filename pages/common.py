@@ -31,6 +31,7 @@ T = TypeVar("T")
 PERSON_KEY = "person_id"
 SESSION_KEY = "sign_in_session"
 WANTED_KEY = "_wanted_path"
+REDIRECT_KEY = "_redirect"
 FLASH_KEY = "_flash"
 PENDING_KEY = "_pending_confirmation"
 
@@ -231,7 +232,15 @@ def begin_session(opened: Any) -> None:
     st.session_state[SESSION_KEY] = opened.session_id
     st.session_state[PERSON_KEY] = opened.person_id
     clear_caches()
-    redirect(f"{START_PATH}?{urlencode({'ticket': opened.ticket, 'next': wanted_path()})}")
+    # Sent on the next run: a message enqueued just before st.rerun() may never reach the browser.
+    st.session_state[REDIRECT_KEY] = f"{START_PATH}?{urlencode({'ticket': opened.ticket, 'next': wanted_path()})}"
+
+
+def send_pending_redirect() -> None:
+    """Send the browser where the last run asked (the route that sets the session cookie)."""
+    url = st.session_state.pop(REDIRECT_KEY, None)
+    if url:
+        redirect(url)
 
 
 def sign_out() -> None:
@@ -255,7 +264,7 @@ def sign_out() -> None:
                 return
         except Exception:  # noqa: BLE001 - signing out locally is enough
             log.exception("OIDC logout failed")
-    redirect(END_PATH)
+    st.session_state[REDIRECT_KEY] = END_PATH
 
 
 def oidc_configured() -> bool:
