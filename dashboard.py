@@ -123,8 +123,8 @@ def new_password_form(session: object, *, ask_current: bool) -> None:
     except GovernanceError as exc:
         st.error(str(exc))
         return
-    st.session_state[common.FLASH_KEY] = ("success", "Password saved. Your other sessions were signed out.")
-    common.begin_session(opened)
+    st.session_state[common.FLASH_KEY] = ("success", common.NOTICES["password"])
+    common.begin_session(opened, notice="password")
     st.rerun()
 
 
@@ -216,6 +216,7 @@ def main() -> None:
                        layout="wide")
     common.database()
     common.send_pending_redirect()
+    common.show_notice()
     common.wanted_path()
     session = common.current_session()
     if session is not None and session.must_change_password:

@@ -222,7 +222,19 @@ def redirect(url: str) -> None:
     ctx.enqueue(msg)
 
 
-def begin_session(opened: Any) -> None:
+NOTICES = {"password": "Password saved. Your other sessions were signed out."}
+
+
+def show_notice() -> None:
+    """A message the last page load carried over the cookie round trip (``?notice=…``)."""
+    notice = st.query_params.get("notice")
+    if notice is not None:
+        del st.query_params["notice"]
+        if notice in NOTICES:
+            st.session_state[FLASH_KEY] = ("success", NOTICES[notice])
+
+
+def begin_session(opened: Any, notice: str | None = None) -> None:
     """A sign-in succeeded: remember its session here, and send the browser to the
     route that sets its cookie and then opens the page first asked for."""
     from urllib.parse import urlencode
@@ -233,7 +245,8 @@ def begin_session(opened: Any) -> None:
     st.session_state[PERSON_KEY] = opened.person_id
     clear_caches()
     # Sent on the next run: a message enqueued just before st.rerun() may never reach the browser.
-    st.session_state[REDIRECT_KEY] = f"{START_PATH}?{urlencode({'ticket': opened.ticket, 'next': wanted_path()})}"
+    query = {"ticket": opened.ticket, "next": wanted_path(), **({"notice": notice} if notice in NOTICES else {})}
+    st.session_state[REDIRECT_KEY] = f"{START_PATH}?{urlencode(query)}"
 
 
 def send_pending_redirect() -> None:

@@ -24,6 +24,8 @@ from governance.identity import sessions
 log = logging.getLogger(__name__)
 
 START_PATH = "/session/start"
+#: Messages a page may ask to be shown once the cookie is set (by name: no text travels in the URL).
+NOTICES = frozenset({"password"})
 END_PATH = "/session/end"
 
 
@@ -45,6 +47,8 @@ def start(request: Any) -> Any:
     from governance.services.signin import redeem_ticket
 
     target = sessions.safe_next(request.query_params.get("next", "/"))
+    if request.query_params.get("notice") in NOTICES:
+        target += "?notice=" + request.query_params["notice"]
     db = _database()
     try:
         redeemed = redeem_ticket(db.uow(), request.query_params.get("ticket"))
