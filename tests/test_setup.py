@@ -115,7 +115,7 @@ def test_reset_password_gives_a_new_one_time_password(db_url: str, capsys) -> No
 
 
 # ---------------------------------------------------------- demo versus real
-def test_the_demo_is_built_only_without_database_url(monkeypatch, db_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_is_built_only_without_database_url(monkeypatch, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     built: list[str] = []
     monkeypatch.setattr("governance.demo.ensure_demo", lambda db: built.append(db.url))
     monkeypatch.setenv("DATABASE_URL", db_url)
@@ -126,9 +126,10 @@ def test_the_demo_is_built_only_without_database_url(monkeypatch, db_url: str) -
         db.dispose()
         st.cache_resource.clear()
         monkeypatch.delenv("DATABASE_URL")
-        monkeypatch.setattr("governance.storage.db.DEFAULT_SQLITE_PATH", Path(db_url.split("///", 1)[1]))
+        demo_file = tmp_path / "demo.db"
+        monkeypatch.setattr("governance.storage.db.DEFAULT_SQLITE_PATH", demo_file)
         db = common._default_database()
-        assert built == [db_url]
+        assert built == [f"sqlite:///{demo_file}"]  # the embedded file, migrated, gets the demo
         db.dispose()
     finally:
         st.cache_resource.clear()
