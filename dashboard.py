@@ -55,7 +55,8 @@ def sign_in_page() -> None:
             if user.is_logged_in and user.get("email"):
                 try:
                     opened = sign_in_by_email(common.uow(), str(user.get("email")), provider="oidc",
-                                              email_verified=user.get("email_verified"))
+                                              email_verified=user.get("email_verified"),
+                                              browser=common.browser_binding())
                     common.begin_session(opened)
                     st.rerun()
                 except GovernanceError as exc:
@@ -71,7 +72,8 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            opened = sign_in(common.uow(), email, password, address=common.client_address())
+            opened = sign_in(common.uow(), email, password, address=common.client_address(),
+                             browser=common.browser_binding())
         except GovernanceError as exc:
             st.error(str(exc))
         else:

@@ -193,6 +193,16 @@ def client_address() -> str | None:
         return None
 
 
+def browser_binding() -> str | None:
+    """This browser's binding for a sign-in ticket (its XSRF token's digest), or None."""
+    from governance.identity.sessions import BROWSER_COOKIE, browser_binding as binding
+
+    try:
+        return binding(st.context.cookies.get(BROWSER_COOKIE))
+    except Exception:  # noqa: BLE001 - no browser context
+        return None
+
+
 def wanted_path() -> str:
     """The page this browser first asked for (a bookmark such as /votes), to open after sign-in."""
     from governance.identity.sessions import safe_next
@@ -295,7 +305,9 @@ def page(key: str, title: str, purpose: str) -> Me:
     if person is None:
         # Reached without the router: the first request after a server start
         # can deep-link a page file directly (Streamlit's legacy pages/ mode).
-        # Hand over to the router, which shows the sign-in screen.
+        # Hand over to the router, which shows the sign-in screen — and opens this
+        # page after sign-in.
+        st.session_state.setdefault(WANTED_KEY, "/" + key if key != "home" else "/")
         try:
             st.switch_page("dashboard.py")
         except StreamlitAPIException:

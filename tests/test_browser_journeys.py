@@ -99,6 +99,12 @@ def test_a_reload_or_a_bookmark_keeps_the_person_signed_in_until_they_sign_out(o
     cookie = next(c for c in page.context.cookies() if c["name"] == "pilot_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert page.evaluate("document.cookie").find("pilot_session") == -1  # no script can read it
+    from sqlalchemy import select
+
+    from governance.storage.models import SignInSession
+
+    with org.live.uow().reading() as s:  # the ticket was bound to this browser (login-CSRF guard)
+        assert s.scalars(select(SignInSession.ticket_binding).order_by(SignInSession.id.desc())).first()
     page.reload()
     page.get_by_role("heading", name="Votes").first.wait_for()  # F5: still signed in
     see(page, "Roles: Frontline")

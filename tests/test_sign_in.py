@@ -302,3 +302,29 @@ def test_the_delay_clock_moves_with_time(world: World) -> None:
     refused(world, "x@example.org", "a guess", address=ATTACKER_AT)
     assert sv.sign_in(world.uow, ADA, PASSWORD, address=ATTACKER_AT).person_id == world.admin
     assert timedelta(0) == throttle.address_wait(throttle.Counter(), world.clock.now())
+
+
+def xsrf_cookie(token: bytes, mask: bytes) -> str:
+    """Streamlit's XSRF cookie: a 4-byte mask, repeated over the 16-byte token."""
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
+    return f"2|{mask.hex()}|{masked.hex()}|1796173387"
+
+
+def test_a_ticket_sets_the_cookie_only_in_the_browser_that_signed_in(world: World) -> None:
+    """Login CSRF: someone who sends a victim a link carrying their own ticket must not sign
+    the victim in as themselves. The ticket is bound to the signing-in browser's XSRF token."""
+    mine, theirs = b"m" * 16, b"t" * 16
+    binding = sessions.browser_binding(xsrf_cookie(mine, b"\x01" * 4))
+    assert binding == sessions.browser_binding(xsrf_cookie(mine, b"\x7f\x10\x20\x30"))  # a new mask: same browser
+    assert binding != sessions.browser_binding(xsrf_cookie(theirs, b"\x01" * 4))
+    assert sessions.browser_binding("2|8d2d7d73|0ce780d9bbd461caa48b4a2b74ef2d0d|1796179597")  # as served
+    for junk in (None, "", "1|ab|cd|1", "2|zz|cd|1", "2|abcd|ab|1", "2|8d2d7d73||1"):
+        assert sessions.browser_binding(junk) is None
+    opened = sv.sign_in(world.uow, ADA, PASSWORD, browser=binding)
+    assert sv.redeem_ticket(world.uow, opened.ticket, sessions.browser_binding(xsrf_cookie(theirs, b"\x02" * 4))) \
+        is None  # another browser: spent, no cookie
+    again = sv.sign_in(world.uow, ADA, PASSWORD, browser=binding)
+    assert sv.redeem_ticket(world.uow, again.ticket, None) is None
+    third = sv.sign_in(world.uow, ADA, PASSWORD, browser=binding)
+    assert sv.redeem_ticket(world.uow, third.ticket,
+                            sessions.browser_binding(xsrf_cookie(mine, b"\x05" * 4)))[0] == third.session_id

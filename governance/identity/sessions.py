@@ -133,6 +133,30 @@ def read_cookie(key: bytes, value: object) -> CookieClaim | None:
     return CookieClaim(session_id, token)
 
 
+BROWSER_COOKIE = "_streamlit_xsrf"
+
+
+def browser_binding(xsrf_cookie: object) -> str | None:
+    """A digest of the browser's XSRF token (Streamlit's ``_streamlit_xsrf`` cookie, format
+    ``2|4-byte mask|masked token|time``), or None without one. A ticket is bound to the browser that
+    signed in: redeemed from another browser (someone sending a victim a link with their own
+    ticket, to sign the victim in as themselves) it sets no cookie. The mask changes on every
+    page load; the unmasked token does not."""
+    if not isinstance(xsrf_cookie, str):
+        return None
+    parts = xsrf_cookie.strip().strip('"').split("|")
+    if len(parts) != 4 or parts[0] != "2":
+        return None
+    try:
+        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+    except ValueError:
+        return None
+    if len(mask) != 4 or not masked:
+        return None
+    token = bytes(b ^ mask[i % 4] for i, b in enumerate(masked))  # the mask repeats (Tornado's format)
+    return hashlib.sha256(b"browser:" + token).hexdigest()
+
+
 def safe_next(path: object) -> str:
     """A same-site path to go to after sign-in (never another site: no scheme, no //)."""
     if not isinstance(path, str) or not path.startswith("/") or path.startswith("//") \

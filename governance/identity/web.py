@@ -51,7 +51,8 @@ def start(request: Any) -> Any:
         target += "?notice=" + request.query_params["notice"]
     db = _database()
     try:
-        redeemed = redeem_ticket(db.uow(), request.query_params.get("ticket"))
+        redeemed = redeem_ticket(db.uow(), request.query_params.get("ticket"),
+                                 sessions.browser_binding(request.cookies.get(sessions.BROWSER_COOKIE)))
     except Exception:  # noqa: BLE001 - never a traceback in the browser; the page asks again
         log.exception("redeeming a sign-in ticket failed")
         redeemed = None

@@ -73,7 +73,8 @@ def _row(s, key: str) -> SignInThrottle:  # type: ignore[no-untyped-def]
 
 # ------------------------------------------------------------------ sign in
 @use_case
-def _attempt(uow: UnitOfWork, email: object, password: object, address: str | None) -> SignedIn | None:
+def _attempt(uow: UnitOfWork, email: object, password: object, address: str | None,
+             browser: str | None) -> SignedIn | None:
     s = session_of(uow)
     now = uow.now()
     typed = _typed_email(email)
@@ -123,8 +124,8 @@ def _attempt(uow: UnitOfWork, email: object, password: object, address: str | No
         s.execute(delete(SignInThrottle).where(
             SignInThrottle.last_failure_at < now - throttle.ADDRESS_WINDOW * 24,
             SignInThrottle.key != account.key))
-        log(uow, None if who is None else Actor(who.id, who.name, frozenset()),
-            events.sign_in_failed(person_id=who.id if who else None, reason=reason,
+        # Whoever typed it is unknown: the record names the account, not an actor.
+        log(uow, None, events.sign_in_failed(person_id=who.id if who else None, reason=reason,
                                   failures=account.failures, address=shown_addr))
         return None
     assert who is not None and who.password_hash
@@ -148,25 +149,28 @@ def _attempt(uow: UnitOfWork, email: object, password: object, address: str | No
         who.password_hash = passwords.hash_password(secret)
         log(uow, actor, events.password_rehashed(person_id=who.id, scheme_before=before,
                                                  scheme_after="argon2id"))
-    opened = _open_session(uow, who.id, method="password", must_change=temporary)
+    opened = _open_session(uow, who.id, method="password", must_change=temporary, browser=browser)
     log(uow, actor, events.signed_in(person_id=who.id, method="password", session_id=opened.session_id,
                                      address=shown_addr, must_change_password=temporary))
     return opened
 
 
-def sign_in(uow: UnitOfWork, email: object, password: object, *, address: str | None = None) -> SignedIn:
+def sign_in(uow: UnitOfWork, email: object, password: object, *, address: str | None = None,
+            browser: str | None = None) -> SignedIn:
     """A session for a correct email and password, or ``SignInFailed`` with the one
     message every refusal shares. Failures are recorded (and count towards the
     delays) even though the call raises. ``address``: the client's address, when
-    the server knows it (``st.context.ip_address``)."""
-    opened = _attempt(uow, email, password, address)
+    the server knows it (``st.context.ip_address``); ``browser``: the browser's binding
+    (``identity.sessions.browser_binding``), which the cookie route will require."""
+    opened = _attempt(uow, email, password, address, browser)
     if opened is None:
         raise SignInFailed(throttle.SIGN_IN_REFUSED)
     return opened
 
 
 @use_case
-def sign_in_by_email(uow: UnitOfWork, email: str, *, provider: str, email_verified: object = None) -> SignedIn:
+def sign_in_by_email(uow: UnitOfWork, email: str, *, provider: str, email_verified: object = None,
+                     browser: str | None = None) -> SignedIn:
     """Map an identity proven by an OpenID Connect provider to an active person.
 
     Only an email the provider says it verified (``email_verified`` true) counts:
@@ -182,19 +186,21 @@ def sign_in_by_email(uow: UnitOfWork, email: str, *, provider: str, email_verifi
         raise SignInFailed(f"{address} is not a person in this organisation. Ask an "
                            "administrator to add you with this email.")
     method = f"oidc:{provider}"[:40]
-    opened = _open_session(uow, who.id, method=method, must_change=False)
+    opened = _open_session(uow, who.id, method=method, must_change=False, browser=browser)
     log(uow, Actor(who.id, who.name, frozenset()), events.signed_in(
         person_id=who.id, method=method, session_id=opened.session_id))
     return opened
 
 
 # ------------------------------------------------------------------ sessions
-def _open_session(uow: UnitOfWork, person_id: int, *, method: str, must_change: bool) -> SignedIn:
+def _open_session(uow: UnitOfWork, person_id: int, *, method: str, must_change: bool,
+                  browser: str | None = None) -> SignedIn:
     s = session_of(uow)
     now = uow.now()
     ticket = cookies.new_secret()
     row = SignInSession(person_id=person_id, method=method, ticket_sha256=cookies.digest(ticket),
-                        ticket_expires_at=now + cookies.TICKET_LIFETIME, token_sha256=None,
+                        ticket_expires_at=now + cookies.TICKET_LIFETIME, ticket_binding=browser,
+                        token_sha256=None,
                         must_change_password=must_change, created_at=now, last_seen_at=now)
     s.add(row)
     s.flush()
@@ -202,9 +208,10 @@ def _open_session(uow: UnitOfWork, person_id: int, *, method: str, must_change: 
 
 
 @use_case
-def redeem_ticket(uow: UnitOfWork, ticket: object) -> tuple[int, str] | None:
+def redeem_ticket(uow: UnitOfWork, ticket: object, browser: str | None = None) -> tuple[int, str] | None:
     """Exchange a session's one-time ticket for its cookie token: (session id, token),
-    or None when the ticket is unknown, spent, expired, or its session ended."""
+    or None when the ticket is unknown, spent, expired, its session ended, or it was
+    bound to another browser than ``browser``."""
     if not isinstance(ticket, str) or not 20 <= len(ticket) <= 100:
         return None
     s = session_of(uow)
@@ -214,6 +221,8 @@ def redeem_ticket(uow: UnitOfWork, ticket: object) -> tuple[int, str] | None:
         return None
     row.ticket_sha256 = None  # spent, whatever happens next
     if row.ticket_expires_at is None or row.ticket_expires_at < now:
+        return None
+    if row.ticket_binding is not None and row.ticket_binding != browser:
         return None
     token = cookies.new_secret()
     row.token_sha256, row.ticket_expires_at, row.last_seen_at = cookies.digest(token), None, now
@@ -324,6 +333,6 @@ def change_own_password(uow: UnitOfWork, actor_id: int, session_id: int, *, curr
     ended = revoke_sessions(uow, who.id, reason="password_changed")
     log(uow, actor, events.password_set(person_id=who.id, by_self=True, temporary=False,
                                         sessions_revoked=ended))
-    opened = _open_session(uow, who.id, method=row.method, must_change=False)
+    opened = _open_session(uow, who.id, method=row.method, must_change=False, browser=row.ticket_binding)
     log(uow, actor, events.signed_in(person_id=who.id, method=row.method, session_id=opened.session_id))
     return opened

@@ -102,6 +102,8 @@ class SignInSession(Base):
     method: Mapped[str] = mapped_column(String(40))
     ticket_sha256: Mapped[str | None] = mapped_column(String(HASH), unique=True)
     ticket_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The signing-in browser's XSRF token digest: only that browser redeems the ticket.
+    ticket_binding: Mapped[str | None] = mapped_column(String(HASH))
     token_sha256: Mapped[str | None] = mapped_column(String(HASH))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=40), nullable=False),
         sa.Column("ticket_sha256", sa.String(length=64), nullable=True),
         sa.Column("ticket_expires_at", UtcDateTime(), nullable=True),
+        sa.Column("ticket_binding", sa.String(length=64), nullable=True),
         sa.Column("token_sha256", sa.String(length=64), nullable=True),
         sa.Column("must_change_password", sa.Boolean(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
