@@ -28,8 +28,8 @@ from governance.storage.models import Base
 
 #: Column order of every table the generator writes (must match the tuples it builds).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "person": ("id", "name", "email", "password_hash", "failed_sign_ins", "locked_until", "active",
-               "created_at"),
+    "organisation": ("id", "name", "created_at"),
+    "person": ("id", "name", "email", "password_hash", "password_temporary", "active", "created_at"),
     "person_role": ("person_id", "role"),
     "programme": ("id", "name", "description", "created_at"),
     "panel": ("id", "name", "area", "site", "programme_id", "created_at"),
@@ -92,7 +92,7 @@ assert set(TABLE_ORDER) == set(COLUMNS), set(COLUMNS) ^ set(TABLE_ORDER)
 
 #: Tables whose ``id`` comes from a sequence on PostgreSQL (reset after the load).
 SERIAL_TABLES = tuple(t for t in TABLE_ORDER if COLUMNS[t][0] == "id"
-                      and t not in ("audit_chain_head",))
+                      and t not in ("audit_chain_head", "organisation"))
 
 
 class BulkWriter:

@@ -50,14 +50,19 @@ from bench.plan import (
     VoteP,
     uniform,
 )
-from governance.record.chain import canonical_event, canonical_json, GENESIS_HASH
-from governance.rules.evidence import SurveyEvidence
-from governance.rules.evidence import indispensability, meets_target, sus_score
 from governance.identity.passwords import hash_password
+from governance.record.chain import GENESIS_HASH, canonical_event, canonical_json
 from governance.rules.claims import decision_check, flags
 from governance.rules.deadlines import add_working_days
-from governance.rules.prereg import canonical_metrics, metric_record
-from governance.rules.prereg import INDISPENSABILITY_NAME, canonical_criteria, criterion_record
+from governance.rules.evidence import SurveyEvidence, indispensability, meets_target, sus_score
+from governance.rules.prereg import (
+    INDISPENSABILITY_NAME,
+    canonical_criteria,
+    canonical_metrics,
+    criterion_record,
+    metric_record,
+)
+from governance.rules.voting import tally_outcome, tally_panel
 from governance.vocabulary import (
     AmendmentStatus,
     Outcome,
@@ -69,7 +74,6 @@ from governance.vocabulary import (
     VotingGroup,
     label,
 )
-from governance.rules.voting import tally_outcome, tally_panel
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = PROJECT_ROOT / "bench" / "out"
@@ -375,9 +379,10 @@ class Emitter:
         self.password_hash = hash_password(ACCOUNT_PASSWORD)
         admin = pl.admin
         t = self.now()
-        self.w.add("person", (admin, pl.names[admin], pl.emails[admin], self.password_hash, 0, None, True,
+        self.w.add("person", (admin, pl.names[admin], pl.emails[admin], self.password_hash, False, True,
                               db_ts(t)))
         self.w.add("person_role", (admin, "admin"))
+        self.w.add("organisation", (1, "Benchmark organisation", db_ts(t)))
         self.log(admin, "organisation.initialised", "person", admin,
                  after={"id": admin, "name": pl.names[admin], "email": pl.emails[admin], "roles": ["admin"]})
         terms = DEFAULT_TERMS.as_dict()
@@ -414,7 +419,7 @@ class Emitter:
         t = self.now()
         roles = list(pl.roles[pid])
         pw = self.password_hash if pid in pl.accounts.values() else None
-        self.w.add("person", (pid, pl.names[pid], pl.emails[pid], pw, 0, None, True, db_ts(t)))
+        self.w.add("person", (pid, pl.names[pid], pl.emails[pid], pw, False, True, db_ts(t)))
         for role in roles:
             self.w.add("person_role", (pid, role))
         self.log(pl.admin, "person.created", "person", pid,
@@ -1256,7 +1261,7 @@ class Emitter:
             "weight_frontline", "weight_commissioning", "weight_steering", "quorum_frontline",
             "quorum_commissioning", "quorum_steering", "frontline_veto", "evaluation_window_days",
             "min_survey_responses", "indispensability_threshold", "allow_adopt_override",
-            "feedback_response_working_days")}
+            "feedback_response_working_days", "country") if k in charter.terms}
         return {
             "pilot": {"id": rt.id, "title": rt.title, "owner_id": rt.owner_id,
                       "real_use_started_at": z_ts(rt.real_use_started_at)},

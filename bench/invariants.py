@@ -31,9 +31,9 @@ from sqlalchemy.engine import Connection
 
 from governance.record.chain import ChainVerification
 from governance.record.log import verify_chain
-from governance.storage.db import Database
 from governance.rules.prereg import canonical_criteria
 from governance.rules.voting import tally_outcome, tally_panel
+from governance.storage.db import Database
 
 OUTCOME_OPTIONS = ("adopt", "iterate", "revisit_problem", "stop")
 PANEL_OPTIONS = ("approve", "reject")

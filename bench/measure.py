@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import select, text
 
-from governance.record.chain import canonical_event, ChainVerification, format_time
+from governance.record.chain import ChainVerification, canonical_event, format_time
 from governance.record.log import verify_chain
 from governance.storage.db import Database
 from governance.storage.models import AuditEvent, Vote

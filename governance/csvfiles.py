@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from governance.record.chain import sha256_hex
 from governance.errors import InvalidInput
+from governance.record.chain import sha256_hex
+from governance.validation import MAX_COUNT
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -45,7 +48,11 @@ def parse_csv(filename: str, content: bytes, columns: tuple[str, ...],
 
     ``parse_row`` raises ``ValueError`` with a message for a bad row.
     """
-    name = (filename or "upload.csv").strip()[:255] or "upload.csv"
+    raw_name = filename if isinstance(filename, str) else ""
+    name = "".join(ch if ch.isprintable() else "?" for ch in raw_name).strip()[:255] or "upload.csv"
+    if any(not ch.isprintable() or unicodedata.category(ch) == "Cf" for ch in raw_name):
+        raise FileRejected(name, [(0, "the file name contains control or invisible characters; rename "
+                                      "the file with plain letters, digits, dashes and dots")])
     if not isinstance(content, (bytes, bytearray)):
         raise FileRejected(name, [(0, "the upload is not a file")])
     if len(content) == 0:
@@ -99,10 +106,45 @@ def parse_csv(filename: str, content: bytes, columns: tuple[str, ...],
     return ParsedFile(name, sha256_hex(bytes(content)), len(content), rows)
 
 
-def parse_whole(value: str, label: str) -> int:
-    if not value.lstrip("-").isdigit():
-        raise ValueError(f"{label} '{value}' is not a whole number")
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"{label} {number} is negative")
-    return number
+def parse_whole(value: str, label: str, *, maximum: int = MAX_COUNT) -> int:
+    """A count written with the digits 0–9, from 0 to ``maximum`` (10^9 by default)."""
+    if not re.fullmatch(r"[+-]?[0-9]+", value):
+        raise ValueError(f"{label} '{value[:40]}' is not a whole number written with the digits 0–9")
+    if value.startswith("-") and value.strip("-0"):
+        raise ValueError(f"{label} {value} is negative")
+    if len(value.lstrip("+-0")) > len(str(maximum)) or int(value) > maximum:
+        raise ValueError(f"{label} {value[:40]} is more than {maximum:,}; check the number")
+    return int(value)
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A cell a spreadsheet will show as text, never run as a formula (OWASP "CSV injection"):
+    text beginning with =, +, -, @, a tab or a carriage return gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def to_csv(records: list[dict[str, Any]], columns: list[str] | None = None) -> bytes:
+    """The CSV (UTF-8 with a BOM, so spreadsheets read accents right) of ``records``, every
+    cell neutralised. The one way the product writes a CSV."""
+    names = columns or list(dict.fromkeys(k for r in records for k in r))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralise_cell(str(n)) for n in names])
+    for record in records:
+        writer.writerow([neutralise_cell(_cell(record.get(n))) for n in names])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value if isinstance(value, (int, float)) else str(value)

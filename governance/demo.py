@@ -24,7 +24,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +33,32 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
 
 from governance import services as sv
-from governance.record.log import verify_chain
-from governance.storage.db import PROJECT_ROOT, Database, FixedClock, UnitOfWork, default_database_url
 from governance.errors import RuleViolation
-from governance.storage.models import (
-    Amendment, AuditEvent, Claim, CommissioningMetric, Criterion, FeedbackItem, Panel, Person, Pilot,
-    Problem, ProblemVersion, TeamInvitation, Vote,
-)
+
+# The one password every demo person signs in with (set by ``mark_demo`` for the
+# cast; the password policy refuses it for any real account).
+from governance.identity.passwords import DEMO_PASSWORD  # noqa: E402, I001
+from governance.record.log import verify_chain
 from governance.services.people import DEMO_ACTION
+from governance.storage.db import PROJECT_ROOT, Database, FixedClock, UnitOfWork, default_database_url
+from governance.storage.models import (
+    Amendment,
+    AuditEvent,
+    Claim,
+    CommissioningMetric,
+    Criterion,
+    FeedbackItem,
+    Panel,
+    Person,
+    Pilot,
+    Problem,
+    ProblemVersion,
+    TeamInvitation,
+    Vote,
+)
 from governance.vocabulary import PanelRole, SurveyAnswer, VoteStatus
 
 DEFAULT_SCENARIO = PROJECT_ROOT / "data" / "demo_scenario.json"
-#: The one password every demo person signs in with (demo databases only).
-DEMO_PASSWORD = "pilot-demo-2026"
 DAY_STARTS_AT = dtime(8, 0)
 MINUTES_PER_ACTION = 2
 
@@ -212,7 +226,8 @@ class _Builder:
         def initialise() -> None:
             self.admin = self.act(sv.initialise_organisation, admin_name=admin["name"],
                                   admin_email=admin.get("email") or email_for(admin["name"], self.domain),
-                                  admin_password=self.password, organisation=sc.get("organisation", "Demo"))
+                                  organisation=sc.get("organisation", "Demo organisation"),
+                                  country=sc.get("country", ""))
             self.people[admin["key"]] = self.admin
             self.cast.append({"name": admin["name"],
                               "email": admin.get("email") or email_for(admin["name"], self.domain),
@@ -235,7 +250,7 @@ class _Builder:
     def _create_cast(self, spec: dict[str, Any]) -> None:
         email = spec.get("email") or email_for(spec["name"], self.domain)
         self.people[spec["key"]] = self.act(sv.create_person, self.admin, name=spec["name"], email=email,
-                                            roles=spec["roles"], password=self.password)
+                                            roles=spec["roles"])
         self.cast.append({"name": spec["name"], "email": email, "roles": sorted(spec["roles"]),
                           "about": spec.get("about", "")})
 
@@ -258,8 +273,7 @@ class _Builder:
         for _ in range(int(group["generate"])):
             name = next(self._names)
             ids.append(self.act(sv.create_person, self.admin, name=name,
-                                email=email_for(name, self.domain), roles=group.get("roles", ["frontline"]),
-                                password=self.password))
+                                email=email_for(name, self.domain), roles=group.get("roles", ["frontline"])))
         self.staff[group["key"]] = ids
 
     def _create_panel(self, spec: dict[str, Any]) -> None:
@@ -751,7 +765,7 @@ def _sqlite_file(url: str) -> Path | None:
         return None
     if not parsed.database or parsed.database == ":memory:":
         raise SystemExit("An in-memory SQLite database cannot hold the demo between runs; "
-                         "give a file URL such as sqlite:///data/governance.storage.db.")
+                         "give a file URL such as sqlite:///data/demo.db.")
     return Path(parsed.database)
 
 
@@ -767,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="SQLite: delete the database file (and its -wal/-shm) and build again. "
                              "Other databases: refused unless the database is empty.")
     parser.add_argument("--database-url", default=None,
-                        help="database URL (default: DATABASE_URL, else data/governance.storage.db)")
+                        help="database URL (default: DATABASE_URL, else data/demo.db)")
     args = parser.parse_args(argv)
     url = args.database_url or default_database_url()
     shown = make_url(url).render_as_string(hide_password=True)

@@ -59,5 +59,11 @@ class StorageBusy(GovernanceError):
     after the bounded retries; nothing was written."""
 
 
+class StorageFull(GovernanceError):
+    """The database (or its disk) is full; nothing was written."""
+
+
 class SignInFailed(GovernanceError):
-    """Wrong email or password, or a locked account."""
+    """The email and password did not work (unknown account, wrong password or a
+    throttled attempt: one message for all three), or the identity provider's
+    proof was not enough."""

@@ -45,6 +45,8 @@ RUNTIME_GRANTS: dict[str, str] = {
     "source_file": "INSERT", "measurement": "INSERT", "usage_week": "INSERT",
     "charter": "INSERT", "feedback_item": "INSERT, UPDATE",
     "job_lease": "INSERT, UPDATE, DELETE", "job_run": "INSERT",
+    "organisation": "INSERT", "sign_in_session": "INSERT, UPDATE",
+    "sign_in_throttle": "INSERT, UPDATE, DELETE", "known_address": "INSERT, UPDATE, DELETE",
 }
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -5,11 +5,55 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
+from governance.identity.passwords import MIN_LENGTH
 from governance.queries import people as people_q
-from governance.rules.charter import FIELD_LABELS
+from governance.rules.charter import FIELD_LABELS, supported_countries
 from governance.rules.permissions import Action, allowed
 from governance.vocabulary import PanelRole, Role, label
 from pages import common
+
+IMPORT_KEY = "_people_import"
+
+
+def people_import_section() -> None:
+    """Admin → People: a CSV of people and panels, previewed by line, then imported at once."""
+    with st.expander("Import people and panels from a CSV", icon=":material/upload_file:"):
+        st.caption("Columns, exactly: `name,email,roles,panel,panel_role`. Roles separated by `;` "
+                   "(frontline, facilitator, commissioning, steering, auditor, admin); `panel` optional "
+                   "(created when new), `panel_role` member or facilitator; one line per panel a person "
+                   "belongs to. Existing people (same email) are updated — roles and memberships are only "
+                   "added, never removed. Nothing is written until you press Import, and then all or nothing.")
+        upload = st.file_uploader("People file (CSV, UTF-8)", type=["csv"], key="people-upload")
+        if upload is None:
+            st.session_state.pop(IMPORT_KEY, None)
+            return
+        content = upload.getvalue()
+        plan = common.cached(people_import_preview)(me.id, upload.name, content)
+        st.session_state[IMPORT_KEY] = (upload.name, content)
+        if plan.problems:
+            st.error(common.esc(plan.summary()))
+            st.dataframe(pd.DataFrame([{"Line": n or "—", "Problem": m} for n, m in plan.problems]),
+                         hide_index=True, width="stretch")
+            return
+        (st.success if plan.changes else st.info)(common.esc(plan.summary()))
+        for title, rows in (("New people", plan.new_people), ("Renamed", plan.renamed),
+                            ("More roles", plan.roles_added), ("Panel memberships", plan.memberships)):
+            if rows:
+                st.markdown(f"**{title}** ({len(rows):,})")
+                st.dataframe(pd.DataFrame(rows[:200]), hide_index=True, width="stretch")
+        if plan.new_panels:
+            st.markdown("**New panels:** " + common.esc(", ".join(plan.new_panels)))
+        if plan.changes and st.button("Import", type="primary", key="people-import"):
+            result = common.act(sv.import_people, filename=upload.name, content=content, rerun=False)
+            if result is not None:
+                st.session_state[common.FLASH_KEY] = ("success", result.summary())
+                st.session_state.pop(IMPORT_KEY, None)
+                st.rerun()
+
+
+def people_import_preview(uow, actor_id, filename, content):  # type: ignore[no-untyped-def]
+    return sv.preview_people_import(uow, actor_id, filename=filename, content=content)
+
 
 me = common.page("admin", "Admin", "People, roles, panels — and the charter the software enforces.")
 tabs = st.tabs(["People", "Panels", "Charter"], key="admin-tab", on_change="rerun")
@@ -26,12 +70,16 @@ with tabs[0]:
                                                       page=st.session_state.get("people-page", 1))
         st.dataframe(pd.DataFrame([{"#": p.id, "Name": p.name, "Email": p.email,
                                     "Roles": ", ".join(label(r) for r in p.roles),
-                                    "Active": "Yes" if p.active else "No"} for p in listing.rows]),
+                                    "Active": "Yes" if p.active else "No",
+                                    "Password": ("temporary" if p.password_temporary else
+                                                 "own" if p.has_password else "none")}
+                                   for p in listing.rows]),
                      hide_index=True, width="stretch")
         common.pager("people-page", listing.total, listing.per_page)
         for person in common.cached(people_q.role_conflicts)(me.id):
             st.warning(f"**{common.esc(person.name)}** holds {common.esc(', '.join(label(r) for r in person.roles))}: "
                        f"{common.esc(person.role_conflict)}")
+        people_import_section()
         runs = common.cached(people_q.job_runs)(me.id)
         st.markdown("**Scheduled jobs** (`python -m governance.jobs run`, from cron every minute)")
         if not runs:
@@ -48,7 +96,8 @@ with tabs[0]:
             name = st.text_input("Name")
             email = st.text_input("Email")
             roles = st.multiselect("Roles", [r.value for r in Role], format_func=label)
-            password = st.text_input("Initial password (at least 10 characters)", type="password")
+            password = st.text_input(f"Temporary password (optional; at least {MIN_LENGTH} characters; "
+                                     "works once, then they choose their own)", type="password")
             if st.form_submit_button("Add person", type="primary"):
                 common.act(sv.create_person, name=name, email=email, roles=roles,
                            password=password or None, success=f"{name} added.")
@@ -60,13 +109,22 @@ with tabs[0]:
                 if st.form_submit_button("Save roles"):
                     common.act(sv.set_roles, chosen, roles, success="Roles saved; they apply at once.")
             with st.form("password"):
-                new_password = st.text_input("New password", type="password")
-                if st.form_submit_button("Set password"):
-                    common.act(sv.set_password, chosen, new_password, success="Password set.")
-            with st.form("deactivate"):
-                reason = st.text_input("Reason to deactivate")
-                if st.form_submit_button("Deactivate"):
-                    common.act(sv.deactivate_person, chosen, reason=reason, success="Person deactivated.")
+                new_password = st.text_input("Temporary password (works once; they then choose their own)",
+                                             type="password")
+                if st.form_submit_button("Set temporary password"):
+                    common.act(sv.set_password, chosen, new_password,
+                               success="Temporary password set; their sessions were signed out.")
+            if person.active:
+                with st.form("deactivate"):
+                    reason = st.text_input("Reason to deactivate")
+                    if st.form_submit_button("Deactivate"):
+                        common.act(sv.deactivate_person, chosen, reason=reason,
+                                   success="Person deactivated; their records stay as they were.")
+            else:
+                with st.form("reactivate"):
+                    reason = st.text_input("Reason to reactivate")
+                    if st.form_submit_button("Reactivate"):
+                        common.act(sv.reactivate_person, chosen, reason=reason, success="Person reactivated.")
 
 with tabs[1]:
     panels = common.cached(people_q.panels)(me.id)
@@ -121,6 +179,14 @@ with tabs[2]:
                                         float(terms.indispensability_threshold), 0.05)
             response_days = c1.number_input("Feedback response time (working days)", 1, 120,
                                             int(terms.feedback_response_working_days))
+            shortest = c2.number_input("Shortest vote (days)", 1, 60, int(terms.vote_min_days))
+            longest = c3.number_input("Longest vote (days)", 1, 120, int(terms.vote_max_days))
+            secret = c1.multiselect("Groups whose ballots are secret", ["frontline", "commissioning", "steering"],
+                                    default=list(terms.secret_groups), format_func=str.capitalize)
+            countries = {"": "None (Monday–Friday only)", **supported_countries()}
+            country = c2.selectbox("Country (public holidays are not working days)", list(countries),
+                                   index=list(countries).index(terms.country) if terms.country in countries else 0,
+                                   format_func=lambda c: f"{c} — {countries[c]}" if c else countries[c])
             veto = c2.checkbox("Frontline veto on adopt", value=bool(terms.frontline_veto))
             override = c3.checkbox("Allow adopt to override a failed threshold (flagged)",
                                    value=bool(terms.allow_adopt_override))
@@ -130,5 +196,6 @@ with tabs[2]:
                            weight_steering=ws, quorum_frontline=qf, quorum_commissioning=qc,
                            quorum_steering=qs, evaluation_window_days=int(window),
                            min_survey_responses=int(minimum), indispensability_threshold=threshold,
-                           feedback_response_working_days=int(response_days), frontline_veto=veto,
+                           feedback_response_working_days=int(response_days), vote_min_days=int(shortest),
+                           vote_max_days=int(longest), secret_groups=secret, country=country, frontline_veto=veto,
                            allow_adopt_override=override, success="New charter version adopted.")

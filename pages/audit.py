@@ -22,10 +22,9 @@ tab_decisions, tab_claims, tab_amend, tab_log, tab_chain = st.tabs(
 
 def downloads(name: str, records: list[dict[str, Any]], key: str) -> None:
     """CSV and JSON of exactly what is shown."""
-    frame = pd.DataFrame(records)
     left, right = st.columns(2)
-    left.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), f"{name}.csv",
-                         "text/csv", key=f"{key}-csv")
+    with left:
+        common.csv_download("Download CSV", records, f"{name}.csv", key=f"{key}-csv")
     right.download_button("Download JSON", json.dumps(records, indent=2, default=str, ensure_ascii=False)
                           .encode("utf-8"), f"{name}.json", "application/json", key=f"{key}-json")
 

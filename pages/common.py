@@ -22,13 +22,16 @@ from governance.errors import GovernanceError
 from governance.queries import audit as audit_queries
 from governance.queries.people import Me, whoami
 from governance.rules.permissions import may_open
-from governance.storage.db import Database, UnitOfWork
+from governance.storage.db import Database, UnitOfWork, is_embedded_default
 from governance.vocabulary import label
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PERSON_KEY = "person_id"
+SESSION_KEY = "sign_in_session"
+WANTED_KEY = "_wanted_path"
+REDIRECT_KEY = "_redirect"
 FLASH_KEY = "_flash"
 PENDING_KEY = "_pending_confirmation"
 
@@ -51,13 +54,18 @@ _database_override: Database | None = None
 
 @st.cache_resource(show_spinner="Opening the organisation's record…")
 def _default_database() -> Database:
-    """One Database per process (DATABASE_URL or the SQLite default); migrated;
-    the demo organisation built on first run if it is empty."""
-    db = Database()
-    db.upgrade()
-    from governance.demo import ensure_demo
+    """One Database per process.
 
-    ensure_demo(db)
+    No DATABASE_URL: the embedded demo file, migrated, with the demo organisation
+    built on first run. DATABASE_URL set (a real organisation): opened as it is —
+    never migrated from here and never given the demo; until it is migrated and
+    initialised the router shows how to set it up (``setup_state``)."""
+    db = Database()
+    if is_embedded_default():
+        db.upgrade()
+        from governance.demo import ensure_demo
+
+        ensure_demo(db)
     return db
 
 
@@ -111,12 +119,58 @@ def clear_caches() -> None:
 
 
 # ------------------------------------------------------------------ identity
-def identity_lookup() -> int | None:
-    """Who is signed in: the person id this session proved (password or OIDC).
+def _session_from_state() -> Any:
+    from governance.services.signin import current_session
 
-    Tests replace this function (AppTest cannot drive an OIDC login)."""
+    session_id = st.session_state.get(SESSION_KEY)
+    if session_id is None:
+        return None
+    found = current_session(uow(), session_id)
+    if found is None:  # ended elsewhere (sign-out, password change, idle): ask again
+        st.session_state.pop(SESSION_KEY, None)
+        st.session_state.pop(PERSON_KEY, None)
+    return found
+
+
+def _session_from_cookie() -> Any:
+    from governance.identity import sessions
+    from governance.services.signin import current_session
+
+    try:
+        raw = st.context.cookies.get(sessions.COOKIE_NAME)
+    except Exception:  # noqa: BLE001 - no browser context (tests, bare runs)
+        raw = None
+    if not raw:
+        return None
+    claim = sessions.read_cookie(sessions.load_key(database().url), raw)
+    if claim is None:
+        return None
+    found = current_session(uow(), claim.session_id, claim.token)
+    if found is not None:
+        st.session_state[SESSION_KEY] = found.session_id
+        st.session_state[PERSON_KEY] = found.person_id
+    return found
+
+
+def current_session() -> Any:
+    """The signed-in session of this browser (this tab's, or its cookie's), or None."""
+    if st.session_state.get(SESSION_KEY) is not None:
+        return _session_from_state()
+    return _session_from_cookie()
+
+
+def identity_lookup() -> int | None:
+    """Who is signed in: the person of this browser's live session (a password or
+    OIDC sign-in in this tab, or the signed cookie of an earlier one).
+
+    In-process callers that have no browser (AppTest) may put a person id in the
+    session state directly; nothing a browser sends can. Tests replace this
+    function too (AppTest cannot drive an OIDC login)."""
+    found = current_session()
+    if found is not None:
+        return None if found.must_change_password else found.person_id
     person_id = st.session_state.get(PERSON_KEY)
-    return person_id if isinstance(person_id, int) else None
+    return person_id if isinstance(person_id, int) and not isinstance(person_id, bool) else None
 
 
 def set_identity_lookup(fn: Callable[[], int | None]) -> None:
@@ -132,15 +186,110 @@ def me() -> Me | None:
     return whoami(uow(), person_id)
 
 
+def client_address() -> str | None:
+    """The browser's address as the server sees it (None locally or when unknown)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - no browser context
+        return None
+
+
+def browser_binding() -> str | None:
+    """This browser's binding for a sign-in ticket (its XSRF token's digest), or None."""
+    from governance.identity.sessions import BROWSER_COOKIE
+    from governance.identity.sessions import browser_binding as binding
+
+    try:
+        return binding(st.context.cookies.get(BROWSER_COOKIE))
+    except Exception:  # noqa: BLE001 - no browser context
+        return None
+
+
+def wanted_path() -> str:
+    """The page this browser first asked for (a bookmark such as /votes), to open after sign-in."""
+    from governance.identity.sessions import safe_next
+
+    if WANTED_KEY not in st.session_state:
+        path = "/"
+        try:
+            url = st.context.url or ""
+        except Exception:  # noqa: BLE001
+            url = ""
+        if "://" in url:
+            path = "/" + url.split("://", 1)[1].partition("/")[2]
+        st.session_state[WANTED_KEY] = safe_next(path)
+    return str(st.session_state[WANTED_KEY])
+
+
+def redirect(url: str) -> None:
+    """Send the browser to ``url`` on this site (Streamlit's own mechanism for st.login)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    msg = ForwardMsg()
+    msg.auth_redirect.url = url
+    ctx.enqueue(msg)
+
+
+NOTICES = {"password": "Password saved. Your other sessions were signed out."}
+
+
+def show_notice() -> None:
+    """A message the last page load carried over the cookie round trip (``?notice=…``)."""
+    notice = st.query_params.get("notice")
+    if notice is not None:
+        del st.query_params["notice"]
+        if notice in NOTICES:
+            st.session_state[FLASH_KEY] = ("success", NOTICES[notice])
+
+
+def begin_session(opened: Any, notice: str | None = None) -> None:
+    """A sign-in succeeded: remember its session here, and send the browser to the
+    route that sets its cookie and then opens the page first asked for."""
+    from urllib.parse import urlencode
+
+    from governance.identity.web import START_PATH
+
+    st.session_state[SESSION_KEY] = opened.session_id
+    st.session_state[PERSON_KEY] = opened.person_id
+    clear_caches()
+    # Sent on the next run: a message enqueued just before st.rerun() may never reach the browser.
+    query = {"ticket": opened.ticket, "next": wanted_path(), **({"notice": notice} if notice in NOTICES else {})}
+    st.session_state[REDIRECT_KEY] = f"{START_PATH}?{urlencode(query)}"
+
+
+def send_pending_redirect() -> None:
+    """Send the browser where the last run asked (the route that sets the session cookie)."""
+    url = st.session_state.pop(REDIRECT_KEY, None)
+    if url:
+        redirect(url)
+
+
 def sign_out() -> None:
+    """End this browser's session everywhere (the cookie stops working), then tidy the browser."""
+    from governance.identity.web import END_PATH
+    from governance.services.signin import sign_out as end_session
+
+    session_id = st.session_state.pop(SESSION_KEY, None)
     st.session_state.pop(PERSON_KEY, None)
+    st.session_state.pop(WANTED_KEY, None)
+    if session_id is not None:
+        try:
+            end_session(uow(), session_id)
+        except GovernanceError:
+            log.exception("ending session %s failed", session_id)
     clear_caches()
     if oidc_configured():
         try:
             if st.user.is_logged_in:
                 st.logout()
+                return
         except Exception:  # noqa: BLE001 - signing out locally is enough
             log.exception("OIDC logout failed")
+    st.session_state[REDIRECT_KEY] = END_PATH
 
 
 def oidc_configured() -> bool:
@@ -158,7 +307,9 @@ def page(key: str, title: str, purpose: str) -> Me:
     if person is None:
         # Reached without the router: the first request after a server start
         # can deep-link a page file directly (Streamlit's legacy pages/ mode).
-        # Hand over to the router, which shows the sign-in screen.
+        # Hand over to the router, which shows the sign-in screen — and opens this
+        # page after sign-in.
+        st.session_state.setdefault(WANTED_KEY, "/" + key if key != "home" else "/")
         try:
             st.switch_page("dashboard.py")
         except StreamlitAPIException:
@@ -327,6 +478,16 @@ def claims_section(person: Me, pilot_id: int, metric_names: list[str], *, may_re
             if st.form_submit_button("Record claim"):
                 act(record_claim, pilot_id, statement=statement, cited_metrics=cited,
                     asserts_success=success == "Yes", success="Claim recorded with its checks.")
+
+
+def csv_download(label_text: str, records: list[dict[str, Any]], file_name: str, *, key: str) -> None:
+    """A CSV download of ``records``: the one way a page offers a CSV. Every cell goes
+    through ``governance.csvfiles.to_csv``, which neutralises spreadsheet formulas
+    (a cell starting with =, +, -, @, tab or CR gets a leading apostrophe). The grid's
+    own CSV export is switched off (``client.disableDataExport``), since it would not."""
+    from governance.csvfiles import to_csv
+
+    st.download_button(label_text, to_csv(records), file_name, "text/csv", key=key)
 
 
 def when_text(iso: str | None) -> str:

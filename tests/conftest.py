@@ -293,6 +293,21 @@ def world(db: Database, clock: FixedClock) -> World:
     return World(db, clock)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """Argon2id at the product's profile costs ~0.3 s a hash on this machine; the
+    suite creates hundreds of accounts. Tests hash with a cheap Argon2id instead
+    (``tests/test_passwords.py`` checks the product's profile itself)."""
+    from argon2 import PasswordHasher
+
+    from governance.identity import passwords
+
+    product = passwords.HASHER
+    passwords.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    passwords.HASHER = product
+
+
 @pytest.fixture(autouse=True)
 def _keep_the_main_module() -> Iterator[None]:
     """Streamlit (AppTest) installs the script it runs as ``sys.modules['__main__']``;

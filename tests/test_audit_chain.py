@@ -29,8 +29,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from governance.services import _base as services_base
 from governance import services as sv
+from governance.errors import PermissionDenied
 from governance.record.chain import (
     GENESIS_HASH,
     ChainVerification,
@@ -41,10 +41,9 @@ from governance.record.chain import (
     sha256_hex,
     verify_export,
 )
-from governance.record.log import event_records
-from governance.record.log import verify_chain
+from governance.record.log import event_records, verify_chain
+from governance.services import _base as services_base
 from governance.storage.db import PROJECT_ROOT, Database, FixedClock
-from governance.errors import PermissionDenied
 from governance.storage.models import AuditChainHead, AuditEvent, Person
 from tests.conftest import START
 from tests.world import World

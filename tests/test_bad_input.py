@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import func, select
 
 from governance import services as sv
+from governance.errors import InvalidInput, NotFound, RuleViolation
 from governance.record.chain import sha256_hex
 from governance.storage.db import Database, FixedClock
-from governance.errors import InvalidInput, NotFound, RuleViolation
 from governance.storage.models import (
     CommissioningMetric,
     Criterion,
@@ -127,7 +127,7 @@ PEOPLE: list[Case] = [
     ("unknown-role", lambda o: person(o, roles=["frontline", "superuser"]), InvalidInput,
      "Role 'superuser' is not known; use one of: frontline, facilitator"),
     ("short-password", lambda o: person(o, password="hunter2"), InvalidInput,
-     "password must be at least 10 characters"),
+     "password must be at least 12 characters"),
     ("set-roles-unknown-person", lambda o: sv.set_roles(o.w.uow, o.w.admin, MISSING, ["frontline"]),
      NotFound, f"There is no person #{MISSING}"),
     ("set-roles-unknown-role", lambda o: sv.set_roles(o.w.uow, o.w.admin, o.w.members[0], ["boss"]),
@@ -615,3 +615,159 @@ def test_a_timestamp_is_recorded_as_its_day(world: World) -> None:
     with world.db.uow().reading() as s:
         observed = s.get(Measurement, m).observed_on
     assert type(observed) is date and observed == world.today()
+
+
+# ============================================= issue 13: bad input, finished
+BIG = 10 ** 23
+
+
+def usage_upload(o: Org, body: str, filename: str = "usage.csv") -> Any:
+    content = ("week_start,active_users,eligible_users\n" + body).encode()
+    return sv.import_usage(o.w.uow, o.w.commissioner, o.pilot, filename=filename, content=content)
+
+
+MONDAY = REGISTERED - timedelta(days=REGISTERED.weekday())
+
+FINISHED: list[Case] = [
+    # numbers too large for the float or the database, digits that are not 0–9
+    ("usage-count-10^23", lambda o: usage_upload(o, f"{MONDAY},5,{BIG}\n"), InvalidInput,
+     "line 2: eligible_users 100000000000000000000000 is more than 1,000,000,000"),
+    ("usage-superscript", lambda o: usage_upload(o, f"{MONDAY},²,10\n"), InvalidInput,
+     "active_users '²' is not a whole number written with the digits 0–9"),
+    ("usage-double-minus", lambda o: usage_upload(o, f"{MONDAY},--7,10\n"), InvalidInput,
+     "active_users '--7' is not a whole number"),
+    ("target-10^400", lambda o: criterion(o, target=10 ** 400), InvalidInput,
+     "Target is far too large to be a real value"),
+    ("target-10^400-as-text", lambda o: criterion(o, target="1" + "0" * 400), InvalidInput,
+     "Target must be a number, not a 401-character text"),
+    ("evidence-superscript", lambda o: criterion(o, minimum_evidence="²"), InvalidInput,
+     "Minimum evidence must be a whole number written with the digits 0–9, not '²'"),
+    ("evidence-double-minus", lambda o: criterion(o, minimum_evidence="--7"), InvalidInput,
+     "Minimum evidence must be a whole number written with the digits 0–9, not '--7'"),
+    ("evidence-arabic-digit", lambda o: criterion(o, minimum_evidence="٣"), InvalidInput,
+     "whole number written with the digits 0–9"),
+    ("id-2^70", lambda o: sv.set_roles(o.w.uow, o.w.admin, 2 ** 70, ["frontline"]), InvalidInput,
+     "The person id must be the number of an existing record"),
+    ("pilot-id-2^70", lambda o: measure(o, metric_id=2 ** 70), InvalidInput,
+     "The metric id must be the number of an existing record"),
+    # a list expected
+    ("roles-none", lambda o: person(o, roles=None), InvalidInput,
+     r"Roles must be a list \(give an empty list for none\), not nothing"),
+    ("roles-5", lambda o: person(o, roles=5), InvalidInput, "Roles must be a list .*not a int"),
+    ("roster-5", lambda o: sv.add_to_roster(o.w.uow, o.w.commissioner, o.other_pilot, 5), InvalidInput,
+     "People to add must be a list"),
+    ("roster-none", lambda o: sv.add_to_roster(o.w.uow, o.w.commissioner, o.other_pilot, None), InvalidInput,
+     "People to add must be a list"),
+    ("metrics-5", lambda o: pilot(o, metrics=5), InvalidInput, "Commissioning metrics must be a list"),
+    ("metric-not-a-record", lambda o: pilot(o, metrics=[5]), InvalidInput,
+     "Each commissioning metric is a record"),
+    ("team-none", lambda o: pilot(o, team_ids=None), InvalidInput, "Team members must be a list"),
+    ("cited-none", lambda o: sv.record_claim(o.w.uow, o.w.commissioner, o.pilot, statement="It works.",
+                                             cited_metrics=None), InvalidInput,
+     "List the metrics the claim cites"),
+    # names that look like others
+    ("name-zero-width-space", lambda o: person(o, name="Member\u200b 1", email="m1b@example.org"),
+     InvalidInput, r"Name contains an invisible character \(U\+200B ZERO WIDTH SPACE\)"),
+    ("name-zero-width-joiner", lambda o: sv.create_panel(o.w.uow, o.w.admin, name="Riverside\u200d Clinic Panel"),
+     InvalidInput, r"Panel name contains an invisible character \(U\+200D ZERO WIDTH JOINER\)"),
+    ("title-right-to-left-override", lambda o: pilot(o, title="Fax \u202erobot"), InvalidInput,
+     r"Pilot title contains a text-direction control \(U\+202E RIGHT-TO-LEFT OVERRIDE\)"),
+    ("statement-right-to-left-override", lambda o: draft(o, statement="The printer \u202ejams daily."),
+     InvalidInput, "Problem statement contains a text-direction control"),
+    ("email-zero-width-space", lambda o: person(o, email="fiona.facilitator\u200b@example.org"), InvalidInput,
+     "Email contains an invisible character"),
+    ("name-line-break", lambda o: person(o, name="Pat\nPerson"), InvalidInput, "Name contains a line break"),
+    ("fullwidth-duplicate-email", lambda o: person(o, email="ｆｉｏｎａ.facilitator@example.org"), InvalidInput,
+     "Someone with the email fiona.facilitator@example.org already exists"),
+    ("fullwidth-duplicate-panel", lambda o: sv.create_panel(o.w.uow, o.w.admin, name="Ｒｉｖｅｒｓｉｄｅ Clinic Panel"),
+     InvalidInput, "A panel called 'Riverside Clinic Panel' already exists"),
+    # domain ranges
+    ("percentage-1e300", lambda o: measure(o, value=1e300), InvalidInput, "Value must be at most 100; it was 1e"),
+    ("percentage-minus-50", lambda o: measure(o, value=-50), InvalidInput, "Value must be at least 0; it was -50"),
+    ("percentage-1e300-in-a-file", lambda o: upload(o, HEADER + f"Extraction accuracy,{TODAY},1e300\n"),
+     InvalidInput, "line 2: Value must be at most 100"),
+    ("count-above-a-billion", lambda o: metric(o, unit="count", target=2e9), InvalidInput,
+     "Target must be at most 1e"),
+    ("retirement-9999-12-31", lambda o: ready(o, "old_process_retirement", on_date="9999-12-31"), InvalidInput,
+     "Date 9999-12-31 is more than 5 year.s. ahead"),
+    ("retirement-1900", lambda o: ready(o, "old_process_retirement", on_date="1900-01-01"), InvalidInput,
+     "Date 1900-01-01 is more than 5 year.s. ago"),
+    # files
+    ("control-characters-in-a-file-name", lambda o: upload(o, HEADER + GOOD, filename="site\x07a.csv"),
+     InvalidInput, "the file name contains control or invisible characters"),
+    ("bidi-in-a-file-name", lambda o: upload(o, HEADER + GOOD, filename="report\u202evsc.exe"),
+     InvalidInput, "the file name contains control or invisible characters"),
+]
+
+
+@run_cases(FINISHED)
+def test_bad_input_finished(org: Org, attempt: Callable[[Org], Any], error: type[Exception], match: str) -> None:
+    refused(org, attempt, error, match)
+
+
+def test_the_same_file_twice_is_refused_naming_the_earlier_import(world: World) -> None:
+    _, pilot_id = world.pilot_in_use()
+    world.clock.advance(days=3)
+    day = world.today() - timedelta(days=1)
+    content = f"measure,observed_on,value\nExtraction accuracy,{day},96\n".encode()
+    sv.import_measurements(world.uow, world.commissioner, pilot_id, filename="week-1.csv", content=content)
+    with world.refuses(InvalidInput, match=r"this exact file \(SHA-256 [0-9a-f]{12}…\) was already imported for "
+                                           r"'Referral letter assistant' as 'week-1.csv' on .* by Carl Commissioner"):
+        sv.import_measurements(world.uow, world.commissioner, pilot_id, filename="renamed.csv", content=content)
+    monday = world.today() - timedelta(days=world.today().weekday())
+    usage = f"week_start,active_users,eligible_users\n{monday},3,6\n".encode()
+    sv.import_usage(world.uow, world.commissioner, pilot_id, filename="usage.csv", content=usage)
+    with world.refuses(InvalidInput, match="was already imported for 'Referral letter assistant' as 'usage.csv'"):
+        sv.import_usage(world.uow, world.commissioner, pilot_id, filename="usage-again.csv", content=usage)
+
+
+def test_a_full_database_says_so_and_writes_nothing(world: World) -> None:
+    """SQLite: the file may not grow (max_page_count); PostgreSQL: the server answers disk_full."""
+    from sqlalchemy import event, text
+
+    from governance.errors import StorageFull
+
+    FULL = "^The database is full: nothing was saved; tell your administrator.$"
+    engine = world.db.engine
+    if world.db.is_sqlite:
+        @event.listens_for(engine, "connect")
+        def _cap(dbapi_conn: Any, _record: Any) -> None:
+            pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
+            dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+        engine.dispose()
+        big = "x" * 3900
+
+        def attempt() -> None:
+            for i in range(400):  # fill the file until it is full ...
+                try:
+                    sv.comment_on_problem(world.uow, world.steering, problem, f"{big} {i}")
+                except StorageFull:
+                    break
+            else:
+                raise AssertionError("the capped file never filled up")
+            # ... then one more write: refused with the message, and nothing written.
+            with world.refuses(StorageFull, match=FULL):
+                sv.comment_on_problem(world.uow, world.steering, problem, f"{big} one more")
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("""CREATE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'
+                USING ERRCODE = 'disk_full'; END $$"""))
+            conn.execute(text("CREATE TRIGGER test_disk_full BEFORE INSERT ON problem_comment "
+                              "FOR EACH ROW EXECUTE FUNCTION test_disk_full()"))
+
+        def attempt() -> None:
+            with world.refuses(StorageFull, match=FULL):
+                sv.comment_on_problem(world.uow, world.steering, problem, "A comment that needs room.")
+    problem = world.draft_problem()
+    try:
+        attempt()
+    finally:
+        if world.db.is_sqlite:
+            event.remove(engine, "connect", _cap)
+            engine.dispose()
+        else:
+            with engine.begin() as conn:
+                conn.execute(text("DROP TRIGGER test_disk_full ON problem_comment"))
+                conn.execute(text("DROP FUNCTION test_disk_full()"))

@@ -13,12 +13,24 @@ from dataclasses import dataclass
 import pytest
 
 from governance import services as sv
-from governance.storage.db import Database, FixedClock
+from governance.identity.throttle import SIGN_IN_REFUSED
 from governance.queries import pilots as pilots_q
 from governance.queries import problems as problems_q
+from governance.storage.db import Database, FixedClock
 from governance.vocabulary import PilotState, ProblemState
 from tests.browser_support import (
-    StreamlitServer, browser, browser_or_skip, click, confirm, expand, go, page_factory, see, select, sign_in, tab,
+    StreamlitServer,
+    browser,
+    browser_or_skip,
+    click,
+    confirm,
+    expand,
+    go,
+    page_factory,
+    see,
+    select,
+    sign_in,
+    tab,
 )
 from tests.conftest import START
 from tests.world import VERY, World
@@ -52,7 +64,7 @@ def organisation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Organisat
     world = World(past, past.clock)
     for person in (world.facilitator, *world.members[:3], world.commissioner, world.steering, world.auditor,
                    world.admin):
-        sv.set_password(world.uow, world.admin, person, PASSWORD)
+        sv.set_password(world.uow, world.admin, person, PASSWORD, temporary=False)
     sv.adopt_charter(world.uow, world.steering, reason="A small clinic panel: six responses suffice.",
                      min_survey_responses=6)
     _, pilot = world.pilot_in_use(title="Missed home-visit notes",
@@ -77,12 +89,46 @@ def person_page(org: Organisation, page_factory, person: int):  # type: ignore[n
 def test_sign_in_refuses_a_wrong_password_then_accepts_the_right_one(organisation, page_factory):
     page = page_factory()
     sign_in(page, organisation.server, organisation.email(organisation.world.members[0]), "not the password")
-    see(page, "Wrong email or password. Check both and try again.")
+    see(page, SIGN_IN_REFUSED)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     click(page, "Sign in")
     page.get_by_role("heading", name="Needs you now").wait_for()
     see(page, "Roles: Frontline")
     assert page.get_by_role("link", name="Audit").count() == 0  # not for frontline
+
+
+def test_a_reload_or_a_bookmark_keeps_the_person_signed_in_until_they_sign_out(organisation, page_factory):
+    """The session lives in a signed, HttpOnly, SameSite=Strict cookie, not in the tab's connection."""
+    org = organisation
+    page = page_factory()
+    page.goto(f"{org.server.url}/votes")  # a bookmarked link, signed out: asked to sign in first ...
+    page.get_by_label("Email").fill(org.email(org.world.members[1]))
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    click(page, "Sign in")
+    page.get_by_role("heading", name="Votes").first.wait_for()  # ... then the page it asked for
+    assert page.url.rstrip("/").endswith("/votes")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "pilot_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie").find("pilot_session") == -1  # no script can read it
+    from sqlalchemy import select
+
+    from governance.storage.models import SignInSession
+
+    with org.live.uow().reading() as s:  # the ticket was bound to this browser (login-CSRF guard)
+        assert s.scalars(select(SignInSession.ticket_binding).order_by(SignInSession.id.desc())).first()
+    page.reload()
+    page.get_by_role("heading", name="Votes").first.wait_for()  # F5: still signed in
+    see(page, "Roles: Frontline")
+    fresh = page.context.new_page()  # a new tab on a bookmark, same browser
+    fresh.goto(f"{org.server.url}/votes")
+    fresh.get_by_role("heading", name="Votes").first.wait_for()
+    fresh.close()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    page.goto(f"{org.server.url}/votes")
+    page.get_by_role("button", name="Sign in").wait_for()  # signed out everywhere: asked again
+    assert page.get_by_role("heading", name="Votes").count() == 0
+    assert not [c for c in page.context.cookies() if c["name"] == "pilot_session"]
 
 
 def live_ballots(org: Organisation, vote: int, voters: list[int], option: str) -> None:

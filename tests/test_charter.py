@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from governance import services as sv
-from governance.rules.charter import CharterTerms, terms_of, validate_charter
 from governance.errors import InvalidInput, PermissionDenied
+from governance.rules.charter import CharterTerms, terms_of, validate_charter
 from governance.storage.models import AuditEvent, Charter, Decision, Vote
 from tests.world import VERY
 

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from governance import services as sv
+from governance.errors import InvalidInput
 from governance.record.log import verify_chain
 from governance.storage.db import Database
-from governance.errors import InvalidInput
 from governance.storage.models import AuditChainHead, AuditEvent, Person, Problem, ProblemComment
 from tests.world import World
 

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from governance import services as sv
 from governance.record.log import verify_chain
-from governance.storage.db import Database, FixedClock
 from governance.rules.ballots import voter_token
+from governance.storage.db import Database, FixedClock
 from governance.storage.models import AuditEvent, SecretBallot, Vote
 from governance.storage.repository import secret_receipts
 from governance.storage.repository import tally_of as compute_tally

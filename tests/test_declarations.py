@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from governance import services as sv
 from governance.errors import RuleViolation
+from governance.queries.votes import decision_detail
 from governance.rules.evidence import wilson_interval
 from governance.storage.models import (
     AuditEvent,
@@ -34,7 +35,6 @@ from governance.storage.models import (
     ProblemVersion,
     Vote,
 )
-from governance.queries.votes import decision_detail
 from tests.world import NOT, VERY
 
 GOOD_SUS = [5, 1, 4, 2, 5, 1, 4, 2, 5, 1]  # 90

@@ -17,17 +17,27 @@ from sqlalchemy import func, select
 
 from governance import demo
 from governance import services as sv
-from governance.record.log import verify_chain
-from governance.storage.db import Database
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.record.log import verify_chain
 from governance.rules.evidence import attainment
-from governance.storage.repository import latest_usage, metric_status, pilot_evidence as survey_evidence
+from governance.storage.db import Database
 from governance.storage.models import (
+    Amendment,
+    Ballot,
+    Claim,
+    Decision,
+    FeedbackItem,
+    Person,
+    Pilot,
+    Problem,
+    ProblemReopening,
+    SurveyRound,
+    UsageWeek,
+    Vote,
     VoteParticipation,
-    Amendment, Ballot, Claim, Decision, FeedbackItem, Person, Pilot, Problem, ProblemReopening,
-    SurveyRound, UsageWeek, Vote,
 )
-from governance.storage.repository import current_charter
+from governance.storage.repository import current_charter, latest_usage, metric_status
+from governance.storage.repository import pilot_evidence as survey_evidence
 from governance.vocabulary import PilotState, ProblemState, VoteKind, VoteStatus
 
 END = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # a Friday noon
@@ -196,7 +206,7 @@ def test_demo_people_and_shared_password(built) -> None:  # type: ignore[no-unty
         assert roles == {"frontline", "facilitator", "commissioning", "steering", "auditor", "admin"}
         assert all(p["email"].endswith("@demo.example") and "password" not in p for p in people)
         facilitator = next(p for p in people if "facilitator" in p["roles"])
-        assert sv.sign_in(db.uow(), facilitator["email"], demo.DEMO_PASSWORD) == facilitator["person_id"]
+        assert sv.sign_in(db.uow(), facilitator["email"], demo.DEMO_PASSWORD).person_id == facilitator["person_id"]
     finally:
         db.dispose()
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from governance import services as sv
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.storage.models import AuditEvent, FeedbackItem
 from governance.queries.home import my_agenda
 from governance.queries.pilots import feedback_page
-from governance.rules.deadlines import add_working_days
+from governance.rules.deadlines import add_working_days, working_days_after
+from governance.storage.models import AuditEvent, FeedbackItem
 
 BODY = "It reads the NHS number from the letterhead, not the patient box."
 
@@ -53,6 +53,29 @@ def pilot(world):
 def test_working_days_skip_weekends(start, days, due):
     assert add_working_days(start, days) == due
     assert due.weekday() < 5
+
+
+@pytest.mark.parametrize(("country", "start", "days", "due"), [
+    # Jamaica: Emancipation Day (1 Aug, a Saturday in 2026) and Independence Day (Thu 6 Aug)
+    ("JM", date(2026, 8, 4), 3, date(2026, 8, 10)),     # Tue + 3 → Wed 5, (Thu 6 off), Fri 7, Mon 10
+    ("JM", date(2026, 12, 24), 1, date(2026, 12, 28)),  # Christmas (Fri 25); Boxing Day is the Saturday
+    ("JM", date(2026, 4, 2), 1, date(2026, 4, 7)),      # Good Friday and Easter Monday
+    ("TT", date(2026, 8, 28), 1, date(2026, 9, 1)),     # Trinidad and Tobago: Independence Day, Mon 31 Aug
+    ("BB", date(2026, 11, 27), 1, date(2026, 12, 1)),   # Barbados: Independence Day, Mon 30 Nov
+    ("", date(2026, 8, 5), 1, date(2026, 8, 6)),        # no country: Monday–Friday only
+])
+def test_working_days_skip_the_public_holidays_of_the_charters_country(country, start, days, due):
+    assert working_days_after(start, days, country) == due
+
+
+def test_a_charter_naming_jamaica_moves_due_dates_past_its_holidays(world, pilot):
+    sv.adopt_charter(world.uow, world.steering, reason="We are a Jamaican ministry; count our holidays.",
+                     country="jm")
+    world.clock.set(datetime(2026, 8, 4, 10, 0, tzinfo=UTC))  # Tuesday before Independence Day
+    assert item(world, raise_(world, pilot)).due_on == date(2026, 8, 19)  # 10 working days, 6 Aug off
+    with world.refuses(InvalidInput, match="Country 'ZZ' is not a two-letter country code"):
+        sv.adopt_charter(world.uow, world.steering, reason="A country that does not exist at all.",
+                         country="ZZ")
 
 
 def test_the_due_date_is_the_charters_response_time_in_working_days(world, pilot):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from governance import services as sv
-from governance.errors import RuleViolation, GovernanceError, PermissionDenied
+from governance.errors import GovernanceError, PermissionDenied, RuleViolation
 from governance.queries import pilots as pilots_q
 from governance.queries import problems as problems_q
 from governance.queries import votes as votes_q

@@ -19,8 +19,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from governance.storage.db import Database
 from governance.migrate import alembic_config, is_at_head
+from governance.storage.db import Database
 from governance.storage.models import Base
 from tests.conftest import _admin_engine
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from governance import services as sv
-from governance.storage.db import Database, FixedClock
 from governance.errors import PermissionDenied, RuleViolation
-from governance.storage.models import CommissioningMetric, Criterion, ProblemVersion
-from governance.rules.permissions import Action, allowed, DESCRIPTIONS, PERMISSIONS
 from governance.identity.actors import require
+from governance.rules.permissions import DESCRIPTIONS, PERMISSIONS, Action, allowed
+from governance.storage.db import Database, FixedClock
+from governance.storage.models import CommissioningMetric, Criterion, ProblemVersion
 from governance.vocabulary import Role, label
 from tests.conftest import START
 from tests.world import World
@@ -192,6 +192,7 @@ def test_an_admin_who_revokes_their_own_admin_role_is_refused_as_the_last_admin(
 # ============================================================= auditors only read
 CSV = b"measure,observed_on,value\nExtraction accuracy,2026-03-02,96\n"
 USAGE = b"week_start,active_users,eligible_users\n2026-03-02,5,6\n"
+PEOPLE = b"name,email,roles,panel,panel_role\nEve Example,eve@example.org,frontline,,\n"
 
 #: Every state-changing service, called by the auditor with otherwise sensible arguments.
 AUDITOR_ATTEMPTS: dict[str, Callable[[Org, int], Any]] = {
@@ -262,11 +263,17 @@ AUDITOR_ATTEMPTS: dict[str, Callable[[Org, int], Any]] = {
     "decline_team_invitation": lambda o, a: sv.decline_team_invitation(o.world.uow, a, 1),
     "remove_team_member": lambda o, a: sv.remove_team_member(o.world.uow, a, o.pilot, o.world.commissioner,
                                                              reason="Auditors cannot change teams."),
+    "reactivate_person": lambda o, a: sv.reactivate_person(o.world.uow, a, o.world.members[0],
+                                                           reason="Auditors cannot do this."),
+    "import_people": lambda o, a: sv.import_people(o.world.uow, a, filename="people.csv", content=PEOPLE),
+    "preview_people_import": lambda o, a: sv.preview_people_import(o.world.uow, a, filename="people.csv",
+                                                                   content=PEOPLE),
 }
 
-#: Services that act for no one in particular (or before anyone exists): the scheduled job's.
+#: Services that act for no one in particular (or before anyone exists): sign-in, set-up and the
+#: scheduled job's. (Changing one's own password needs only one's own session: tests/test_sign_in.py.)
 NOT_ACTOR_SERVICES = {"initialise_organisation", "sign_in", "sign_in_by_email", "close_due_votes",
-                      "close_due_vote", "checkpoint_if_due"}
+                      "close_due_vote", "checkpoint_if_due", "redeem_ticket", "sign_out", "change_own_password"}
 #: The one thing an auditor writes (R18): their cosignature of a checkpoint (tests/test_checkpoints.py).
 AUDITOR_WRITES = {"witness_checkpoint"}
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from governance import services as sv
 from governance.errors import RuleViolation

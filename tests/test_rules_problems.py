@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from governance import services as sv
-from governance.record.chain import sha256_hex
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.record.chain import sha256_hex
+from governance.rules.prereg import canonical_criteria
 from governance.storage.models import (
     Amendment,
     AuditEvent,
@@ -26,7 +27,6 @@ from governance.storage.models import (
     ProblemVersion,
     ReadinessWaiver,
 )
-from governance.rules.prereg import canonical_criteria
 from governance.vocabulary import PilotState, ProblemState
 from tests.world import World
 

@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from governance import services as sv
 from governance.errors import RuleViolation
-from governance.storage.models import Claim, CommissioningMetric, Decision, Problem, ProblemReopening
 from governance.queries.audit import ClaimRow
 from governance.queries.pilots import claims_for_pilot
 from governance.queries.votes import DecisionDetail, decision_detail
+from governance.storage.models import Claim, CommissioningMetric, Decision, Problem, ProblemReopening
 from governance.vocabulary import SurveyAnswer, label
 
 USAGE_EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "usage_example.csv"

@@ -36,7 +36,7 @@ def test_an_unauthenticated_visitor_is_offered_the_organisation_sign_in(world: W
 
 
 def test_a_proven_email_of_a_person_signs_them_in_with_their_roles(world: World, pages_db) -> None:
-    at = oidc_app({"is_logged_in": True, "email": "stella.steering@example.org"}).run()
+    at = oidc_app({"is_logged_in": True, "email": "stella.steering@example.org", "email_verified": True}).run()
     assert not at.exception
     at.run()
     assert at.session_state["person_id"] == world.steering
@@ -48,8 +48,21 @@ def test_a_proven_email_of_a_person_signs_them_in_with_their_roles(world: World,
     assert '"method":"oidc:oidc"' in method
 
 
+def test_an_unverified_email_signs_nobody_in(world: World, pages_db) -> None:
+    """A provider that has not verified the address proves nothing: anyone may have typed it."""
+    for claim in ({}, {"email_verified": False}, {"email_verified": "false"}, {"email_verified": None}):
+        at = oidc_app({"is_logged_in": True, "email": "stella.steering@example.org", **claim}).run()
+        assert not at.exception
+        assert errors(at) == ["Your identity provider has not verified this email address, so it cannot sign "
+                              "you in here. Verify the address with your provider (or ask your IT team), then "
+                              "sign in again."]
+        assert "person_id" not in at.session_state
+    with world.db.uow().reading() as s:
+        assert not s.scalars(select(AuditEvent).where(AuditEvent.action == "person.signed_in")).first()
+
+
 def test_an_email_nobody_has_is_refused_with_what_to_do(world: World, pages_db) -> None:
-    at = oidc_app({"is_logged_in": True, "email": "stranger@elsewhere.example"}).run()
+    at = oidc_app({"is_logged_in": True, "email": "stranger@elsewhere.example", "email_verified": True}).run()
     assert not at.exception
     assert errors(at) == ["stranger@elsewhere.example is not a person in this organisation. Ask an "
                           "administrator to add you with this email."]

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
+from governance.errors import StorageBusy
 from governance.storage import db as dbmod
 from governance.storage.db import Database, UnitOfWork, use_case
-from governance.errors import StorageBusy
 from governance.storage.models import Person
 
 
@@ -27,7 +27,7 @@ def failing_use_case(failures: int, sqlstate: str):  # type: ignore[no-untyped-d
     @use_case
     def touch(uow: UnitOfWork) -> int:
         attempts["n"] += 1
-        uow.session.execute(text("UPDATE person SET failed_sign_ins = failed_sign_ins + 1"))
+        uow.session.execute(text("UPDATE person SET name = name || '+'"))
         if attempts["n"] <= failures:
             raise OperationalError("UPDATE person", {}, FakeDriverError(sqlstate))
         return attempts["n"]
@@ -37,7 +37,7 @@ def failing_use_case(failures: int, sqlstate: str):  # type: ignore[no-untyped-d
 
 def total_failures(db: Database) -> int:
     with db.uow().reading() as s:
-        return sum(s.scalars(select(Person.failed_sign_ins)))
+        return sum(name.count("+") for name in s.scalars(select(Person.name)))
 
 
 @pytest.mark.parametrize("sqlstate", ["40001", "40P01"])
@@ -104,7 +104,7 @@ def test_sqlite_write_transactions_take_the_write_lock_up_front(db):
 def test_the_default_database_is_a_sqlite_file_under_data(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     url = dbmod.default_database_url()
-    assert url.startswith("sqlite:///") and url.endswith("data/governance.storage.db")
+    assert url.startswith("sqlite:///") and url.endswith("data/demo.db")
 
 
 def test_database_url_selects_the_engine(monkeypatch):

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from governance import services as sv
 from governance.csvfiles import FileRejected
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.storage.repository import latest_usage
 from governance.storage.models import AuditEvent, SourceFile, UsageWeek
+from governance.storage.repository import latest_usage
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "usage_example.csv"
 HEADER = "week_start,active_users,eligible_users\n"
@@ -131,9 +131,9 @@ def test_weeks_in_the_future_or_before_real_use_are_refused(world, pilot):
 @pytest.mark.parametrize(("row", "says"), [
     ("2026-03-02,-3,40", "active_users -3 is negative"),
     ("2026-03-02,3,-40", "eligible_users -40 is negative"),
-    ("2026-03-02,3.5,40", "active_users '3.5' is not a whole number"),
-    ("2026-03-02,3,forty", "eligible_users 'forty' is not a whole number"),
-    ("2026-03-02,,40", "active_users '' is not a whole number"),
+    ("2026-03-02,3.5,40", "active_users '3.5' is not a whole number written with the digits 0–9"),
+    ("2026-03-02,3,forty", "eligible_users 'forty' is not a whole number written with the digits 0–9"),
+    ("2026-03-02,,40", "active_users '' is not a whole number written with the digits 0–9"),
     ("2026-03-02,41,40", "active_users 41 is more than eligible_users 40"),
     ("2026-03-02,5", "expected 3 values, found 2"),
     ("2026-03-02,5,40,extra", "expected 3 values, found 4"),
@@ -170,6 +170,10 @@ def test_a_week_already_imported_is_refused(world, pilot):
 def test_the_same_example_file_twice_is_refused_whole(world, pilot):
     upload(world, pilot, EXAMPLE.read_bytes())
     errors = rejected(world, pilot, EXAMPLE.read_bytes())
+    assert len(errors) == 1 and errors[0][0] == 0
+    assert "this exact file" in errors[0][1] and "was already imported" in errors[0][1]
+    # The same weeks in another file are refused week by week.
+    errors = rejected(world, pilot, EXAMPLE.read_bytes() + b"\n")
     assert [line for line, _ in errors] == list(range(2, 10))
 
 

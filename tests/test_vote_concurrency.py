@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from governance import services as sv
 from governance.errors import InvalidInput
+from governance.rules.voting import tally_outcome
 from governance.storage.models import Ballot, Charter, Vote, VoteEligibility
 from governance.storage.repository import tally_of as compute_tally
-from governance.rules.voting import tally_outcome
 
 EXTRA_PANEL_MEMBERS = 30
 CHANGES_PER_VOTER = 4

@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from governance import services as sv
-from governance.rules.ballots import voter_token
 from governance.errors import ConflictOfInterest, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from governance.rules.ballots import voter_token
 from governance.storage.models import (
-    SecretBallot,
     Amendment,
     AuditEvent,
     Ballot,
@@ -28,6 +27,7 @@ from governance.storage.models import (
     Pilot,
     Problem,
     ProblemVersion,
+    SecretBallot,
     Vote,
     VoteEligibility,
 )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 
 from governance.queries._base import reader
+from governance.record.integrity import altered_pilots
 from governance.rules.evidence import (
     COMMISSIONING_HIGH,
     HIGH_ADOPTION,
@@ -25,14 +26,13 @@ from governance.rules.evidence import (
     quadrant,
 )
 from governance.storage.db import UnitOfWork
-from governance.record.integrity import altered_pilots
 from governance.storage.models import (
-    RosterChange,
     Charter,
     CommissioningMetric,
     Criterion,
     Measurement,
     Pilot,
+    RosterChange,
     SurveyRound,
     UsageWeek,
 )

@@ -7,23 +7,23 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
 
-from governance.rules import acts as _may
 from governance.queries._base import reader
+from governance.rules import acts as _may
 from governance.storage.db import UnitOfWork
 from governance.storage.models import (
+    FeedbackItem,
     JobRun,
     Person,
-    TeamInvitation,
-    VoteParticipation,
-    FeedbackItem,
     Pilot,
     PilotTeamMember,
     Problem,
     RosterEntry,
     SurveyResponse,
     SurveyRound,
+    TeamInvitation,
     Vote,
     VoteEligibility,
+    VoteParticipation,
 )
 from governance.vocabulary import PilotState, ProblemState, VoteStatus
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,11 +10,19 @@ from sqlalchemy import func, select
 from governance.identity.actors import load_actor, require
 from governance.queries._base import Page, like, paginate, reader
 from governance.rules.charter import CharterTerms, terms_of
-from governance.rules.permissions import Action
+from governance.rules.permissions import VOTING_ROLES, Action, role_conflict
 from governance.storage.db import UnitOfWork
+from governance.storage.models import (
+    Charter,
+    JobRun,
+    Organisation,
+    Panel,
+    PanelMembership,
+    Person,
+    PersonRole,
+    Programme,
+)
 from governance.storage.repository import charter_terms
-from governance.rules.permissions import VOTING_ROLES, role_conflict
-from governance.storage.models import Charter, JobRun, Panel, PanelMembership, Person, PersonRole, Programme
 from governance.vocabulary import Role
 
 
@@ -54,7 +61,10 @@ class PersonRow:
     name: str
     email: str
     active: bool
-    locked_until: datetime | None
+    #: Signs in with a password of their own (False: only through the identity provider, or none yet).
+    has_password: bool
+    #: The password works once: an administrator set it, and the person must replace it.
+    password_temporary: bool
     roles: list[str]
     #: R15: why these roles may not be held together (an auditor with a voting role), or None.
     role_conflict: str | None = None
@@ -131,6 +141,35 @@ def is_empty(uow: UnitOfWork) -> bool:
         return not s.scalar(select(func.count()).select_from(Person))
 
 
+@dataclass(frozen=True)
+class SetupState:
+    """Where a database stands before anyone can sign in: "migrate" (the schema is missing
+    or older than this code), "init" (migrated, no organisation yet), or "ready"."""
+
+    step: str
+    organisation: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.step == "ready"
+
+
+def setup_state(uow: UnitOfWork) -> SetupState:
+    from governance.migrate import is_at_head
+
+    try:
+        migrated = is_at_head(uow.db.engine)
+    except Exception:  # noqa: BLE001 - unreachable or unreadable: the page says what to check
+        return SetupState("unreachable")
+    if not migrated:
+        return SetupState("migrate")
+    with uow.reading() as s:
+        org = s.get(Organisation, 1)
+        if org is None and not s.scalar(select(func.count()).select_from(Person)):
+            return SetupState("init")
+        return SetupState("ready", org.name if org else None)
+
+
 def people_options(uow: UnitOfWork, actor_id: int, *, role: str | None = None,
                    search: str = "", limit: int = 500) -> list[PersonOption]:
     """Active people (optionally with a role) for pickers: id, name, email."""
@@ -151,7 +190,8 @@ def people_page(uow: UnitOfWork, actor_id: int, *, search: str = "", role: str |
     """People with their roles, filtered and paginated (Admin)."""
     with uow.reading() as s:
         require(s, actor_id, Action.MANAGE_PEOPLE)
-        q = select(Person.id, Person.name, Person.email, Person.active, Person.locked_until)
+        q = select(Person.id, Person.name, Person.email, Person.active,
+                   Person.password_hash.is_not(None).label("has_password"), Person.password_temporary)
         if search.strip():
             q = q.where(func.lower(Person.name).like(like(search), escape="\\")
                         | func.lower(Person.email).like(like(search), escape="\\"))
@@ -164,7 +204,8 @@ def people_page(uow: UnitOfWork, actor_id: int, *, search: str = "", role: str |
                 PersonRole.person_id.in_(ids)).order_by(PersonRole.role)):
             roles[pid].append(r)
         return Page([PersonRow(id=r.id, name=r.name, email=r.email, active=r.active,
-                               locked_until=r.locked_until, roles=roles[r.id],
+                               has_password=bool(r.has_password),
+                               password_temporary=bool(r.password_temporary), roles=roles[r.id],
                                role_conflict=role_conflict(roles[r.id])) for r in rows],
                     total, page, per_page)
 
@@ -180,8 +221,9 @@ def role_conflicts(uow: UnitOfWork, actor_id: int) -> list[PersonRow]:
         out = []
         for p in people:
             held = sorted(s.scalars(select(PersonRole.role).where(PersonRole.person_id == p.id)))
-            out.append(PersonRow(id=p.id, name=p.name, email=p.email, active=p.active, locked_until=p.locked_until,
-                                 roles=held, role_conflict=role_conflict(held)))
+            out.append(PersonRow(id=p.id, name=p.name, email=p.email, active=p.active,
+                                 has_password=p.password_hash is not None,
+                                 password_temporary=bool(p.password_temporary), roles=held, role_conflict=role_conflict(held)))
         return out
 
 

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from governance.errors import NotFound
-from governance.rules import acts as _may
 from governance.queries._base import Page, like, paginate, present, reader
 from governance.queries.audit import ClaimRow, claim_rows
-from governance.rules.deadlines import window_opens_at
 from governance.record.integrity import pilot_alterations
+from governance.rules import acts as _may
 from governance.rules.basis import roster_changes
+from governance.rules.deadlines import window_opens_at
 from governance.rules.evidence import SurveyEvidence
 from governance.rules.permissions import Action, allowed
 from governance.storage.db import UnitOfWork
@@ -46,11 +46,11 @@ from governance.storage.repository import (
     criterion_status,
     current_charter,
     kept_counts,
-    roster_changes_after_real_use,
-    team_of,
     latest_usage,
     metric_status,
     pilot_evidence,
+    roster_changes_after_real_use,
+    team_of,
 )
 from governance.vocabulary import PanelRole, PilotState, ReadinessItem
 

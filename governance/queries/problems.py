@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 
 from governance.errors import NotFound
-from governance.rules import acts as _may
 from governance.queries._base import Page, like, paginate, present, reader
+from governance.rules import acts as _may
 from governance.rules.permissions import Action, allowed
 from governance.storage.db import UnitOfWork
 from governance.storage.models import (

@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from governance.errors import NotFound, PermissionDenied
-from governance.rules import acts as _may
 from governance.queries._base import Page, paginate, present, reader
 from governance.record.chain import sha256_hex
+from governance.rules import acts as _may
+from governance.rules.ballots import normalise_receipt, parse_groups, recount, voter_token
+from governance.rules.charter import terms_of
 from governance.rules.permissions import Action, allowed
 from governance.rules.voting import Tally
 from governance.storage.db import UnitOfWork
@@ -31,8 +33,6 @@ from governance.storage.models import (
     Vote,
     VoteEligibility,
 )
-from governance.rules.ballots import normalise_receipt, parse_groups, recount, voter_token
-from governance.rules.charter import terms_of
 from governance.storage.repository import eligible_counts, participants, tally_of, turnout
 from governance.vocabulary import Outcome, PanelOption, VoteKind, VoteStatus
 

@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
+from governance.errors import RuleViolation
 from governance.record.chain import (
     EVENT_FIELDS,
     GENESIS_HASH,
@@ -26,7 +27,6 @@ from governance.record.chain import (
     format_time,
     verify_events,
 )
-from governance.errors import RuleViolation
 from governance.record.events import Event
 from governance.storage.models import AuditChainHead, AuditEvent
 
@@ -88,6 +88,44 @@ def _refuse_to_extend_a_broken_head(session: Session, seq: int, digest: str) -> 
     if last != digest or beyond is not None:
         raise RuleViolation("The audit record's head no longer matches its last event: it was changed outside the "
                             "application. Nothing was saved; an auditor must verify the record first.", rule="R11")
+
+
+def append_many(session: Session, actor: Named | None, events: list[Event], occurred_at: datetime,
+                mac_key: bytes | None = None) -> int:
+    """Append ``events`` in order, in the caller's transaction, as one bulk insert.
+
+    The same chain as ``append`` once per event (same hashes), without an ORM
+    flush per event: an import of 20,000 people writes its 40,000 events in a
+    few seconds. Returns the sequence number of the last event."""
+    if not events:
+        return chain_head(session)[0]
+    session.flush()
+    head = session.get(AuditChainHead, 1)
+    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    _refuse_to_extend_a_broken_head(session, seq, prev_hash)
+    when = format_time(occurred_at)
+    rows: list[dict[str, Any]] = []
+    for ev in events:
+        seq += 1
+        if ev.anonymous or actor is None:
+            actor_id, actor_name = None, ev.anonymous or SYSTEM
+        else:
+            actor_id, actor_name = actor.id, actor.name
+        payload = ev.payload_json()
+        digest = event_hash(seq, when, actor_id, actor_name, ev.action, ev.entity_type, ev.entity_id,
+                            payload, prev_hash)
+        rows.append({"seq": seq, "occurred_at": occurred_at, "actor_id": actor_id, "actor_name": actor_name,
+                     "action": ev.action, "entity_type": ev.entity_type, "entity_id": ev.entity_id,
+                     "payload": payload, "prev_hash": prev_hash, "hash": digest,
+                     "mac": event_mac(mac_key, digest) if mac_key is not None else None})
+        prev_hash = digest
+    session.execute(insert(AuditEvent), rows)
+    if head is None:
+        session.add(AuditChainHead(id=1, seq=seq, hash=prev_hash))
+    else:
+        head.seq, head.hash = seq, prev_hash
+    session.flush()
+    return seq
 
 
 def chain_head(session: Session) -> tuple[int, str]:

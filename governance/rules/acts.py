@@ -10,8 +10,8 @@ vote, casting a ballot), so a page and a use case cannot disagree.
 """
 from __future__ import annotations
 
-from governance.rules.permissions import Action, allowed
 from governance.rules.electorate import still_in_group
+from governance.rules.permissions import Action, allowed
 from governance.vocabulary import PanelRole, ProblemState, Role, VoteKind, VoteStatus
 
 # ------------------------------------------------------------------ problems

@@ -31,6 +31,8 @@ class CharterTerms:
     vote_max_days: int = 30
     #: R17: the voting groups whose ballots are secret (panel votes follow "frontline").
     secret_groups: tuple[str, ...] = ("frontline",)
+    #: ISO 3166 alpha-2 code whose public holidays are not working days ("" = Monday–Friday only).
+    country: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -58,6 +60,7 @@ FIELD_LABELS = {
     "vote_min_days": "Shortest vote (days)",
     "vote_max_days": "Longest vote (days)",
     "secret_groups": "Groups whose ballots are secret",
+    "country": "Country (public holidays)",
 }
 VOTING_GROUPS = ("frontline", "commissioning", "steering")
 FIELDS = tuple(f.name for f in fields(CharterTerms))
@@ -116,6 +119,13 @@ def validate_charter(**given: Any) -> CharterTerms:
                                      "steering (or none).")
     else:
         values["secret_groups"] = tuple(sorted({str(g).strip() for g in groups}))
+    country = values["country"]
+    if country is None:
+        country = values["country"] = ""
+    if not isinstance(country, str) or (country.strip() and country_problem(country)):
+        problems["country"] = country_problem(country) or "Country must be a two-letter code."
+    else:
+        values["country"] = country.strip().upper()
     threshold = _share(values["indispensability_threshold"])
     if threshold is None or threshold <= 0:
         problems["indispensability_threshold"] = (
@@ -124,6 +134,36 @@ def validate_charter(**given: Any) -> CharterTerms:
         listed = " ".join(problems.values())
         raise InvalidInput(f"The charter was not adopted: {listed}", problems=problems)
     return CharterTerms(**values)
+
+
+def supported_countries() -> dict[str, str]:
+    """Country code → name, for every country whose public holidays are known."""
+    import holidays
+
+    return {code: _country_name(code) for code in sorted(holidays.list_supported_countries())
+            if len(code) == 2}
+
+
+def _country_name(code: str) -> str:
+    import holidays
+
+    cls = holidays.country_holidays(code).__class__
+    return str(getattr(cls, "country_name", None) or cls.__name__.replace("_", " ").strip())
+
+
+def country_problem(value: object) -> str | None:
+    """Why ``value`` is not a country the charter can name (None: it can; "" names none)."""
+    if not isinstance(value, str):
+        return "Country must be a two-letter code such as JM or GB."
+    code = value.strip().upper()
+    if not code:
+        return None
+    import holidays
+
+    if len(code) != 2 or code not in holidays.list_supported_countries():
+        return (f"Country '{value.strip()[:10]}' is not a two-letter country code whose public holidays are "
+                "known (e.g. JM for Jamaica, TT for Trinidad and Tobago, GB for the United Kingdom).")
+    return None
 
 
 def terms_of(charter: Any) -> CharterTerms:

@@ -2,20 +2,45 @@
 (R13), and the bounds of a vote's deadline (R16). Pure."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Container
 from datetime import date, datetime, timedelta
 
 from governance.errors import InvalidInput, RuleViolation
 
 
-def add_working_days(start: date, days: int) -> date:
-    """``days`` working days (Monday–Friday) after ``start``."""
+def add_working_days(start: date, days: int, holidays: Container[date] = frozenset()) -> date:
+    """``days`` working days after ``start``: Monday–Friday, less ``holidays``
+    (the public holidays of the organisation's country, ``public_holidays``)."""
     current = start
     remaining = days
     while remaining > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5:
+        if current.weekday() < 5 and current not in holidays:
             remaining -= 1
     return current
+
+
+@functools.lru_cache(maxsize=64)
+def _holidays(country: str, first_year: int, last_year: int) -> frozenset[date]:
+    import holidays as holiday_tables
+
+    table = holiday_tables.country_holidays(country, years=range(first_year, last_year + 1))
+    return frozenset(table.keys())
+
+
+def public_holidays(country: str, start: date, days: int = 0) -> frozenset[date]:
+    """The public holidays of ``country`` (ISO 3166 alpha-2, e.g. "JM") from ``start``'s
+    year through the years ``days`` working days can reach; empty for "" (no country)."""
+    if not country:
+        return frozenset()
+    last = start + timedelta(days=2 * days + 30)
+    return _holidays(country.upper(), start.year, last.year)
+
+
+def working_days_after(start: date, days: int, country: str) -> date:
+    """``days`` working days after ``start`` in ``country`` (weekends and its public holidays off)."""
+    return add_working_days(start, days, public_holidays(country, start, days))
 
 
 def window_opens_at(real_use_started_at: datetime | None, window_days: int) -> datetime | None:

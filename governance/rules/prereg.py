@@ -24,7 +24,20 @@ THRESHOLD_FIELDS = ("target", "minimum_evidence")
 METRIC_FIELDS = ("name", "definition", "unit", "direction", "target")
 #: Where a target may lie, by unit (None: unbounded on that side).
 TARGET_BOUNDS: dict[str, tuple[float | None, float | None]] = {
-    "share": (0, 1), "percent": (0, 100), "rating_1_5": (1, 5), "score": (None, None)}
+    "share": (0, 1), "percent": (0, 100), "rating_1_5": (1, 5), "score": (-1e9, 1e9)}
+#: Any other unit (counts, minutes, currency…): from 0 to a billion.
+DEFAULT_BOUNDS: tuple[float, float] = (0, 1e9)
+
+
+def bounds(unit: str) -> tuple[float | None, float | None]:
+    """Where a target or an observed value in ``unit`` may lie."""
+    return TARGET_BOUNDS.get(unit, DEFAULT_BOUNDS)
+
+
+def measured_value(value: Any, unit: str) -> float:
+    """An observed value, within its unit's range (a percentage 0–100, a share 0–1 …)."""
+    low, high = bounds(unit)
+    return number(value, "Value", minimum=low, maximum=high)
 
 
 def _get(item: Any, name: str) -> Any:
@@ -62,13 +75,15 @@ def canonical_metrics(pilot_id: int, metrics: Iterable[Any]) -> tuple[str, str]:
 def _target(value: Any, unit: str, indispensability: bool) -> float:
     if indispensability:
         return number(value, "Indispensability threshold", minimum=0, min_exclusive=True, maximum=1)
-    low, high = TARGET_BOUNDS.get(unit, (0, None))
+    low, high = bounds(unit)
     return number(value, "Target", minimum=low, maximum=high)
 
 
 def validate_criterion(fields: Mapping[str, Any], *, indispensability: bool = False,
                        min_evidence_floor: int = 1) -> dict[str, Any]:
     """Cleaned criterion fields, or ``InvalidInput`` naming the bad one."""
+    if not isinstance(fields, Mapping):
+        raise InvalidInput("A criterion is a record of name, definition, unit, direction and target.")
     unit = one_of(fields.get("unit"), UNITS, "Unit")
     cleaned = {
         "name": text(fields.get("name"), "Criterion name", max_len=NAME_MAX),
@@ -88,8 +103,11 @@ def validate_criterion(fields: Mapping[str, Any], *, indispensability: bool = Fa
 
 def validate_metric(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Cleaned commissioning-metric fields, or ``InvalidInput`` naming the bad one."""
+    if not isinstance(fields, Mapping):
+        raise InvalidInput("Each commissioning metric is a record of name, definition, unit, direction "
+                           "and target.")
     unit = one_of(fields.get("unit"), UNITS, "Unit")
-    low, high = TARGET_BOUNDS.get(unit, (0, None))
+    low, high = bounds(unit)
     return {
         "name": text(fields.get("name"), "Metric name", max_len=NAME_MAX),
         "definition": text(fields.get("definition"), "Metric definition", max_len=TEXT_MAX),

@@ -13,7 +13,15 @@ from governance.identity.actors import Actor
 from governance.record.events import Event
 from governance.record.log import append
 from governance.storage.db import UnitOfWork
-from governance.storage.models import Base, PanelMembership, Person, Pilot, PilotTeamMember, RosterEntry
+from governance.storage.models import (
+    Base,
+    PanelMembership,
+    Person,
+    Pilot,
+    PilotTeamMember,
+    RosterEntry,
+    SourceFile,
+)
 from governance.validation import an_id
 from governance.vocabulary import PanelRole
 
@@ -76,6 +84,24 @@ def person(session: Session, person_id: Any, what: str = "person") -> Person:
     if not row.active:
         raise NotFound(f"{row.name} is no longer active; choose someone else.")
     return row
+
+
+def refuse_repeated_file(session: Session, pilot: Pilot, filename: str, sha256: str) -> None:
+    """A file already imported for this pilot (same SHA-256) would double its rows: refuse it,
+    naming the earlier import."""
+    from governance.csvfiles import FileRejected
+
+    earlier = session.scalars(select(SourceFile).where(SourceFile.pilot_id == pilot.id,
+                                                       SourceFile.sha256 == sha256)
+                              .order_by(SourceFile.id).limit(1)).first()
+    if earlier is None:
+        return
+    who = session.get(Person, earlier.imported_by)
+    raise FileRejected(filename, [(0, f"this exact file (SHA-256 {sha256[:12]}…) was already imported for "
+                                      f"'{pilot.title}' as '{earlier.filename}' on "
+                                      f"{earlier.imported_at:%d %b %Y %H:%M} UTC by "
+                                      f"{who.name if who else 'someone'}; importing it again would count "
+                                      "its rows twice")])
 
 
 def today(uow: UnitOfWork) -> date:

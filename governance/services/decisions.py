@@ -20,19 +20,19 @@ from governance.identity.actors import Actor, require
 from governance.record.chain import canonical_json, rows_digest, sha256_hex
 from governance.record.events import problems as problem_events
 from governance.record.events import votes as events
+from governance.record.integrity import refuse_if_altered
 from governance.record.log import chain_head
+from governance.rules.acts import closer_allowed
 from governance.rules.ballots import parse_groups, published
 from governance.rules.basis import BasisFacts, build_basis, roster_changes
-from governance.rules.acts import closer_allowed
-from governance.rules.deadlines import may_close_early
 from governance.rules.charter import terms_of
+from governance.rules.deadlines import may_close_early
 from governance.rules.permissions import Action
 from governance.rules.voting import Tally
 from governance.services._base import get, log, need, panel_role, session_of
+from governance.services.checkpoints import make_checkpoint
 from governance.services.problems import apply_amendment, apply_lock, apply_ratification, reopen_problem
 from governance.storage.db import UnitOfWork, use_case
-from governance.services.checkpoints import make_checkpoint
-from governance.record.integrity import refuse_if_altered
 from governance.storage.models import (
     Amendment,
     Charter,

@@ -15,28 +15,51 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.rules.charter import terms_of, validate_charter
 from governance.csvfiles import FileRejected, parse_csv, parse_whole
-from governance.storage.db import UnitOfWork, use_case
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.identity.actors import Actor, require
+from governance.record.chain import rows_digest
 from governance.record.events import evaluation as events
 from governance.record.events import people as people_events
-from governance.record.chain import rows_digest
 from governance.rules import deadlines
+from governance.rules.charter import terms_of, validate_charter
 from governance.rules.electorate import answerable_from, may_answer
 from governance.rules.evidence import sus_score
-from governance.storage.models import (
-    Charter, FeedbackItem, Pilot, Problem, RosterEntry, SourceFile, SurveyResponse, SurveyRound, UsageWeek, Vote,
-)
 from governance.rules.permissions import Action
-from governance.identity.actors import Actor, require
-from governance.storage.repository import current_charter, current_responses
 from governance.services._base import (
-    get, is_on_team, is_rostered, log, need, panel_role, require_team, session_of, today,
+    get,
+    is_on_team,
+    is_rostered,
+    log,
+    need,
+    panel_role,
+    refuse_repeated_file,
+    require_team,
+    session_of,
+    today,
 )
-from governance.validation import TEXT_MAX, choice, text
+from governance.storage.db import UnitOfWork, use_case
+from governance.storage.models import (
+    Charter,
+    FeedbackItem,
+    Pilot,
+    Problem,
+    RosterEntry,
+    SourceFile,
+    SurveyResponse,
+    SurveyRound,
+    UsageWeek,
+    Vote,
+)
+from governance.storage.repository import current_charter, current_responses
+from governance.validation import TEXT_MAX, a_list, choice, text
 from governance.vocabulary import (
-    FeedbackKind, PanelRole, PilotState, SurveyAnswer, VoteKind, VoteStatus,
+    FeedbackKind,
+    PanelRole,
+    PilotState,
+    SurveyAnswer,
+    VoteKind,
+    VoteStatus,
 )
 
 USAGE_COLUMNS = ("week_start", "active_users", "eligible_users")
@@ -171,6 +194,8 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
     choice_ = choice(answer, SurveyAnswer, "Answer")
     items: list[int | None] = [None] * 10
     score = None
+    if sus is not None:
+        sus = a_list(sus, "Usability answers", max_items=100)
     if sus is not None and any(v is not None for v in sus):
         try:
             score = sus_score(list(sus))
@@ -237,6 +262,7 @@ def import_usage(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filename: str
         return {"week_start": week, "active_users": active, "eligible_users": eligible}
 
     parsed = parse_csv(filename, content, USAGE_COLUMNS, parse)
+    refuse_repeated_file(s, pilot, parsed.filename, parsed.sha256)
     errors: list[tuple[int, str]] = []
     seen: dict[date, int] = {}
     for row in parsed.rows:
@@ -280,7 +306,8 @@ def raise_feedback(uow: UnitOfWork, actor_id: int, pilot_id: int, *, kind: str, 
     charter = current_charter(s)
     raised = uow.now()
     item = FeedbackItem(pilot_id=pilot.id, raised_by=actor.id, raised_at=raised, kind=which, body=words,
-                        due_on=deadlines.add_working_days(raised.date(), charter.feedback_response_working_days))
+                        due_on=deadlines.working_days_after(raised.date(), charter.feedback_response_working_days,
+                                                            charter.country or ""))
     s.add(item)
     s.flush()
     log(uow, actor, events.feedback_raised(item_id=item.id, pilot_id=pilot.id, kind=which, body=words,

@@ -1,53 +1,42 @@
 """People, roles, programmes, panels and sign-in."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.identity.actors import Actor, require
+from governance.identity.passwords import DEMO_PASSWORD, hash_password, require_acceptable
 from governance.record.events import people as events
-from governance.rules.charter import CharterTerms
-from governance.storage.db import UnitOfWork, use_case
-from governance.errors import InvalidInput, PermissionDenied, RuleViolation, SignInFailed
-from governance.storage.models import (
-    AuditEvent, Charter, Panel, PanelMembership, Person, PersonRole, PilotTeamMember, Programme,
-)
-from governance.identity.passwords import DUMMY_HASH, MIN_LENGTH, check_password, hash_password
 from governance.rules.permissions import Action, role_conflict
-from governance.identity.actors import Actor, load_actor, require
 from governance.services._base import get, log, panel_role, person, session_of
-from governance.validation import NAME_MAX, TITLE_MAX, choice, text
+from governance.storage.db import UnitOfWork, use_case
+from governance.storage.models import (
+    AuditEvent,
+    Panel,
+    PanelMembership,
+    Person,
+    PersonRole,
+    PilotTeamMember,
+    Programme,
+)
+from governance.validation import NAME_MAX, TITLE_MAX, a_list, choice, text
+from governance.validation import email as email_address
 from governance.vocabulary import PanelRole, Role, label
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = timedelta(minutes=15)
 
 
 def _email(value: object) -> str:
-    email = text(value, "Email", max_len=254).lower()
-    if not EMAIL.match(email):
-        raise InvalidInput(f"'{email}' is not an email address; write it as name@example.org.",
-                           field="Email")
-    return email
+    return email_address(value, "Email")
 
 
 def _password(value: object) -> str:
-    if not isinstance(value, str) or len(value) < MIN_LENGTH:
-        raise InvalidInput(f"The password must be at least {MIN_LENGTH} characters long.",
-                           field="Password")
-    if len(value) > 200:
-        raise InvalidInput("The password must be at most 200 characters long.", field="Password")
-    return value
+    return require_acceptable(value)
 
 
-def _roles(values: Iterable[object]) -> list[Role]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise InvalidInput("List the roles one by one.", field="Roles")
-    roles = sorted({choice(v, Role, "Role") for v in values})
+def _roles(values: object) -> list[Role]:
+    roles = sorted({choice(v, Role, "Role") for v in a_list(values, "Roles", max_items=20)})
     clash = role_conflict(roles)
     if clash:
         raise RuleViolation(clash, rule="R15")
@@ -55,42 +44,13 @@ def _roles(values: Iterable[object]) -> list[Role]:
 
 
 @use_case
-def initialise_organisation(uow: UnitOfWork, *, admin_name: str, admin_email: str,
-                            admin_password: str, terms: CharterTerms | None = None,
-                            organisation: str = "Organisation") -> int:
-    """Create the first administrator and the default charter (version 1).
-
-    Only allowed on an empty database; returns the administrator's id.
-    """
-    s = session_of(uow)
-    if s.scalar(select(func.count()).select_from(Person)):
-        raise RuleViolation("The organisation is already initialised; sign in as an administrator "
-                            "to add people.")
-    name = text(admin_name, "Name", max_len=NAME_MAX)
-    admin = Person(name=name, email=_email(admin_email), password_hash=hash_password(
-        _password(admin_password)), failed_sign_ins=0, active=True, created_at=uow.now())
-    s.add(admin)
-    s.flush()
-    s.add(PersonRole(person_id=admin.id, role=Role.ADMIN))
-    actor = Actor(admin.id, admin.name, frozenset({Role.ADMIN}))
-    log(uow, actor, events.organisation_initialised(person_id=admin.id, name=admin.name, email=admin.email,
-                                                     roles=[Role.ADMIN],
-                                                     organisation=text(organisation, "Organisation name",
-                                                                       max_len=TITLE_MAX)))
-    terms = terms or CharterTerms()
-    charter = Charter(version=1, **terms.row_values(), adopted_by=admin.id, adopted_at=uow.now(),
-                      reason="Default charter adopted when the organisation was set up.")
-    s.add(charter)
-    s.flush()
-    log(uow, actor, events.charter_adopted(charter_id=charter.id, version=1, terms=terms.as_dict(),
-                                           reason=charter.reason))
-    return admin.id
-
-
-@use_case
 def create_person(uow: UnitOfWork, actor_id: int, *, name: str, email: str,
                   roles: Iterable[str] = (), password: str | None = None) -> int:
-    """Add a person with organisation roles (administrators only)."""
+    """Add a person with organisation roles (administrators only).
+
+    A ``password`` given here is temporary: it works once, and must then be
+    replaced by the person. Without one, the person signs in through the
+    organisation's identity provider, or gets one later (Admin)."""
     s = session_of(uow)
     actor = require(s, actor_id, Action.MANAGE_PEOPLE)
     name = text(name, "Name", max_len=NAME_MAX)
@@ -100,8 +60,8 @@ def create_person(uow: UnitOfWork, actor_id: int, *, name: str, email: str,
     if s.scalar(select(Person.id).where(Person.email == email)):
         raise InvalidInput(f"Someone with the email {email} already exists; search for them instead.",
                            field="Email")
-    new = Person(name=name, email=email, password_hash=pw_hash, failed_sign_ins=0, active=True,
-                 created_at=uow.now())
+    new = Person(name=name, email=email, password_hash=pw_hash, password_temporary=pw_hash is not None,
+                 active=True, created_at=uow.now())
     s.add(new)
     s.flush()
     for role in role_list:
@@ -109,6 +69,16 @@ def create_person(uow: UnitOfWork, actor_id: int, *, name: str, email: str,
     log(uow, actor, events.person_created(person_id=new.id, name=new.name, email=new.email, roles=role_list,
                                           password_set=pw_hash is not None))
     return new.id
+
+
+def check_roles_change(s: Session, target: Person, old_roles: list[str], new_roles: list[str]) -> None:
+    """Refuse removing the last active administrator's role (R14)."""
+    if Role.ADMIN in old_roles and Role.ADMIN not in new_roles:
+        admins = s.scalar(select(func.count()).select_from(PersonRole).join(Person).where(
+            PersonRole.role == Role.ADMIN, Person.active.is_(True)))
+        if admins <= 1:
+            raise RuleViolation("This is the last administrator; make someone else an "
+                                "administrator before removing this role.", rule="R14")
 
 
 @use_case
@@ -119,12 +89,7 @@ def set_roles(uow: UnitOfWork, actor_id: int, person_id: int, roles: Iterable[st
     target = person(s, person_id)
     new_roles = _roles(roles)
     old_roles = sorted(s.scalars(select(PersonRole.role).where(PersonRole.person_id == target.id)))
-    if Role.ADMIN in old_roles and Role.ADMIN not in new_roles:
-        admins = s.scalar(select(func.count()).select_from(PersonRole).join(Person).where(
-            PersonRole.role == Role.ADMIN, Person.active.is_(True))) or 0
-        if admins <= 1:
-            raise RuleViolation("This is the last administrator; make someone else an "
-                                "administrator before removing this role.", rule="R14")
+    check_roles_change(s, target, old_roles, new_roles)
     if old_roles == new_roles:
         return
     if Role.AUDITOR in new_roles and s.scalar(select(PilotTeamMember.pilot_id).where(
@@ -140,86 +105,59 @@ def set_roles(uow: UnitOfWork, actor_id: int, person_id: int, roles: Iterable[st
 
 
 @use_case
-def set_password(uow: UnitOfWork, actor_id: int, person_id: int, new_password: str) -> None:
-    """Set a password: your own, or anyone's if you are an administrator."""
+def set_password(uow: UnitOfWork, actor_id: int, person_id: int, new_password: str, *,
+                 temporary: bool | None = None) -> None:
+    """An administrator sets someone's password.
+
+    It is ``temporary`` (the default): it works once, at the next sign-in, and the
+    person must then choose their own. People change their own password with
+    ``signin.change_own_password`` (which asks for the current one). Every
+    session of the person ends (a password change signs them out everywhere)."""
+    from governance.services.signin import revoke_sessions
+
     s = session_of(uow)
-    actor = load_actor(s, actor_id) if actor_id == person_id else require(
-        s, actor_id, Action.MANAGE_PEOPLE)
+    actor = require(s, actor_id, Action.MANAGE_PEOPLE)
     target = person(s, person_id)
+    temp = True if temporary is None else temporary
+    if not isinstance(temp, bool):
+        raise InvalidInput("Say whether the password is temporary (yes or no).")
     target.password_hash = hash_password(_password(new_password))
-    target.failed_sign_ins = 0
-    target.locked_until = None
-    log(uow, actor, events.password_set(person_id=target.id, by_self=actor_id == person_id))
+    target.password_temporary = temp
+    ended = revoke_sessions(uow, target.id, reason="password_changed")
+    log(uow, actor, events.password_set(person_id=target.id, by_self=False, temporary=temp,
+                                        sessions_revoked=ended))
 
 
 @use_case
 def deactivate_person(uow: UnitOfWork, actor_id: int, person_id: int, *, reason: str) -> None:
-    """Stop a person from signing in or acting; their record stays."""
+    """Stop a person from signing in or acting; their record (ballots, responses,
+    events, memberships) stays exactly as it was."""
+    from governance.services.signin import revoke_sessions
+
     s = session_of(uow)
     actor = require(s, actor_id, Action.MANAGE_PEOPLE)
     target = person(s, person_id)
     why = text(reason, "Reason", max_len=1000)
     if target.id == actor.id:
         raise RuleViolation("You cannot deactivate yourself; ask another administrator.", rule="R14")
+    roles = sorted(s.scalars(select(PersonRole.role).where(PersonRole.person_id == target.id)))
+    check_roles_change(s, target, roles, [r for r in roles if r != Role.ADMIN])
     target.active = False
+    revoke_sessions(uow, target.id, reason="deactivated")
     log(uow, actor, events.person_deactivated(person_id=target.id, reason=why))
 
 
-# ---------------------------------------------------------------- sign-in
 @use_case
-def _attempt_sign_in(uow: UnitOfWork, email: str, password: str) -> tuple[int | None, str]:
+def reactivate_person(uow: UnitOfWork, actor_id: int, person_id: int, *, reason: str) -> None:
+    """Let a deactivated person sign in and act again (their history was kept)."""
     s = session_of(uow)
-    address = (email or "").strip().lower() if isinstance(email, str) else ""
-    who = s.scalar(select(Person).where(Person.email == address)) if address else None
-    generic = "Wrong email or password. Check both and try again."
-    if who is None or not who.active:
-        check_password(password or "", DUMMY_HASH)
-        return None, generic
-    now = uow.now()
-    if who.locked_until is not None and who.locked_until > now:
-        minutes = max(1, int((who.locked_until - now).total_seconds() // 60) + 1)
-        return None, (f"This account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins; try again "
-                      f"in {minutes} minute(s) or ask an administrator to reset the password.")
-    actor = Actor(who.id, who.name, frozenset())
-    if not check_password(password if isinstance(password, str) else "", who.password_hash):
-        who.failed_sign_ins += 1
-        if who.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-            who.locked_until = now + LOCKOUT
-            who.failed_sign_ins = 0
-            log(uow, actor, events.locked_out(person_id=who.id, locked_until=who.locked_until))
-            return None, (f"Too many failed sign-ins: the account is locked for "
-                          f"{int(LOCKOUT.total_seconds() // 60)} minutes.")
-        log(uow, actor, events.sign_in_failed(person_id=who.id, failed_sign_ins=who.failed_sign_ins))
-        return None, generic
-    who.failed_sign_ins = 0
-    who.locked_until = None
-    log(uow, actor, events.signed_in(person_id=who.id, method="password"))
-    return who.id, ""
-
-
-def sign_in(uow: UnitOfWork, email: str, password: str) -> int:
-    """The person id for a correct email and password; ``SignInFailed`` otherwise.
-
-    Failures are counted (and audited) even though the call raises; after
-    ``MAX_FAILED_SIGN_INS`` the account is locked for ``LOCKOUT``.
-    """
-    person_id, message = _attempt_sign_in(uow, email, password)
-    if person_id is None:
-        raise SignInFailed(message)
-    return person_id
-
-
-@use_case
-def sign_in_by_email(uow: UnitOfWork, email: str, *, provider: str) -> int:
-    """Map an identity proven by an OpenID Connect provider to an active person."""
-    s = session_of(uow)
-    address = _email(email)
-    who = s.scalar(select(Person).where(Person.email == address))
-    if who is None or not who.active:
-        raise SignInFailed(f"{address} is not a person in this organisation. Ask an "
-                           "administrator to add you with this email.")
-    log(uow, Actor(who.id, who.name, frozenset()), events.signed_in(person_id=who.id, method=f"oidc:{provider}"))
-    return who.id
+    actor = require(s, actor_id, Action.MANAGE_PEOPLE)
+    target = get(s, Person, person_id, "person")
+    why = text(reason, "Reason", max_len=1000)
+    if target.active:
+        raise InvalidInput(f"{target.name} is active already.")
+    target.active = True
+    log(uow, actor, events.person_reactivated(person_id=target.id, reason=why))
 
 
 # ------------------------------------------------------- programmes, panels
@@ -329,8 +267,10 @@ def mark_demo(uow: UnitOfWork, actor_id: int, *, people: list[dict]) -> None:
 
     ``people`` lists the demo's sign-in cast (email, optional ``about``; name and
     roles may be given but the event records what the database holds), each of
-    whom must already exist; the event holds no password.
-    The sign-in screen reads it back (``governance.demo.demo_people``).
+    whom must already exist. Each of them is given the demo's published password
+    (``DEMO_PASSWORD``, which no real account may use: the password policy refuses
+    it); the event holds no password. The sign-in screen reads the cast back
+    (``governance.demo.demo_people``) and every page shows the demo banner.
     """
     s = session_of(uow)
     actor = require(s, actor_id, Action.MANAGE_PEOPLE)
@@ -339,6 +279,7 @@ def mark_demo(uow: UnitOfWork, actor_id: int, *, people: list[dict]) -> None:
     if not isinstance(people, list) or not people:
         raise InvalidInput("List at least one demo person.")
     cast = []
+    accounts: list[Person] = []
     for entry in people:
         if not isinstance(entry, dict):
             raise InvalidInput("Each demo person is a record with name, email and roles.")
@@ -353,4 +294,8 @@ def mark_demo(uow: UnitOfWork, actor_id: int, *, people: list[dict]) -> None:
         roles = sorted(s.scalars(select(PersonRole.role).where(PersonRole.person_id == who.id)))
         cast.append({"person_id": who.id, "name": who.name, "email": email, "roles": roles,
                      "about": text(entry.get("about", ""), "About", max_len=TITLE_MAX, required=False)})
+        accounts.append(who)
+    shared = hash_password(DEMO_PASSWORD)  # public anyway: one hash serves the whole cast
+    for who in accounts:
+        who.password_hash, who.password_temporary = shared, False
     log(uow, actor, events.demo_built(people=cast))

@@ -17,26 +17,55 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from governance.csvfiles import FileRejected, parse_csv
+from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.identity.actors import Actor, require
 from governance.record.chain import canonical_json
 from governance.record.events import pilots as events
-from governance.rules.prereg import METRIC_FIELDS, canonical_metrics, metric_record, validate_metric
-from governance.csvfiles import FileRejected, parse_csv
-from governance.storage.db import UnitOfWork, use_case
-from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.storage.models import (
-    Amendment, CommissioningMetric, Criterion, Measurement, Pilot,
-    Problem, ProblemVersion, ReadinessRecord, ReadinessWaiver, RosterEntry, SourceFile,
-)
 from governance.rules.permissions import Action
-from governance.identity.actors import Actor, require
+from governance.rules.prereg import (
+    METRIC_FIELDS,
+    canonical_metrics,
+    measured_value,
+    metric_record,
+    validate_metric,
+)
 from governance.services._base import (
-    get, is_on_team, log, need, panel_role, person, require_team, session_of, today,
+    get,
+    is_on_team,
+    log,
+    need,
+    panel_role,
+    person,
+    refuse_repeated_file,
+    require_team,
+    session_of,
+    today,
 )
 from governance.services.teams import check_team_candidate, invite, join_team, void_pending_invitations
+from governance.storage.db import UnitOfWork, use_case
+from governance.storage.models import (
+    Amendment,
+    CommissioningMetric,
+    Criterion,
+    Measurement,
+    Pilot,
+    Problem,
+    ProblemVersion,
+    ReadinessRecord,
+    ReadinessWaiver,
+    RosterEntry,
+    SourceFile,
+)
 from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status, team_of
-from governance.validation import TEXT_MAX, TITLE_MAX, a_date, an_id, choice, number, text
+from governance.validation import TEXT_MAX, TITLE_MAX, a_date, a_list, choice, text
+from governance.validation import ids as id_list
 from governance.vocabulary import (
-    AmendmentStatus, MeasurementSource, PilotState, ProblemState, ReadinessItem,
+    AmendmentStatus,
+    MeasurementSource,
+    PilotState,
+    ProblemState,
+    ReadinessItem,
     label,
 )
 
@@ -87,11 +116,9 @@ def register_pilot(uow: UnitOfWork, actor_id: int, *, problem_id: int, title: st
         raise InvalidInput(f"A pilot called '{title}' already exists; choose a distinct title.",
                            field="Pilot title")
     owner = person(s, owner_id, "owner")
-    if isinstance(team_ids, (str, bytes)) or not isinstance(team_ids, Iterable):
-        raise InvalidInput("List the people to invite to the team, one by one.")
-    invited = {person(s, an_id(member_id, "The team member id"), "team member") for member_id in team_ids}
+    invited = {person(s, member_id, "team member") for member_id in id_list(team_ids, "Team members")}
     invited |= {owner}
-    cleaned_metrics = [validate_metric(m) for m in metrics]
+    cleaned_metrics = [validate_metric(m) for m in a_list(metrics, "Commissioning metrics", max_items=100)]
     names = [m["name"].lower() for m in cleaned_metrics]
     if len(names) != len(set(names)):
         raise InvalidInput("Two commissioning metrics have the same name; give each a distinct name.")
@@ -228,7 +255,8 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
     if pilot.real_use_started_at is not None:
         raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.", rule="R5")
     detail = text(detail, label(which), max_len=TEXT_MAX)
-    when = a_date(on_date, "Date") if on_date not in (None, "") else None
+    when = a_date(on_date, "Date", today=today(uow), past_years=5, future_years=5) \
+        if on_date not in (None, "") else None
     if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None:
         raise InvalidInput("Give the date the old or manual process retires.", field="Date")
     existing = s.get(ReadinessRecord, (pilot.id, which))
@@ -356,7 +384,7 @@ def record_measurement(uow: UnitOfWork, actor_id: int, pilot_id: int, *, value: 
     pilot = _pilot(s, pilot_id)
     _require_recorder(s, actor, pilot)
     subject = _measurement_subject(s, pilot, metric_id, criterion_id)
-    amount = number(value, "Value")
+    amount = measured_value(value, subject.unit)
     observed = _measurement_date(pilot, observed_on, today(uow))
     m = Measurement(pilot_id=pilot.id, metric_id=metric_id, criterion_id=criterion_id, value=amount,
                     observed_on=observed, source=MeasurementSource.ENTERED, recorded_by=actor.id,
@@ -380,12 +408,12 @@ def import_measurements(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filena
     actor = require(s, actor_id, Action.RECORD_MEASUREMENT)
     pilot = _pilot(s, pilot_id)
     _require_recorder(s, actor, pilot)
-    by_name: dict[str, tuple[str, int]] = {}
+    by_name: dict[str, tuple[str, int, str]] = {}
     for m in metrics_of(s, pilot.id):
-        by_name[m.name.lower()] = ("metric", m.id)
+        by_name[m.name.lower()] = ("metric", m.id, m.unit)
     for c in s.scalars(select(Criterion).where(Criterion.problem_version_id == pilot.problem_version_id,
                                                Criterion.is_indispensability.is_(False))):
-        by_name.setdefault(c.name.lower(), ("criterion", c.id))
+        by_name.setdefault(c.name.lower(), ("criterion", c.id, c.unit))
     now_day = today(uow)
 
     def parse(row: dict[str, str]) -> dict[str, Any]:
@@ -398,13 +426,18 @@ def import_measurements(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filena
             raise ValueError(str(exc)) from None
         try:
             value = float(row["value"])
-        except ValueError:
-            raise ValueError(f"value '{row['value']}' is not a number") from None
+        except (ValueError, OverflowError):
+            raise ValueError(f"value '{row['value'][:40]}' is not a number") from None
         if not math.isfinite(value):
-            raise ValueError(f"value '{row['value']}' is not a finite number")
+            raise ValueError(f"value '{row['value'][:40]}' is not a finite number")
+        try:
+            value = measured_value(value, subject[2])
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
         return {"kind": subject[0], "id": subject[1], "observed_on": observed, "value": value}
 
     parsed = parse_csv(filename, content, MEASUREMENT_COLUMNS, parse)
+    refuse_repeated_file(s, pilot, parsed.filename, parsed.sha256)
     seen: dict[tuple[str, int, date], int] = {}
     for row in parsed.rows:
         key = (row["kind"], row["id"], row["observed_on"])

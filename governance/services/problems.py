@@ -16,15 +16,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from governance.storage.db import UnitOfWork, use_case
 from governance.errors import InvalidInput, RuleViolation
-from governance.storage.models import (
-    Amendment, Criterion, CriteriaLock, Panel, Pilot, Problem, ProblemComment, ProblemReopening,
-    ProblemVersion, Programme, Vote,
-)
-from governance.rules.permissions import Action
 from governance.identity.actors import Actor, require
 from governance.record.events import problems as events
+from governance.rules.permissions import Action
 from governance.rules.prereg import (
     CRITERION_FIELDS,
     THRESHOLD_FIELDS,
@@ -34,6 +29,21 @@ from governance.rules.prereg import (
     validate_criterion,
 )
 from governance.services._base import get, log, need, session_of
+from governance.services.people import require_panel_member
+from governance.storage.db import UnitOfWork, use_case
+from governance.storage.models import (
+    Amendment,
+    CriteriaLock,
+    Criterion,
+    Panel,
+    Pilot,
+    Problem,
+    ProblemComment,
+    ProblemReopening,
+    ProblemVersion,
+    Programme,
+    Vote,
+)
 from governance.storage.repository import (
     criteria_of,
     current_charter,
@@ -41,11 +51,14 @@ from governance.storage.repository import (
     lock_of,
     real_use_began,
 )
-from governance.services.people import require_panel_member
 from governance.validation import TEXT_MAX, TITLE_MAX, text
 from governance.vocabulary import (
-    AmendmentStatus, PanelRole, PilotState, ProblemState,
+    AmendmentStatus,
+    PanelRole,
+    PilotState,
+    ProblemState,
 )
+
 
 def _problem(session: Session, problem_id: int) -> Problem:
     return get(session, Problem, problem_id, "problem")

@@ -33,6 +33,7 @@ from governance.storage.models import (
     TeamInvitation,
 )
 from governance.validation import TEXT_MAX, an_id, text
+from governance.validation import ids as id_list
 from governance.vocabulary import PilotState, ReadinessItem, Role
 
 REASON_MIN = 10
@@ -206,9 +207,7 @@ def add_to_roster(uow: UnitOfWork, actor_id: int, pilot_id: int, person_ids: Ite
     pilot = _pilot(s, pilot_id)
     require_team(s, actor, pilot, "change its roster")
     _roster_unbendable(s, pilot, "add anyone to")
-    if isinstance(person_ids, (str, bytes)) or not isinstance(person_ids, Iterable):
-        raise InvalidInput("Choose the people to add to the roster, one by one.")
-    ids = sorted({an_id(p, "The person id") for p in person_ids})
+    ids = sorted(set(id_list(person_ids, "People to add")))
     if not ids:
         raise InvalidInput("Choose at least one person to add to the roster.")
     added = []

@@ -70,6 +70,7 @@ from governance.vocabulary import (
     label,
 )
 
+
 def _deadline(uow: UnitOfWork, charter: Charter, days: Any, deadline: Any) -> datetime:
     """R16: the proposer chooses the deadline, within the charter's bounds."""
     return vote_deadline(uow.now(), charter.vote_min_days, charter.vote_max_days, days=days, deadline=deadline)

@@ -31,13 +31,15 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from governance.errors import GovernanceError, StorageBusy
+from governance.errors import GovernanceError, StorageBusy, StorageFull
 from governance.identity.keys import Keys
 
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "governance.storage.db"
+#: The embedded default: the demo organisation's own file (a real organisation
+#: sets DATABASE_URL, to PostgreSQL or to a SQLite file of its own).
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "demo.db"
 
 #: Key of the PostgreSQL advisory lock that serialises writers (any constant).
 WRITE_LOCK_KEY = 7_406_113_001
@@ -46,8 +48,13 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def default_database_url() -> str:
-    """``DATABASE_URL`` if set, else the SQLite file under ``data/``."""
+    """``DATABASE_URL`` if set, else the demo's SQLite file under ``data/``."""
     return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def is_embedded_default() -> bool:
+    """True when no DATABASE_URL is set: the embedded demo database, the only one the demo is built in."""
+    return not os.environ.get("DATABASE_URL", "").strip()
 
 
 # --------------------------------------------------------------------- clock
@@ -231,6 +238,21 @@ def _is_retryable(exc: DBAPIError) -> bool:
     return "database is locked" in message or "database is busy" in message
 
 
+STORAGE_FULL_MESSAGE = "The database is full: nothing was saved; tell your administrator."
+_FULL_PG = {"53100", "53200", "54000"}
+
+
+def _is_full(exc: DBAPIError) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full"), PostgreSQL's disk_full and kin."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _FULL_PG:
+        return True
+    if getattr(orig, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
+        return True
+    return "database or disk is full" in str(orig or exc).lower()
+
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -268,6 +290,9 @@ def use_case(fn: Callable[P, T]) -> Callable[P, T]:
                     "That change conflicts with one saved at the same moment; "
                     "nothing was saved. Reload the page and try again.") from exc
             except DBAPIError as exc:
+                if _is_full(exc):
+                    log.error("storage full in %s: %s", fn.__name__, exc.orig)
+                    raise StorageFull(STORAGE_FULL_MESSAGE) from exc
                 if _is_retryable(exc) and attempt < MAX_ATTEMPTS:
                     _backoff(attempt)
                     continue

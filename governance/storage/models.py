@@ -13,17 +13,42 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
-    MetaData, SmallInteger, String, Text, UniqueConstraint, text,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from governance.vocabulary import (
-    AmendmentStatus, Direction, FeedbackKind, MeasurementSource, Outcome, PanelOption,
-    PanelRole, PilotState, ProblemState, ReadinessItem, Role, SurveyAnswer, VoteKind,
-    VoteStatus, VotingGroup,
+    AmendmentStatus,
+    Direction,
+    FeedbackKind,
+    MeasurementSource,
+    Outcome,
+    PanelOption,
+    PanelRole,
+    PilotState,
+    ProblemState,
+    ReadinessItem,
+    Role,
+    SurveyAnswer,
+    VoteKind,
+    VoteStatus,
+    VotingGroup,
 )
 
 NAMING_CONVENTION = {
@@ -66,6 +91,18 @@ LONG_TEXT = 4000
 HASH = 64
 
 
+# ------------------------------------------------------------ organisation
+class Organisation(Base):
+    """The organisation this database serves (one row, written by ``python -m governance init``)."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(TITLE))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 # ------------------------------------------------------------------ people
 class Person(Base):
     __tablename__ = "person"
@@ -74,10 +111,54 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(NAME))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(300))
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Set by an administrator or ``init``: works once, then must be replaced.
+    password_temporary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SignInSession(Base):
+    """A signed-in browser (``governance.identity.sessions``): only hashes of its
+    ticket and token are kept; it ends on sign-out, password change or idleness."""
+
+    __tablename__ = "sign_in_session"
+    __table_args__ = (Index("ix_sign_in_session_person", "person_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    method: Mapped[str] = mapped_column(String(40))
+    ticket_sha256: Mapped[str | None] = mapped_column(String(HASH), unique=True)
+    ticket_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The signing-in browser's XSRF token digest: only that browser redeems the ticket.
+    ticket_binding: Mapped[str | None] = mapped_column(String(HASH))
+    token_sha256: Mapped[str | None] = mapped_column(String(HASH))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per typed account and per client address (hashed keys)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Attempts refused while a delay ran since the last recorded event (not each audited).
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KnownAddress(Base):
+    """An address a person signed in from successfully: their own failures elsewhere do not slow it."""
+
+    __tablename__ = "known_address"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_success_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class PersonRole(Base):
@@ -483,6 +564,8 @@ class Charter(Base):
     vote_max_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     #: JSON list of the voting groups whose ballots are secret (R17).
     secret_groups: Mapped[str] = mapped_column(Text, default='["frontline"]', server_default='["frontline"]')
+    #: ISO 3166 code whose public holidays are not working days ("" = Monday–Friday only).
+    country: Mapped[str] = mapped_column(String(2), default="", server_default=text("''"))
     adopted_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     adopted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(Text)
