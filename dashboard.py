@@ -18,6 +18,8 @@ database shows how to set it up instead of the sign-in.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from governance.errors import GovernanceError
@@ -116,7 +118,7 @@ def new_password_form(session: object, *, ask_current: bool) -> None:
         return
     person_id = getattr(session, "person_id", None)
     session_id = getattr(session, "session_id", None)
-    if person_id is None:
+    if person_id is None or session_id is None:
         st.error("Your session has ended; sign in again to change your password.")
         return
     try:
@@ -205,7 +207,7 @@ def close_overdue_votes() -> None:
             st.warning(f"A vote past its deadline could not be closed automatically: {exc}")
 
 
-def only(page_fn: object, title: str, icon: str) -> None:
+def only(page_fn: Callable[[], None], title: str, icon: str) -> None:
     """Run one page whatever path the browser asked for: a bookmark such as /votes,
     reached signed out, shows this page (not "page not found") and is opened after."""
     pages = [st.Page(page_fn, title=title, icon=icon, default=True)]

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench import measure
-from bench.generate import OUT_DIR, PROJECT_ROOT, default_url
+from bench.generate import OUT_DIR, PROJECT_ROOT, default_url, keys_for
 from bench.invariants import check_invariants
 from bench.plan import SCALES
 from governance.storage.db import Database
@@ -105,7 +105,8 @@ def run(scale: str, json_path: str | None, *, url: str | None = None, keep: bool
         "database": make_url(url).render_as_string(hide_password=True),
         "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    probe = Database(url)
+    keys = keys_for(url)
+    probe = Database(url, keys=keys)
     reused = reuse and populated(probe)
     probe.dispose()
     if reused:
@@ -118,7 +119,7 @@ def run(scale: str, json_path: str | None, *, url: str | None = None, keep: bool
         results["generation_s"] = gen["seconds"]
         results["generation"] = gen
         say(f"  generated in {gen['seconds']:.1f}s ({gen['audit_events']:,} audit events)")
-    db = Database(url)
+    db = Database(url, keys=keys)
     try:
         results["engine"] = db.dialect
         results["machine"] = measure.machine_info(db)
@@ -127,7 +128,7 @@ def run(scale: str, json_path: str | None, *, url: str | None = None, keep: bool
         results["chain_verify"] = chain_report
         say("checking invariants …")
         started = time.perf_counter()
-        problems = check_invariants(db, chain=chain)
+        problems = check_invariants(db, chain=chain, keys=keys)
         results["invariants"] = {"ok": not problems, "problems": problems,
                                  "seconds": round(time.perf_counter() - started, 3)}
         say("timing one pilot's tally …")
@@ -145,7 +146,7 @@ def run(scale: str, json_path: str | None, *, url: str | None = None, keep: bool
     results["targets"] = evaluate_targets(results)
     if is_default and not keep and not reuse:  # never delete an organisation we did not make
         path = Path(make_url(url).database or "")
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".ballot-key", ".signing-key.pem"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         results["database_kept"] = False
     else:
@@ -161,7 +162,7 @@ def _accounts(db: Database) -> dict[str, Any]:
     from bench.plan import ROLE_ACCOUNTS
 
     with db.engine.connect() as conn:
-        rows = dict(conn.execute(text("SELECT email, id FROM person WHERE email LIKE '%@bench.example' "
+        rows: dict[str, int] = dict(conn.execute(text("SELECT email, id FROM person WHERE email LIKE '%@bench.example' "
                                       "AND password_hash IS NOT NULL")).all())
     return {role: {"person_id": rows[email], "email": email} for role, email in ROLE_ACCOUNTS.items()
             if email in rows}
@@ -185,8 +186,10 @@ def table(r: dict[str, Any]) -> str:
     gen = r["generation"]
     rows.append(("generation", fmt(r["generation_s"], " s")))
     if not gen.get("reused"):
-        rows.append(("  audit events / ballots / responses",
-                     f"{gen['audit_events']:,} / {gen['rows']['ballot']:,} / {gen['rows']['survey_response']:,}"))
+        ballots = gen["rows"]["ballot"] + gen["rows"]["secret_ballot"]
+        rows.append(("  audit events / ballots (secret) / responses",
+                     f"{gen['audit_events']:,} / {ballots:,} ({gen['rows']['secret_ballot']:,}) / "
+                     f"{gen['rows']['survey_response']:,}"))
     inv = r["invariants"]
     rows.append(("invariants", "all hold" if inv["ok"] else f"{len(inv['problems'])} BROKEN"))
     c = r["chain_verify"]

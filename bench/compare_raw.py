@@ -1,7 +1,8 @@
 """``compare_readmodel``: the Compare read model beside one hand-written SQL statement
 computing the same per-pilot numbers (metrics at target, latest-round indispensability
-counts, latest adoption) on the same database. Like the product, it reads each round's
-kept counts of current responses (``bench.invariants`` checks them against a recount)."""
+counts, latest adoption) on the same database. Like the product, it reads the latest
+*closed* round (an open round's answers stay hidden, R8) and each round's kept counts of
+current responses (``bench.invariants`` checks them against a recount)."""
 from __future__ import annotations
 
 from typing import Any
@@ -26,9 +27,9 @@ WITH latest_measurement AS (
     GROUP BY m.pilot_id
 ), last_round AS (
     SELECT id, pilot_id, at FROM (
-        SELECT id, pilot_id, coalesce(closed_at, opened_at) AS at,
+        SELECT id, pilot_id, closed_at AS at,
                row_number() OVER (PARTITION BY pilot_id ORDER BY number DESC) AS rn
-        FROM survey_round) r
+        FROM survey_round WHERE closed_at IS NOT NULL) r
     WHERE rn = 1
 ), survey AS (
     SELECT lr.pilot_id, r.very_disappointed AS very, r.responses AS respondents
@@ -61,7 +62,7 @@ def measure(db: Database, *, actor_id: int, runs: int = 5) -> dict[str, Any]:
 
     def raw() -> list[Any]:
         with db.engine.connect() as conn:
-            return conn.execute(text(RAW_COMPARE_SQL)).all()
+            return list(conn.execute(text(RAW_COMPARE_SQL)).all())
 
     rows = product()
     raw_rows = raw()

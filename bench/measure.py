@@ -119,7 +119,7 @@ def measure_chain_verify(db: Database, *, chunk: int = 50_000) -> tuple[dict[str
             events += len(data)
             total_bytes += sum(map(len, data))
             del data
-    report = {
+    report: dict[str, Any] = {
         "ok": result.ok,
         "events": result.events_checked,
         "seconds": round(seconds, 3),
@@ -140,8 +140,11 @@ RAW_TALLY_SQL = """
 WITH eligible AS (
     SELECT voting_group, count(*) AS n FROM vote_eligibility WHERE vote_id = :vote GROUP BY voting_group
 ), current_ballots AS (
-    SELECT voting_group, option, count(*) AS n FROM ballot
-    WHERE vote_id = :vote AND is_current GROUP BY voting_group, option
+    SELECT voting_group, option, count(*) AS n FROM (
+        SELECT voting_group, option FROM ballot WHERE vote_id = :vote AND is_current
+        UNION ALL
+        SELECT voting_group, option FROM secret_ballot WHERE vote_id = :vote AND is_current) b
+    GROUP BY voting_group, option
 ), cast_per_group AS (
     SELECT voting_group, sum(n) AS n FROM current_ballots GROUP BY voting_group
 ), weights AS (
@@ -184,11 +187,13 @@ def measure_tally_one_pilot(db: Database, *, runs: int = 21) -> dict[str, Any]:
 
     def product() -> Any:
         with db.uow().reading() as s:
-            return compute_tally(s, s.get(Vote, vote_id))
+            vote = s.get(Vote, vote_id)
+            assert vote is not None
+            return compute_tally(s, vote)
 
     def raw() -> list[Any]:
         with db.engine.connect() as conn:
-            return conn.execute(text(RAW_TALLY_SQL), {"vote": vote_id}).all()
+            return list(conn.execute(text(RAW_TALLY_SQL), {"vote": vote_id}).all())
 
     tally = product()
     rows = raw()

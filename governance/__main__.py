@@ -146,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m governance",
                                      description="Set up and look after a real organisation's database.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_init = sub.add_parser("init", parents=[shared], help="set up an empty, migrated database: organisation, charter v1, "
-                                         "first administrator")
+    p_init = sub.add_parser("init", parents=[shared],
+                            help="set up an empty, migrated database: organisation, charter v1, first administrator")
     p_init.add_argument("--organisation", required=True, help="the organisation's name")
     p_init.add_argument("--admin-email", required=True, help="the first administrator's email")
     p_init.add_argument("--admin-name", default=None, help="the first administrator's name "

@@ -1,6 +1,7 @@
 """Input checks shared by the use cases. Each refusal says what to do."""
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import unicodedata
@@ -164,10 +165,8 @@ def a_date(value: Any, label: str, *, today: date | None = None, past_years: int
     elif isinstance(value, date):
         found = value
     elif isinstance(value, str) and len(value) <= 40:
-        try:
+        with contextlib.suppress(ValueError):
             found = date.fromisoformat(value.strip())
-        except ValueError:
-            pass
     if found is None:
         shown = value if not isinstance(value, str) else value[:40]
         raise InvalidInput(f"{label} must be a date written YYYY-MM-DD, not '{shown}'.", field=label)

@@ -9,6 +9,8 @@ from governance.identity.passwords import MIN_LENGTH
 from governance.queries import people as people_q
 from governance.rules.charter import FIELD_LABELS, supported_countries
 from governance.rules.permissions import Action, allowed
+from governance.services.people_import import ImportPlan
+from governance.storage.db import UnitOfWork
 from governance.vocabulary import PanelRole, Role, label
 from pages import common
 
@@ -51,7 +53,8 @@ def people_import_section() -> None:
                 st.rerun()
 
 
-def people_import_preview(uow, actor_id, filename, content):  # type: ignore[no-untyped-def]
+def people_import_preview(uow: UnitOfWork, actor_id: int, filename: str, content: bytes) -> ImportPlan:
+    """The preview, as a cached read (``common.cached`` passes the unit of work)."""
     return sv.preview_people_import(uow, actor_id, filename=filename, content=content)
 
 

@@ -8,6 +8,7 @@ write anywhere — on any replica — invalidates them) and act through
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -175,7 +176,7 @@ def identity_lookup() -> int | None:
 
 def set_identity_lookup(fn: Callable[[], int | None]) -> None:
     global identity_lookup
-    identity_lookup = fn  # type: ignore[assignment]
+    identity_lookup = fn
 
 
 def me() -> Me | None:
@@ -310,10 +311,8 @@ def page(key: str, title: str, purpose: str) -> Me:
         # Hand over to the router, which shows the sign-in screen — and opens this
         # page after sign-in.
         st.session_state.setdefault(WANTED_KEY, "/" + key if key != "home" else "/")
-        try:
+        with contextlib.suppress(StreamlitAPIException):  # already under the router: not registered
             st.switch_page("dashboard.py")
-        except StreamlitAPIException:
-            pass  # already under the router: the page is not registered
         st.error("You are signed out. Sign in again to continue.")
         st.stop()
     st.title(title)
@@ -456,7 +455,7 @@ def choose(label_text: str, options: Mapping[int, str | None], *, key: str,
 def claims_section(person: Me, pilot_id: int, metric_names: list[str], *, may_record: bool) -> None:
     """A pilot's claims with their checks, and the form to record one (R12) if ``may_record``
     (``PilotDetail.may_record_claim``)."""
-    from governance.queries.pilots import claims_for_pilot
+    from governance.queries.evaluate import claims_for_pilot
     from governance.services import record_claim
 
     st.caption("A claim is a non-binding statement of success or failure. It is recorded with the metrics it "

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
+from governance.queries import evaluate as evaluate_q
 from governance.queries import pilots as pilots_q
 from governance.rules.evidence import SUS_ITEMS
 from governance.rules.permissions import Action, allowed
@@ -17,7 +18,7 @@ tab_survey, tab_feedback, tab_rounds, tab_claims = st.tabs(
     ["Survey", "Feedback", "Run survey rounds", "Claims"], key="evaluate-tab", on_change="rerun")
 
 with tab_survey:
-    rounds = common.cached(pilots_q.my_surveys)(me.id)
+    rounds = common.cached(evaluate_q.my_surveys)(me.id)
     if not rounds:
         st.info("No survey is open for a pilot you use. Surveys open after 30 days of real use.")
     else:
@@ -50,7 +51,7 @@ with tab_survey:
 
 with tab_feedback:
     # The pilots I may raise feedback on: rostered on them, or on the owning panel.
-    raisable = {p.id: p.title for p in common.cached(pilots_q.my_rostered_pilots)(me.id)}
+    raisable = {p.id: p.title for p in common.cached(evaluate_q.my_rostered_pilots)(me.id)}
     if allowed(me.roles, Action.RAISE_FEEDBACK) and raisable:
         with (st.expander("Flag something about a pilot", icon=":material/flag:"),
               st.form("feedback", clear_on_submit=True)):
@@ -66,7 +67,7 @@ with tab_feedback:
                                                  "answered": "Answered", None: "All"}[s])
     awaiting = f2.toggle("Only items awaiting my response", value=allowed(me.roles, Action.RESPOND_TO_FEEDBACK),
                          key="feedback-mine")
-    items = common.cached(pilots_q.feedback_page)(me.id, status=status, awaiting_me=awaiting,
+    items = common.cached(evaluate_q.feedback_page)(me.id, status=status, awaiting_me=awaiting,
                                                   page=st.session_state.get("feedback-page", 1))
     for item in items.rows:
         with st.container(border=True):
@@ -98,7 +99,7 @@ with tab_rounds:
         st.caption("Survey rounds are run by the pilot's commissioning team or the panel's facilitators.")
     else:
         # Pilots in real use whose rounds I may run (my team's, or my panels' as facilitator).
-        candidates = common.cached(pilots_q.my_survey_pilots)(me.id)
+        candidates = common.cached(evaluate_q.my_survey_pilots)(me.id)
         pid = common.choose("Pilot in real use", {p.id: p.title for p in candidates}, key="rounds-pilot")
         if not candidates:
             st.caption("No pilot in real use is yours to run a survey for: rounds are run by the pilot's "
@@ -131,7 +132,7 @@ with tab_rounds:
                     lambda: common.act(sv.close_survey_round, round_id, success="Round closed."))
 
 with tab_claims:
-    known = common.cached(pilots_q.my_rostered_pilots)(me.id)
+    known = common.cached(evaluate_q.my_rostered_pilots)(me.id)
     pid = common.choose("Pilot", {p.id: p.title for p in known}, key="claims-pilot")
     if pid is not None:
         d = common.cached(pilots_q.pilot_detail)(me.id, pid)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from governance import services as sv
 from governance.queries import compare, home
-from governance.queries import pilots as pilots_q
+from governance.queries import evaluate as evaluate_q
 from governance.vocabulary import PilotState, ProblemState, label
 from pages import common
 
@@ -81,7 +81,7 @@ b.metric("Found indispensable", headline.indispensable)
 c.metric("Not indispensable", headline.not_indispensable)
 d.metric("Awaiting evidence", headline.awaiting_evidence)
 if agenda.may_oversee_feedback:
-    overdue = common.cached(pilots_q.feedback_page)(me.id, status="overdue", per_page=10,
+    overdue = common.cached(evaluate_q.feedback_page)(me.id, status="overdue", per_page=10,
                                                     page=st.session_state.get("overdue-page", 1))
     st.subheader("Feedback past its response date")
     if not overdue.rows:

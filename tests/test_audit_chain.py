@@ -278,11 +278,24 @@ class TestTheDatabaseRefusesRewrites:
                                                                          "forward)"):
             conn.execute(delete(HEAD))
 
-    def test_no_rewrite_went_through(self, chain: Database) -> None:
+    def test_a_rewrite_committed_outright_changes_nothing(self, chain: Database) -> None:
+        # The operator's attack without a rollback to hide behind: each statement in its own
+        # committing transaction. Every one must be refused, and the chain read back unchanged.
+        with chain.engine.connect() as conn:
+            before = conn.execute(select(EVENTS.c.actor_name, EVENTS.c.hash).where(EVENTS.c.seq == 5)).one()
+            count = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
+        for attack in (update(EVENTS).where(EVENTS.c.seq == 5).values(actor_name="Mallory"),
+                       delete(EVENTS).where(EVENTS.c.seq == 5),
+                       update(HEAD).values(seq=HEAD.c.seq - 1)):
+            with pytest.raises(DBAPIError, match="(append-only|only moves forward)"), \
+                    chain.engine.begin() as conn:
+                conn.execute(attack)
         with chain.engine.connect() as conn:
             result = verify(conn)
             assert result.ok, result.summary
-            assert conn.execute(select(EVENTS.c.actor_name).where(EVENTS.c.seq == 5)).scalar_one() != "Mallory"
+            assert conn.execute(select(EVENTS.c.actor_name, EVENTS.c.hash)
+                                .where(EVENTS.c.seq == 5)).one() == before
+            assert conn.execute(select(func.count()).select_from(EVENTS)).scalar_one() == count
 
 
 # ============================================================ tamper tests

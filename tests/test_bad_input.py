@@ -563,8 +563,14 @@ def test_the_same_problem_title_may_be_used_by_another_panel(world: World) -> No
     world.draft_problem()
     other = sv.create_panel(world.uow, world.admin, name="Hillside Depot Panel")
     sv.add_panel_member(world.uow, world.admin, other, world.outsider)
-    sv.draft_problem(world.uow, world.outsider, panel_id=other, title="Re-keying referral letters",
-                     statement="We re-key letters at the depot too.")
+    second = sv.draft_problem(world.uow, world.outsider, panel_id=other, title="Re-keying referral letters",
+                              statement="We re-key letters at the depot too.")
+    with world.db.uow().reading() as s:
+        titles = s.execute(select(Problem.panel_id, ProblemVersion.title)
+                           .join(ProblemVersion, ProblemVersion.problem_id == Problem.id)).all()
+        assert s.get_one(Problem, second).panel_id == other
+    assert sorted(titles) == sorted([(world.panel, "Re-keying referral letters"),
+                                     (other, "Re-keying referral letters")])
 
 
 def test_a_retired_problems_title_may_be_used_again(world: World) -> None:

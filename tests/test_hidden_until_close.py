@@ -18,6 +18,7 @@ from governance import services as sv
 from governance.errors import GovernanceError
 from governance.queries import audit as audit_q
 from governance.queries import compare as compare_q
+from governance.queries import evaluate as evaluate_q
 from governance.queries import home as home_q
 from governance.queries import pilots as pilots_q
 from governance.queries import problems as problems_q
@@ -36,8 +37,8 @@ def _answers(world: World, person: int, vote: int, pilot: int) -> dict[str, Any]
         "decisions": lambda: votes_q.decisions_page(world.uow, person),
         "pilot_detail": lambda: pilots_q.pilot_detail(world.uow, person, pilot),
         "pilots_page": lambda: pilots_q.pilots_page(world.uow, person),
-        "my_surveys": lambda: pilots_q.my_surveys(world.uow, person),
-        "feedback": lambda: pilots_q.feedback_page(world.uow, person),
+        "my_surveys": lambda: evaluate_q.my_surveys(world.uow, person),
+        "feedback": lambda: evaluate_q.feedback_page(world.uow, person),
         "compare": lambda: compare_q.compare_pilots(world.uow, person),
         "agenda": lambda: home_q.my_agenda(world.uow, person),
         "pipeline": lambda: home_q.pipeline(world.uow, person),

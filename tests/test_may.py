@@ -16,6 +16,7 @@ import pytest
 
 from governance import services as sv
 from governance.errors import GovernanceError, PermissionDenied, RuleViolation
+from governance.queries import evaluate as evaluate_q
 from governance.queries import pilots as pilots_q
 from governance.queries import problems as problems_q
 from governance.queries import votes as votes_q
@@ -94,9 +95,9 @@ def test_pilot_acts_are_offered_to_whom_the_use_cases_accept(world: World, other
                observed_on=world.today())
         agrees(world, d.may_run_survey, sv.close_survey_round, person, closed_round)  # already closed
         agrees(world, d.may_waive_readiness, sv.waive_readiness, person, pilot, reason="")  # in use already
-        [row] = [r for r in pilots_q.feedback_page(world.uow, person).rows if r.id == item]
+        [row] = [r for r in evaluate_q.feedback_page(world.uow, person).rows if r.id == item]
         agrees(world, row.may_respond, sv.respond_to_feedback, person, item, response=" ")
-        listed = pilot in {p.id for p in pilots_q.my_survey_pilots(world.uow, person)}
+        listed = pilot in {p.id for p in evaluate_q.my_survey_pilots(world.uow, person)}
         assert listed is d.may_run_survey, who
         for name in ("may_manage", "may_record_measurement", "may_run_survey", "may_waive_readiness"):
             if getattr(d, name):

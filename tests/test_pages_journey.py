@@ -12,6 +12,7 @@ import pytest
 from governance import services as sv
 from governance.errors import RuleViolation
 from governance.queries import audit as audit_q
+from governance.queries import evaluate as evaluate_q
 from governance.queries import pilots as pilots_q
 from governance.queries import problems as problems_q
 from governance.queries import votes as votes_q
@@ -329,7 +330,7 @@ def test_a_claim_is_recorded_on_the_pilots_page_and_its_flags_are_shown(world: W
     one(at.multiselect, form=form).set_value(["Extraction accuracy", "Staff happiness"])
     at = submit(at, form, "Record claim")
     assert "Claim recorded with its checks." in successes(at), errors(at)
-    [claim] = pilots_q.claims_for_pilot(world.uow, world.commissioner, pilot)
+    [claim] = evaluate_q.claims_for_pilot(world.uow, world.commissioner, pilot)
     assert claim.statement == "The pilot met its KPIs."
     assert "'Staff happiness' is not a metric or criterion of this pilot" in claim.flags_now
     assert "made before any binding decision" in claim.flags_now

@@ -15,7 +15,7 @@ from governance.errors import PermissionDenied, RuleViolation
 from governance.identity.actors import require
 from governance.rules.permissions import DESCRIPTIONS, PERMISSIONS, Action, allowed
 from governance.storage.db import Database, FixedClock
-from governance.storage.models import CommissioningMetric, Criterion, ProblemVersion
+from governance.storage.models import AuditEvent, CommissioningMetric, Criterion, ProblemVersion
 from governance.vocabulary import Role, label
 from tests.conftest import START
 from tests.world import World
@@ -347,9 +347,18 @@ def test_a_commissioner_outside_the_team_cannot_record_evidence_or_answer_feedba
 def test_joining_the_team_gives_the_right_to_manage_it(world: World, outsider_commissioner: int) -> None:
     problem = world.locked_problem()
     pilot = world.register_pilot(problem)
+    metric = {"name": "Cost per letter", "definition": "Vendor cost.", "unit": "currency",
+              "direction": "lower_is_better", "target": 0.3}
+    with world.refuses(PermissionDenied):
+        sv.add_metric(world.uow, outsider_commissioner, pilot, **metric)
     world.join_team(pilot, outsider_commissioner)
-    sv.add_metric(world.uow, outsider_commissioner, pilot, name="Cost per letter", definition="Vendor cost.",
-                  unit="currency", direction="lower_is_better", target=0.3)
+    sv.add_metric(world.uow, outsider_commissioner, pilot, **metric)
+    with world.db.uow().reading() as s:
+        names = s.scalars(select(CommissioningMetric.name).where(CommissioningMetric.pilot_id == pilot)).all()
+        added_by = s.scalars(select(AuditEvent.actor_id).where(AuditEvent.action == "metric.added")
+                             .order_by(AuditEvent.seq.desc()).limit(1)).one()
+    assert names.count("Cost per letter") == 1
+    assert added_by == outsider_commissioner
 
 
 def test_a_facilitator_of_another_panel_cannot_close_this_panels_vote(world: World) -> None:

@@ -74,7 +74,8 @@ def as_operator(owner_url: str, *, guards_off: bool = True) -> Iterator[Connecti
         with engine.connect() as conn:
             if guards_off:
                 if conn.dialect.name == "sqlite":
-                    for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
+                    triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+                    for name in triggers.scalars().all():
                         conn.execute(text(f"DROP TRIGGER {name}"))
                 else:
                     conn.execute(text("SET session_replication_role = replica"))

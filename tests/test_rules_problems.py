@@ -246,8 +246,8 @@ class TestR3PreRegistration:
         with world.db.uow().reading() as s:
             version = s.scalars(select(ProblemVersion).where(ProblemVersion.problem_id == problem)).one()
             lock = s.scalars(select(CriteriaLock).where(CriteriaLock.problem_version_id == version.id)).one()
-            body, digest = canonical_criteria(version.problem_id, version.version, list(s.scalars(select(Criterion).where(
-                Criterion.problem_version_id == version.id))))
+            criteria = list(s.scalars(select(Criterion).where(Criterion.problem_version_id == version.id)))
+            body, digest = canonical_criteria(version.problem_id, version.version, criteria)
             assert lock.vote_id is not None and lock.locked_by == world.facilitator
             assert lock.criteria_sha256 == digest == sha256_hex(lock.criteria_json)
             assert lock.criteria_json == body

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from governance import services as sv
 from governance.errors import RuleViolation
 from governance.queries.audit import ClaimRow
-from governance.queries.pilots import claims_for_pilot
+from governance.queries.evaluate import claims_for_pilot
 from governance.queries.votes import DecisionDetail, decision_detail
 from governance.storage.models import Claim, CommissioningMetric, Decision, Problem, ProblemReopening
 from governance.vocabulary import SurveyAnswer, label

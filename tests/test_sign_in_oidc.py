@@ -8,8 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from governance.storage.models import AuditEvent
-from tests.apptest_support import app, errors, pages_db  # noqa: F401 - fixture
+from tests.apptest_support import app, errors, pages_db
 from tests.world import World
+
+__all__ = ["pages_db"]  # the fixture, imported for pytest
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
         "client_id": "governance", "client_secret": "secret",

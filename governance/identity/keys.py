@@ -15,6 +15,7 @@ with ``python -m governance.audit keygen PATH`` and
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -108,10 +109,8 @@ class Keys:
             if self._ballot is None:
                 path = self._need(self.ballot_key_file, BALLOT_KEY_ENV, "ballot-keygen")
                 if not path.exists() and self.generate:
-                    try:
+                    with contextlib.suppress(FileExistsError):  # another process made it first
                         write_ballot_key(path)
-                    except FileExistsError:  # another process made it first
-                        pass
                 if not path.exists():
                     raise KeyMissing(f"The ballot key file {path} does not exist; nothing was saved. "
                                      "Restore it from your backup, or (for a new organisation) make one with "
@@ -127,10 +126,8 @@ class Keys:
             if self._signing is None:
                 path = self._need(self.signing_key_file, SIGNING_KEY_ENV, "keygen")
                 if not path.exists() and self.generate:
-                    try:
+                    with contextlib.suppress(FileExistsError):  # another process made it first
                         write_signing_key(path)
-                    except FileExistsError:
-                        pass
                 if not path.exists():
                     raise KeyMissing(f"The checkpoint signing key {path} does not exist; nothing was saved. "
                                      f"Make one with `python -m governance.audit keygen {path}`.")

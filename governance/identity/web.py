@@ -37,8 +37,8 @@ def _database() -> Any:
 
 
 def _secure(request: Any) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
+    forwarded = str(request.headers.get("x-forwarded-proto", "")).split(",")[0].strip().lower()
+    return bool(request.url.scheme == "https" or forwarded == "https")
 
 
 def start(request: Any) -> Any:

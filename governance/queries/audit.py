@@ -94,8 +94,8 @@ class AmendmentRow:
     after_real_use: bool
 
 
-def _event_query(*, who: int | None = None, who_name: str | None = None, action: str | None = None, entity_type: str | None = None,
-                 entity_id: str | None = None, date_from: date | None = None,
+def _event_query(*, who: int | None = None, who_name: str | None = None, action: str | None = None,
+                 entity_type: str | None = None, entity_id: str | None = None, date_from: date | None = None,
                  date_to: date | None = None) -> Select[Any]:
     q = select(AuditEvent)
     if who is not None:

@@ -223,7 +223,8 @@ def role_conflicts(uow: UnitOfWork, actor_id: int) -> list[PersonRow]:
             held = sorted(s.scalars(select(PersonRole.role).where(PersonRole.person_id == p.id)))
             out.append(PersonRow(id=p.id, name=p.name, email=p.email, active=p.active,
                                  has_password=p.password_hash is not None,
-                                 password_temporary=bool(p.password_temporary), roles=held, role_conflict=role_conflict(held)))
+                                 password_temporary=bool(p.password_temporary), roles=held,
+                                 role_conflict=role_conflict(held)))
         return out
 
 

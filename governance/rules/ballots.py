@@ -44,8 +44,9 @@ def commitment(key: bytes, vote_id: int, receipt: str, option: str) -> str:
 
 
 def new_receipt() -> str:
-    """A fresh receipt, e.g. ``7KQ2M-9XD3R`` (50 random bits)."""
-    chars = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
+    """A fresh receipt, e.g. ``7KQ2M-9XD3R`` (50 random bits, 5 per character)."""
+    bits = secrets.randbits(50)
+    chars = "".join(RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(10))
     return f"{chars[:5]}-{chars[5:]}"
 
 
@@ -101,3 +102,11 @@ def recount(*, kind: str, secret: Iterable[Mapping[str, Any]], named: Iterable[M
     ballots = [(e["group"], e["option"]) for e in secret] + [(v["group"], v["option"]) for v in named]
     return tally_vote(kind, ballots, eligible=eligible, terms=terms, adopt_available=adopt_available,
                       proposed=proposed)
+
+
+def named_order(ballot: Mapping[str, Any]) -> tuple[str, str, int]:
+    """How a vote's named ballots are listed: by group, then name (then id, for namesakes).
+
+    Ordered in Python, never by a database's collation: the list is frozen into the
+    vote's result and must come out the same on SQLite, PostgreSQL and in the benchmark."""
+    return (str(ballot["group"]), str(ballot["name"]), int(ballot["person_id"]))

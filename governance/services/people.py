@@ -1,7 +1,7 @@
 """People, roles, programmes, panels and sign-in."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -71,11 +71,11 @@ def create_person(uow: UnitOfWork, actor_id: int, *, name: str, email: str,
     return new.id
 
 
-def check_roles_change(s: Session, target: Person, old_roles: list[str], new_roles: list[str]) -> None:
+def check_roles_change(s: Session, target: Person, old_roles: Sequence[str], new_roles: Sequence[str]) -> None:
     """Refuse removing the last active administrator's role (R14)."""
     if Role.ADMIN in old_roles and Role.ADMIN not in new_roles:
         admins = s.scalar(select(func.count()).select_from(PersonRole).join(Person).where(
-            PersonRole.role == Role.ADMIN, Person.active.is_(True)))
+            PersonRole.role == Role.ADMIN, Person.active.is_(True))) or 0
         if admins <= 1:
             raise RuleViolation("This is the last administrator; make someone else an "
                                 "administrator before removing this role.", rule="R14")

@@ -32,7 +32,7 @@ from governance.record.events import Event
 from governance.record.events import people as events
 from governance.record.log import append_many
 from governance.rules.permissions import Action, role_conflict
-from governance.services._base import session_of
+from governance.services._base import need, session_of
 from governance.storage.db import UnitOfWork, use_case
 from governance.storage.models import Panel, PanelMembership, Person, PersonRole
 from governance.validation import NAME_MAX, TITLE_MAX, text
@@ -294,7 +294,7 @@ def import_people(uow: UnitOfWork, actor_id: int, *, filename: str, content: byt
             out.append(events.person_created(person_id=ids[p["email"]], name=p["name"], email=p["email"],
                                              roles=p["roles"], password_set=False))
     for r in plan.renamed:
-        s.get(Person, r["person_id"]).name = r["after"]
+        need(s.get(Person, r["person_id"]), "person").name = r["after"]
         out.append(events.person_renamed(person_id=r["person_id"], before=r["before"], after=r["after"]))
     for r in plan.roles_added:
         s.execute(insert(PersonRole), [{"person_id": r["person_id"], "role": role}
@@ -312,10 +312,10 @@ def import_people(uow: UnitOfWork, actor_id: int, *, filename: str, content: byt
         panel_id = panel_ids[m["panel"].lower()]
         if m["before"] is None:
             adds.append({"panel_id": panel_id, "person_id": pid, "panel_role": m["role"], "joined_at": now})
-            who = names.get(m["email"]) or s.get(Person, pid).name
+            who = names.get(m["email"]) or need(s.get(Person, pid), "person").name
             out.append(events.panel_member_added(panel_id=panel_id, person_id=pid, name=who, role=m["role"]))
         else:
-            s.get(PanelMembership, (panel_id, pid)).panel_role = m["role"]
+            need(s.get(PanelMembership, (panel_id, pid)), "panel membership").panel_role = m["role"]
             out.append(events.panel_member_role_changed(panel_id=panel_id, person_id=pid, before=m["before"],
                                                         after=m["role"]))
     if adds:

@@ -251,7 +251,8 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
     require_team(s, actor, pilot, "record its readiness")
     which = choice(item, ReadinessItem, "Readiness item")
     if which == ReadinessItem.OWNER:
-        raise InvalidInput("The named owner is recorded when the owner joins the pilot's team (by registering it, or by accepting the invitation).")
+        raise InvalidInput("The named owner is recorded when the owner joins the pilot's team (by registering it, "
+                           "or by accepting the invitation).")
     if pilot.real_use_started_at is not None:
         raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.", rule="R5")
     detail = text(detail, label(which), max_len=TEXT_MAX)

@@ -17,6 +17,7 @@ from governance.vocabulary import Role
 
 #: How the first administrator signs in, as the audit record says it.
 SIGN_IN_ONE_TIME, SIGN_IN_OIDC, SIGN_IN_PASSWORD = "one-time password", "identity provider", "password"
+FIRST_CHARTER_REASON = "Default charter adopted when the organisation was set up."
 
 
 @use_case
@@ -56,7 +57,7 @@ def initialise_organisation(uow: UnitOfWork, *, admin_name: str, admin_email: st
     log(uow, actor, events.organisation_initialised(person_id=admin.id, name=admin.name, email=admin.email,
                                                      roles=[Role.ADMIN], organisation=org_name, password=how))
     charter = Charter(version=1, **chosen.row_values(), adopted_by=admin.id, adopted_at=now,
-                      reason="Default charter adopted when the organisation was set up.")
+                      reason=FIRST_CHARTER_REASON)
     s.add(charter)
     s.flush()
     log(uow, actor, events.charter_adopted(charter_id=charter.id, version=1, terms=chosen.as_dict(),

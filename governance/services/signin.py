@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from governance.errors import InvalidInput, PermissionDenied, SignInFailed
 from governance.identity import passwords, throttle
@@ -63,7 +64,7 @@ def _counter(row: SignInThrottle | None) -> throttle.Counter:
     return throttle.Counter(row.failures, row.last_failure_at) if row else throttle.Counter()
 
 
-def _row(s, key: str) -> SignInThrottle:  # type: ignore[no-untyped-def]
+def _row(s: Session, key: str) -> SignInThrottle:
     row = s.get(SignInThrottle, key)
     if row is None:
         row = SignInThrottle(key=key, failures=0, last_failure_at=None, refused=0)
@@ -321,10 +322,9 @@ def change_own_password(uow: UnitOfWork, actor_id: int, session_id: int, *, curr
         raise PermissionDenied("Your session has ended; sign in again to change your password.")
     who = s.get(Person, actor.id)
     assert who is not None
-    if not row.must_change_password:
-        if not who.password_hash or not passwords.check_password(
-                current_password if isinstance(current_password, str) else "", who.password_hash):
-            raise InvalidInput("The current password is not right; type it again.", field="Current password")
+    if not row.must_change_password and (not who.password_hash or not passwords.check_password(
+            current_password if isinstance(current_password, str) else "", who.password_hash)):
+        raise InvalidInput("The current password is not right; type it again.", field="Current password")
     new = passwords.require_acceptable(new_password, "New password")
     if who.password_hash and passwords.check_password(new, who.password_hash):
         raise InvalidInput("The new password is the one you have now; choose a different one.",

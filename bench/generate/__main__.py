@@ -1,0 +1,4 @@
+"""``python -m bench.generate``: see ``bench.generate``."""
+from bench.generate.run import main
+
+raise SystemExit(main())
