@@ -94,6 +94,11 @@ def evaluate_targets(results: dict[str, Any]) -> dict[str, Any]:
 def run(scale: str, json_path: str | None, *, url: str | None = None, keep: bool = False, reuse: bool = False,
         reset: bool = False, runs: int = 5, tally_runs: int = 21, end: str | None = None,
         quiet: bool = False) -> dict[str, Any]:
+    """Generate (or reuse) the organisation, check its invariants, measure, and write the JSON.
+
+    Long on purpose: the benchmark's one sequence of phases, each a call, in the order the
+    report lists them.
+    """
     say = (lambda *_a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     url = url or default_url(scale)
     is_default = url == default_url(scale) and not os.environ.get("DATABASE_URL") \

@@ -46,7 +46,8 @@ def parse_csv(filename: str, content: bytes, columns: tuple[str, ...],
               parse_row: Callable[[dict[str, str]], dict[str, Any]]) -> ParsedFile:
     """Decode, check the header, parse every row; raise ``FileRejected`` on any error.
 
-    ``parse_row`` raises ``ValueError`` with a message for a bad row.
+    ``parse_row`` raises ``ValueError`` with a message for a bad row. Long on purpose: every
+    check of the file as a whole (name, size, encoding, header, rows) in the order a person fixes them.
     """
     raw_name = filename if isinstance(filename, str) else ""
     name = "".join(ch if ch.isprintable() else "?" for ch in raw_name).strip()[:255] or "upload.csv"

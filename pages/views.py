@@ -76,7 +76,10 @@ def _flag(amended: bool) -> str:
 
 
 def decision_view(dd: DecisionDetail) -> None:
-    """Who declared what, when, and on what basis — read from the frozen basis."""
+    """Who declared what, when, and on what basis — read from the frozen basis.
+
+    Long on purpose: the sections of one declaration, top to bottom, as an auditor reads them.
+    """
     basis = dd.basis
     st.markdown(f"### {common.esc(basis['pilot']['title'])}: {label(dd.outcome)}")
     if dd.basis_intact:

@@ -354,7 +354,11 @@ def pilots_page(uow: UnitOfWork, actor_id: int, *, state: str | None = None,
 
 
 def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
-    """Everything the Pilots page shows about one pilot."""
+    """Everything the Pilots page shows about one pilot.
+
+    Long on purpose: one read transaction assembling one frozen read model; each part is a
+    single look-up or rule call, and splitting them would only pass the session around.
+    """
     with uow.reading() as s:
         actor = reader(s, actor_id)
         pilot = s.get(Pilot, pilot_id) if isinstance(pilot_id, int) else None

@@ -213,7 +213,10 @@ def problems_page(uow: UnitOfWork, actor_id: int, *, panel_id: int | None = None
 
 
 def problem_detail(uow: UnitOfWork, actor_id: int, problem_id: int) -> ProblemDetail:
-    """Everything the Problems page shows about one problem, and what the reader may do."""
+    """Everything the Problems page shows about one problem, and what the reader may do.
+
+    Long on purpose: one read transaction assembling one frozen read model from single look-ups.
+    """
     with uow.reading() as s:
         actor = reader(s, actor_id)
         problem = s.get(Problem, problem_id) if isinstance(problem_id, int) else None

@@ -208,6 +208,9 @@ def verify_events(events: Iterable[EventRecord | tuple[Any, ...]], *,
                   start: tuple[int, str] = (0, GENESIS_HASH)) -> ChainVerification:
     """Verify a stream of events in sequence order.
 
+    Long on purpose: it is the hot loop of every verification (millions of events), and
+    a call per event for each check would cost more than the hashing.
+
     ``kept_heads`` are (seq, hash) pairs recorded earlier (signed checkpoints,
     a head printed at an export, a decision's chain head): the event at each
     of those sequence numbers must carry exactly that hash wherever it falls

@@ -76,7 +76,8 @@ def _share(value: Any) -> float | None:
 def validate_charter(**given: Any) -> CharterTerms:
     """Terms from ``given`` (missing fields take the defaults).
 
-    Raises ``InvalidInput`` whose ``problems`` has one message per bad field.
+    Raises ``InvalidInput`` whose ``problems`` has one message per bad field. Long on purpose:
+    one check per charter term, all collected so a person sees every problem at once.
     """
     unknown = set(given) - set(FIELDS)
     if unknown:

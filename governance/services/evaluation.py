@@ -232,7 +232,8 @@ def import_usage(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filename: str
 
     Columns: ``week_start,active_users,eligible_users`` (week_start the
     Monday of the week, YYYY-MM-DD). The file is validated as a whole; nothing is written unless
-    every row is valid. Returns the number of weeks imported.
+    every row is valid. Returns the number of weeks imported. Long on purpose: the file's row
+    checks and the checks against the pilot's real use belong to the one all-or-nothing import.
     """
     s = session_of(uow)
     actor = require(s, actor_id, Action.IMPORT_USAGE)

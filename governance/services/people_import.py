@@ -148,12 +148,31 @@ def _read(filename: str, content: bytes) -> tuple[str, str, list[Line], list[tup
     return parsed.filename, parsed.sha256, lines, problems
 
 
+@dataclass
+class _Known:
+    """What the organisation already holds about the file's people and panels."""
+
+    people: dict[str, Any]
+    held: dict[int, set[str]]
+    panels: dict[str, tuple[int, str]]
+    members: dict[tuple[int, int], str]
+
+
 def _plan(s: Any, filename: str, sha256: str, lines: list[Line],
           line_problems: list[tuple[int, str]]) -> ImportPlan:
     plan = ImportPlan(filename, sha256, len(lines) + len(line_problems))
-    problems = plan.problems
-    problems.extend(line_problems)
-    # The file against itself: one person per email, one line per (email, panel).
+    plan.problems.extend(line_problems)
+    first, roles_of = _the_file_against_itself(lines, plan.problems)
+    known = _known(s, list(first))
+    _plan_people(plan, first, roles_of, known)
+    _plan_memberships(plan, lines, roles_of, known)
+    plan.problems.sort()
+    return plan
+
+
+def _the_file_against_itself(lines: list[Line], problems: list[tuple[int, str]]
+                             ) -> tuple[dict[str, Line], dict[str, set[Role]]]:
+    """One person per email, one line per (email, panel): each person's first line and all their roles."""
     first: dict[str, Line] = {}
     roles_of: dict[str, set[Role]] = defaultdict(set)
     seen_panel: dict[tuple[str, str], int] = {}
@@ -168,8 +187,11 @@ def _plan(s: Any, filename: str, sha256: str, lines: list[Line],
             if key in seen_panel:
                 problems.append((ln.line, f"repeats line {seen_panel[key]} ({ln.email} in {ln.panel})"))
             seen_panel.setdefault(key, ln.line)
-    # The file against the organisation.
-    emails = list(first)
+    return first, roles_of
+
+
+def _known(s: Any, emails: list[str]) -> _Known:
+    """The file's people as the organisation knows them, in chunks (IN lists stay bounded)."""
     people: dict[str, Any] = {}
     for chunk in range(0, len(emails), 5000):
         for row in s.execute(select(Person.id, Person.email, Person.name, Person.active).where(
@@ -188,59 +210,66 @@ def _plan(s: Any, filename: str, sha256: str, lines: list[Line],
                                                     PanelMembership.panel_role).where(
                 PanelMembership.person_id.in_(ids[chunk:chunk + 5000]))):
             members[(panel_id, pid)] = role
-    new_panels: dict[str, str] = {}
+    return _Known(people, held, panels, members)
+
+
+def _plan_people(plan: ImportPlan, first: dict[str, Line], roles_of: dict[str, set[Role]],
+                 known: _Known) -> None:
+    """New people, renames and added roles; deactivated people and R15 conflicts are problems."""
     for email, ln in first.items():
-        existing = people.get(email)
+        existing = known.people.get(email)
         wanted = roles_of[email]
         if existing is not None and not existing.active:
-            problems.append((ln.line, f"{email} ({existing.name}) was deactivated; reactivate them in "
-                                      "Admin → People first, or leave them out of the file"))
+            plan.problems.append((ln.line, f"{email} ({existing.name}) was deactivated; reactivate them in "
+                                           "Admin → People first, or leave them out of the file"))
             continue
-        clash = role_conflict(wanted | (set(held[existing.id]) if existing is not None else set()))
+        held = set(known.held[existing.id]) if existing is not None else set()
+        clash = role_conflict(wanted | held)
         if clash is not None:
-            problems.append((ln.line, f"{email}: {clash} (R15)"))
+            plan.problems.append((ln.line, f"{email}: {clash} (R15)"))
             continue
         if existing is None:
             plan.new_people.append({"line": ln.line, "name": ln.name, "email": email,
                                     "roles": sorted(wanted)})
-        else:
-            if existing.name != ln.name:
-                plan.renamed.append({"line": ln.line, "person_id": existing.id, "email": email,
-                                     "before": existing.name, "after": ln.name})
-            missing = wanted - set(held[existing.id])
-            if missing:
-                plan.roles_added.append({"line": ln.line, "person_id": existing.id, "email": email,
-                                         "before": sorted(held[existing.id]),
-                                         "after": sorted(set(held[existing.id]) | wanted)})
-    # Memberships, line by line (a person may be in several panels).
+            continue
+        if existing.name != ln.name:
+            plan.renamed.append({"line": ln.line, "person_id": existing.id, "email": email,
+                                 "before": existing.name, "after": ln.name})
+        if wanted - held:
+            plan.roles_added.append({"line": ln.line, "person_id": existing.id, "email": email,
+                                     "before": sorted(held), "after": sorted(held | wanted)})
+
+
+def _plan_memberships(plan: ImportPlan, lines: list[Line], roles_of: dict[str, set[Role]],
+                      known: _Known) -> None:
+    """Memberships, line by line (a person may be in several panels); new panels by name."""
+    new_panels: dict[str, str] = {}
     for ln in lines:
         if ln.panel is None:
             continue
-        existing = people.get(ln.email)
+        existing = known.people.get(ln.email)
         if existing is not None and not existing.active:
             continue
-        after = roles_of[ln.email] | (set(held[existing.id]) if existing else set())
+        after = roles_of[ln.email] | (set(known.held[existing.id]) if existing else set())
         if not after & PANEL_PEOPLE:
-            problems.append((ln.line, f"{ln.email} has no frontline or facilitator role; panels are made of "
-                                      "frontline people (R2)"))
+            plan.problems.append((ln.line, f"{ln.email} has no frontline or facilitator role; panels are "
+                                           "made of frontline people (R2)"))
             continue
         if ln.panel_role == PanelRole.FACILITATOR and Role.FACILITATOR not in after:
-            problems.append((ln.line, f"{ln.email} cannot facilitate {ln.panel} without the facilitator "
-                                      "role; add it to their roles"))
+            plan.problems.append((ln.line, f"{ln.email} cannot facilitate {ln.panel} without the "
+                                           "facilitator role; add it to their roles"))
             continue
-        found = panels.get(ln.panel.lower())
+        found = known.panels.get(ln.panel.lower())
         if found is None:
             new_panels.setdefault(ln.panel.lower(), ln.panel)
             current = None
         else:
-            current = members.get((found[0], existing.id)) if existing else None
+            current = known.members.get((found[0], existing.id)) if existing else None
         if current == ln.panel_role:
             continue
         plan.memberships.append({"line": ln.line, "email": ln.email, "panel": found[1] if found else ln.panel,
                                  "role": str(ln.panel_role), "before": current})
     plan.new_panels = sorted(new_panels.values(), key=str.lower)
-    problems.sort()
-    return plan
 
 
 def preview_people_import(uow: UnitOfWork, actor_id: int, *, filename: str, content: bytes) -> ImportPlan:
@@ -261,7 +290,11 @@ def preview_people_import(uow: UnitOfWork, actor_id: int, *, filename: str, cont
 def import_people(uow: UnitOfWork, actor_id: int, *, filename: str, content: bytes) -> ImportPlan:
     """Import the file: all of it, in one transaction with its audit events, or nothing
     (``FileRejected`` listing every problem by line). A file that changes nothing writes
-    nothing."""
+    nothing.
+
+    Long on purpose: the writes of one plan, kind by kind, each with its audit events in the
+    same order as the preview showed them.
+    """
     s = session_of(uow)
     actor = require(s, actor_id, Action.MANAGE_PEOPLE)
     require(s, actor_id, Action.MANAGE_PANELS)

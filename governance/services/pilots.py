@@ -403,7 +403,8 @@ def import_measurements(uow: UnitOfWork, actor_id: int, pilot_id: int, *, filena
     """Import measurements from a CSV (``measure,observed_on,value``); all rows or none.
 
     ``measure`` names a commissioning metric or a criterion of the pilot.
-    The file's SHA-256 and the importer are recorded as the source.
+    The file's SHA-256 and the importer are recorded as the source. Long on purpose: the row
+    checks need the pilot's own metrics and criteria, loaded once for the whole file.
     """
     s = session_of(uow)
     actor = require(s, actor_id, Action.RECORD_MEASUREMENT)

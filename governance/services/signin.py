@@ -76,12 +76,26 @@ def _row(s: Session, key: str) -> SignInThrottle:
 @use_case
 def _attempt(uow: UnitOfWork, email: object, password: object, address: str | None,
              browser: str | None) -> SignedIn | None:
+    """One password attempt: throttled, failed (counted) or signed in; None unless signed in."""
     s = session_of(uow)
-    now = uow.now()
     typed = _typed_email(email)
     addr = throttle.normal_address(address)
-    shown_addr = throttle.address_digest(addr)
     who = s.scalar(select(Person).where(Person.email == typed)) if typed else None
+    if _throttled(uow, who, typed, addr):
+        return None
+    secret = password if isinstance(password, str) else ""
+    reason = _failure_reason(who, secret)
+    if reason is not None:
+        _record_failure(uow, who, typed, addr, reason)
+        return None
+    assert who is not None
+    return _succeed(uow, who, typed, addr, secret, browser)
+
+
+def _throttled(uow: UnitOfWork, who: Person | None, typed: str, addr: str | None) -> bool:
+    """True (and recorded) while the account's or the address's growing delay runs. An address the
+    owner signed in from lately is not held back by failures on the account from elsewhere."""
+    s, now = session_of(uow), uow.now()
     account = s.get(SignInThrottle, throttle.account_key(typed))
     by_address = s.get(SignInThrottle, throttle.address_key(addr)) if addr else None
     known = False
@@ -99,38 +113,55 @@ def _attempt(uow: UnitOfWork, email: object, password: object, address: str | No
             if not row.refused:  # the first refusal of this delay is recorded; the rest are counted
                 log(uow, None, events.sign_in_throttled(
                     person_id=who.id if who else None, scope=scope, failures=row.failures,
-                    wait_seconds=round(wait.total_seconds(), 1), address=shown_addr, refused_since_last=0))
+                    wait_seconds=round(wait.total_seconds(), 1), address=throttle.address_digest(addr),
+                    refused_since_last=0))
             row.refused += 1
-            return None
-    secret = password if isinstance(password, str) else ""
-    reason = None
+            return True
+    return False
+
+
+def _failure_reason(who: Person | None, secret: str) -> str | None:
+    """Why this password does not sign in, or None. Every path costs one hash check, so the
+    time taken does not tell an unknown account from a wrong password."""
     if who is None:
         passwords.dummy_check(secret)
-        reason = "unknown_account"
-    elif not who.active:
+        return "unknown_account"
+    if not who.active:
         passwords.dummy_check(secret)
-        reason = "inactive"
-    elif not who.password_hash:
+        return "inactive"
+    if not who.password_hash:
         passwords.dummy_check(secret)
-        reason = "no_password"
-    elif not passwords.check_password(secret, who.password_hash):
-        reason = "wrong_password"
-    if reason is not None:
-        account = _row(s, throttle.account_key(typed))
-        account.failures, account.last_failure_at, account.refused = account.failures + 1, now, 0
-        if addr is not None:
-            by_address = _row(s, throttle.address_key(addr))
-            lapsed = throttle.address_counter(_counter(by_address), now)
-            by_address.failures, by_address.last_failure_at, by_address.refused = lapsed.failures + 1, now, 0
-        s.execute(delete(SignInThrottle).where(
-            SignInThrottle.last_failure_at < now - throttle.ADDRESS_WINDOW * 24,
-            SignInThrottle.key != account.key))
-        # Whoever typed it is unknown: the record names the account, not an actor.
-        log(uow, None, events.sign_in_failed(person_id=who.id if who else None, reason=reason,
-                                  failures=account.failures, address=shown_addr))
-        return None
-    assert who is not None and who.password_hash
+        return "no_password"
+    if not passwords.check_password(secret, who.password_hash):
+        return "wrong_password"
+    return None
+
+
+def _record_failure(uow: UnitOfWork, who: Person | None, typed: str, addr: str | None, reason: str) -> None:
+    """Count the failure on the account and the address, forget stale counters, record it."""
+    s, now = session_of(uow), uow.now()
+    account = _row(s, throttle.account_key(typed))
+    account.failures, account.last_failure_at, account.refused = account.failures + 1, now, 0
+    if addr is not None:
+        by_address = _row(s, throttle.address_key(addr))
+        lapsed = throttle.address_counter(_counter(by_address), now)
+        by_address.failures, by_address.last_failure_at, by_address.refused = lapsed.failures + 1, now, 0
+    s.execute(delete(SignInThrottle).where(
+        SignInThrottle.last_failure_at < now - throttle.ADDRESS_WINDOW * 24,
+        SignInThrottle.key != account.key))
+    # Whoever typed it is unknown: the record names the account, not an actor.
+    log(uow, None, events.sign_in_failed(person_id=who.id if who else None, reason=reason,
+                                         failures=account.failures, address=throttle.address_digest(addr)))
+
+
+def _succeed(uow: UnitOfWork, who: Person, typed: str, addr: str | None, secret: str,
+             browser: str | None) -> SignedIn:
+    """Clear the account's counter, remember the address, spend a temporary password or upgrade an
+    old hash, and open the session."""
+    s, now = session_of(uow), uow.now()
+    assert who.password_hash
     actor = Actor(who.id, who.name, frozenset())
+    account = s.get(SignInThrottle, throttle.account_key(typed))
     if account is not None:
         s.delete(account)
     if addr is not None:
@@ -152,7 +183,7 @@ def _attempt(uow: UnitOfWork, email: object, password: object, address: str | No
                                                  scheme_after="argon2id"))
     opened = _open_session(uow, who.id, method="password", must_change=temporary, browser=browser)
     log(uow, actor, events.signed_in(person_id=who.id, method="password", session_id=opened.session_id,
-                                     address=shown_addr, must_change_password=temporary))
+                                     address=throttle.address_digest(addr), must_change_password=temporary))
     return opened
 
 
