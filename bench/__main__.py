@@ -28,6 +28,7 @@ from bench import measure
 from bench.generate import OUT_DIR, PROJECT_ROOT, default_url, keys_for
 from bench.invariants import check_invariants
 from bench.plan import SCALES
+from bench.record_measure import measure_record
 from governance.storage.db import Database
 
 SCHEMA_VERSION = 1
@@ -40,6 +41,9 @@ TARGETS = {
     "compare_readmodel_ratio": ("≤", 1.5),
     "pages_cold_ms_max": ("≤", 300.0),
     "peak_rss_mb": ("≤", 500.0),
+    "incremental_verify_ms": ("≤", 200.0),
+    "integrity_check_s": ("≤", 2.0),
+    "full_live_verify_s": ("≤", 10.0),
 }
 
 
@@ -75,6 +79,7 @@ def populated(db: Database) -> bool:
 def evaluate_targets(results: dict[str, Any]) -> dict[str, Any]:
     pages = results.get("pages", {})
     cold = [p["cold_ms"] for p in pages.values() if isinstance(p, dict) and "cold_ms" in p]
+    record = results.get("record", {})
     values = {
         "generation_s": results.get("generation_s"),
         "chain_verify_s": results["chain_verify"].get("seconds"),
@@ -82,6 +87,9 @@ def evaluate_targets(results: dict[str, Any]) -> dict[str, Any]:
         "compare_readmodel_ratio": results["compare_readmodel"].get("ratio"),
         "pages_cold_ms_max": max(cold) if cold else None,
         "peak_rss_mb": results.get("peak_rss_mb"),
+        "incremental_verify_ms": record.get("incremental", {}).get("ms"),
+        "integrity_check_s": (record["integrity"]["ms"] / 1000) if "integrity" in record else None,
+        "full_live_verify_s": record.get("full_live", {}).get("s"),
     }
     out = {}
     for key, (op, limit) in TARGETS.items():
@@ -136,6 +144,8 @@ def run(scale: str, json_path: str | None, *, url: str | None = None, keep: bool
         problems = check_invariants(db, chain=chain, keys=keys)
         results["invariants"] = {"ok": not problems, "problems": problems,
                                  "seconds": round(time.perf_counter() - started, 3)}
+        say("timing the record: a checkpoint, incremental and full live verification, integrity …")
+        results["record"] = measure_record(db)
         say("timing one pilot's tally …")
         results["tally_one_pilot"] = measure.measure_tally_one_pilot(db, runs=tally_runs)
         accounts = results["generation"].get("accounts") if not reused else _accounts(db)
@@ -203,6 +213,17 @@ def table(r: dict[str, Any]) -> str:
     hashing = (f"{fmt(c['hashlib_seconds'], ' s')} ({fmt(c['hashlib_events_per_s'])}/s); "
                f"ratio {fmt(c['ratio'])}×")
     rows.append(("  hashlib alone", hashing))
+    rec = r.get("record")
+    if rec:
+        inc, full = rec["incremental"], rec["full_live"]
+        rows.append(("checkpoint made", fmt(rec["checkpoint_ms"], " ms")))
+        rows.append(("  live verify from it, +10,000 events",
+                     f"{fmt(inc['ms'], ' ms')} ({fmt(inc['events'])} events{'' if inc['ok'] else ', NOT OK'})"))
+        rows.append(("  integrity check", f"{fmt(rec['integrity']['ms'], ' ms')} "
+                                          f"({rec['integrity']['alterations']} alterations)"))
+        rows.append(("  full live verify, every checkpoint",
+                     f"{fmt(full['s'], ' s')} ({full['checkpoints_verified']}/{full['checkpoints_total']} "
+                     f"checkpoints{'' if full['ok'] else ', NOT OK'})"))
     for key in ("tally_one_pilot", "compare_readmodel"):
         section = r[key]
         if "pending" in section:  # e.g. no decided pilot to tally yet

@@ -177,4 +177,17 @@ def test_the_benchmark_json_has_every_field(db_url: str, tmp_path: Path) -> None
     assert isinstance(r["peak_rss_mb"], float) and isinstance(r["generation_peak_rss_mb"], float)
     assert {"cores", "memory_gb", "python", "sqlite", "postgresql"} <= set(r["machine"])
     assert set(r["targets"]) == {"generation_s", "chain_verify_s", "tally_one_pilot_ms",
-                                 "compare_readmodel_ratio", "pages_cold_ms_max", "peak_rss_mb"}
+                                 "compare_readmodel_ratio", "pages_cold_ms_max", "peak_rss_mb",
+                                 "incremental_verify_ms", "integrity_check_s", "full_live_verify_s"}
+    record = r["record"]
+    assert isinstance(record["checkpoint_ms"], float)
+    inc = record["incremental"]
+    # Resumed from the checkpoint made at the head, over the 10,000 events appended after it.
+    assert inc["ok"] and inc["from_seq"] == inc["checkpoint_seq"] and inc["events"] == 10_001, inc
+    assert record["integrity"]["alterations"] == 0
+    full = record["full_live"]
+    assert full["ok"] and full["events"] == r["chain_verify"]["events"], full
+    assert full["checkpoints_verified"] == full["checkpoints_total"] > 0
+    # The incremental run was rolled back: the organisation measured is as it was.
+    with Database(db_url).uow().reading() as s:
+        assert verify_chain(s).events_checked == r["chain_verify"]["events"]
