@@ -56,6 +56,10 @@ SELECT string_agg(item, E'\n' ORDER BY item) FROM (
   SELECT 'function ' || proname || ' ' || md5(prosrc) FROM pg_proc
    WHERE pronamespace = 'public'::regnamespace
   UNION ALL
+  -- The runtime role's grants: a test that recreated a table (down and up again) took them away.
+  SELECT 'grant ' || table_name || ' ' || grantee || ' ' || privilege_type
+    FROM information_schema.role_table_grants WHERE table_schema = 'public'
+  UNION ALL
   SELECT 'version ' || version_num FROM alembic_version
 ) AS fingerprint(item)
 """

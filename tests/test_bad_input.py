@@ -727,9 +727,9 @@ def test_the_same_file_twice_is_refused_naming_the_earlier_import(world: World) 
         sv.import_usage(world.uow, world.commissioner, pilot_id, filename="usage-again.csv", content=usage)
 
 
-def test_a_full_database_says_so_and_writes_nothing(world: World) -> None:
+def test_a_full_database_says_so_and_writes_nothing(world: World, database_factory: Any) -> None:
     """SQLite: the file may not grow (max_page_count); PostgreSQL: the server answers disk_full."""
-    from sqlalchemy import event, text
+    from sqlalchemy import create_engine, event, text
 
     from governance.errors import StorageFull
 
@@ -756,7 +756,10 @@ def test_a_full_database_says_so_and_writes_nothing(world: World) -> None:
             with world.refuses(StorageFull, match=FULL):
                 sv.comment_on_problem(world.uow, world.steering, problem, f"{big} one more")
     else:
-        with engine.begin() as conn:
+        # The stand-in for a full disk is installed by the database's owner (the runtime role
+        # may not create functions or triggers).
+        owner = create_engine(database_factory.owner_url(world.db.url))
+        with owner.begin() as conn:
             conn.execute(text("""CREATE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'
                 USING ERRCODE = 'disk_full'; END $$"""))
@@ -774,6 +777,7 @@ def test_a_full_database_says_so_and_writes_nothing(world: World) -> None:
             event.remove(engine, "connect", _cap)
             engine.dispose()
         else:
-            with engine.begin() as conn:
+            with owner.begin() as conn:
                 conn.execute(text("DROP TRIGGER test_disk_full ON problem_comment"))
                 conn.execute(text("DROP FUNCTION test_disk_full()"))
+            owner.dispose()

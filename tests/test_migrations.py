@@ -16,7 +16,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from governance.migrate import alembic_config, is_at_head
@@ -143,7 +143,7 @@ def test_the_migrations_run_down_and_up_again(empty_db: Database) -> None:
     assert schema_diff(empty_db.engine) == []
 
 
-def test_upgrading_an_existing_organisation_counts_its_survey_rounds(world) -> None:
+def test_upgrading_an_existing_organisation_counts_its_survey_rounds(world, database_factory) -> None:
     """0003 adds each round's kept counts: an organisation upgraded from 0002 gets
     counts equal to a recount of its responses, and keeps its guard triggers."""
     from governance import services as sv
@@ -155,7 +155,8 @@ def test_upgrading_an_existing_organisation_counts_its_survey_rounds(world) -> N
     world.pass_window()
     rnd = world.survey(pilot, [(u, VERY if i else NOT) for i, u in enumerate(users)], close=False)
     sv.submit_survey_response(world.uow, users[1], rnd, answer=NOT)
-    engine = world.db.engine
+    # Migrations run as the database's owner (the runtime role owns nothing).
+    engine = create_engine(database_factory.owner_url(world.db.url))
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -168,6 +169,7 @@ def test_upgrading_an_existing_organisation_counts_its_survey_rounds(world) -> N
         assert round_counts(s, rnd)["answers"] == {"very_disappointed": 2, "somewhat_disappointed": 0,
                                                    "not_disappointed": 2, "no_longer_use": 0}
     assert triggers(engine) == expected_triggers(engine)
+    engine.dispose()
 
 
 def test_a_new_sqlite_file_is_created_on_first_use(tmp_path: Path) -> None:

@@ -403,7 +403,7 @@ def downgrade() -> None:
         for fn in ("criterion_guard", "metric_guard", "amendment_guard", "vote_guard", "survey_round_guard",
                    "survey_response_closed_guard", "secret_ballot_guard", "vote_participation_guard"):
             op.execute(f"DROP FUNCTION IF EXISTS {fn}()")
-        op.drop_constraint("ck_charter_vote_days_in_range", "charter", type_="check")
+        op.drop_constraint(op.f("ck_charter_vote_days_in_range"), "charter", type_="check")
     op.drop_column("vote", "secret_groups")
     op.drop_column("audit_event", "mac")
     for column in ("secret_groups", "vote_max_days", "vote_min_days"):
