@@ -177,7 +177,11 @@ with tab_chain:
         events_col, head_col, checks_col = st.columns(3)
         events_col.metric("Events verified", f"{result.chain.events_checked:,}")
         head_col.metric("Head", f"#{result.chain.head_seq:,}")
-        checks_col.metric("Signed checkpoints holding", f"{result.checkpoints_verified} of {result.checkpoints_total}")
+        if result.incremental_from is not None:
+            checks_col.metric("Verified from the checkpoint at", f"#{result.incremental_from:,}")
+        else:
+            checks_col.metric("Signed checkpoints holding",
+                              f"{result.checkpoints_verified} of {result.checkpoints_total}")
         st.markdown(f"Head hash  \n`{result.chain.head_hash}`")
     checkpoints_section()
     head_seq, head_hash = audit_q.chain_head(common.uow())
