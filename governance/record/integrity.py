@@ -237,7 +237,7 @@ def _response_checks(s: Session, round_ids: list[int] | None) -> list[Alteration
                SurveyResponse.sus_score)
         .where(SurveyResponse.round_id.in_(closed_rounds), SurveyResponse.is_current.is_(True))
         .execution_options(yield_per=50_000))
-    for rid, response_id, person, answer, sus in result.tuples():
+    for rid, response_id, person, answer, sus in result:
         rows[rid].append([str(response_id), str(person), str(answer), str(sus)])
     for rid in closed:
         if rid not in recorded:
