@@ -91,8 +91,8 @@ with tabs[0]:
         else:
             st.dataframe(pd.DataFrame([{"Ran": common.when(r.started_at), "Where": r.holder,
                                         "Votes closed": r.closed_votes, "Could not close": r.refused_votes,
-                                        "Checkpoint": r.checkpoint or "—",
-                                        "Record altered": r.alterations or "no"} for r in runs[:5]]),
+                                        "Checkpoint": f"#{r.checkpoint}" if r.checkpoint else "—",
+                                        "Record altered": str(r.alterations or "no")} for r in runs[:5]]),
                          hide_index=True, width="stretch")
         with (st.expander("Add a person", icon=":material/person_add:"),
               st.form("add-person", clear_on_submit=True)):
