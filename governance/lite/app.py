@@ -60,7 +60,7 @@ DONE = {"survey": "Thank you — your survey answer is recorded. You can change 
 CSRF_REFUSED = ("This form has expired or did not come from this site, so nothing was saved. "
                 "Open the page again and send the form from there.")
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                                       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}
 
 

@@ -51,6 +51,8 @@ def page(title: str, body: str, *, signed_in_as: str | None = None, sign_out_tok
                '<button type="submit">Sign out</button></form>')
     return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
+            # An empty icon: otherwise the browser spends a round trip asking for /favicon.ico.
+            '<link rel="icon" href="data:,">'
             f"<title>{esc(title)} — Pilot Evaluation Governance</title><style>{STYLE}</style></head><body>"
             '<header><a href="/lite/">Pilot Evaluation Governance (light)</a></header>'
             f"<main><h1>{esc(title)}</h1>{body}</main>"
