@@ -36,6 +36,7 @@ from governance.identity import csrf, sessions
 from governance.lite import html as h
 from governance.queries import evaluate as evaluate_q
 from governance.queries import home as home_q
+from governance.queries import links as links_q
 from governance.queries import people as people_q
 from governance.queries import votes as votes_q
 from governance.queries.people import Me
@@ -119,6 +120,7 @@ class Lite:
             route("/survey/{round_id:int}", survey, ["GET", "POST"]),
             route("/vote/{vote_id:int}", vote, ["GET", "POST"]),
             route("/feedback", feedback, ["GET", "POST"]),
+            route("/link/{token}", personal_link, ["GET", "POST"]),
         ]
 
     def _endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -160,7 +162,11 @@ class Lite:
 
 
 def _scope_for(ctx: Ctx, handler: Handler) -> str:
-    # Signing in is the one form posted without a session (login CSRF is still refused).
+    # Signing in and a personal link are the forms posted without a session (login CSRF is still
+    # refused); a link's forms are bound to that link.
+    if handler is personal_link:
+        return "link:" + sessions.digest(str(ctx.request.path_params.get("token", "")).encode("ascii", "replace")
+                                         .decode("ascii"))
     return "sign-in" if handler is sign_in else ctx.scope
 
 
@@ -403,13 +409,18 @@ def survey(ctx: Ctx, me: Me) -> Response:
     return _page(ctx, f"Survey: {current.title}, round {current.number}", body, 400 if message else 200)
 
 
-def ballot_section(v: votes_q.VoteDetail, action: str, token: str, done: bool) -> str:
-    """A vote's deadline, whether my ballot is secret, my receipt, and the ballot form."""
+def ballot_section(v: votes_q.VoteDetail, action: str, token: str, done: bool, *, by_link: bool = False) -> str:
+    """A vote's deadline, whether my ballot is secret, my receipt, and the ballot form.
+
+    ``by_link``: reached through a personal link, which shows neither a ballot already cast nor
+    its receipt (a link can be forwarded; a signed-in page cannot)."""
     body = f"<p>{h.esc(label(v.kind))} · closes {h.when(v.deadline)} · {v.cast} of {v.eligible_total} have voted.</p>"
     if done:
         body = h.status(DONE["ballot"]) + body
     if v.status != VoteStatus.OPEN:
         return body + f"<p>This vote closed {h.when(v.closed_at)}. See the result in the full dashboard.</p>"
+    if by_link and v.current_ballot is not None:
+        return body + "<p>You have already voted in this vote. To change your ballot, sign in on /lite/.</p>"
     if v.my_receipt:
         body += (f'<p class="ok">Your receipt: <strong>{h.esc(v.my_receipt)}</strong>. Keep it: after the '
                  "close, find it in the published list with your option. A changed ballot gets a new receipt; "
@@ -470,6 +481,69 @@ def feedback(ctx: Ctx, me: Me) -> Response:
     body = (h.alert(message) if message else "") + h.form(PREFIX + "/feedback", ctx.token(), inner,
                                                           "Send to the pilot's owner")
     return _page(ctx, "Raise feedback", body + _home_link(), 400 if message else 200)
+
+
+# ------------------------------------------------------------------ personal links
+def personal_link(ctx: Ctx) -> Response:
+    """A personal one-time link: the act's form for the link's person, no password asked.
+
+    A successful act is answered with its result page directly rather than a redirect: the
+    link is spent, so there is nothing to reload, and a secret ballot's receipt is shown
+    once, to the person who cast it, and is never reachable again by the link."""
+    token = str(ctx.request.path_params["token"])
+    uow = ctx.db.uow()
+    landing = links_q.personal_link(uow, token)
+    if landing.refusal is not None or landing.person_id is None:
+        return _respond(ctx, h.page("Personal link", h.alert(landing.refusal or links_q.UNKNOWN)
+                                    + _home_link()), 410 if landing.person_id else 404)
+    if ctx.person is not None and ctx.person.id != landing.person_id:
+        # A shared phone: whoever is signed in must not act, unawares, as the link's person (or the reverse).
+        return _page(ctx, "Personal link", h.alert(
+            f"This link is for {landing.person_name}, but this browser is signed in as {ctx.person.name}. "
+            "Sign out first, or use your own link.") + _home_link(), 403)
+    scope = _scope_for(ctx, personal_link)
+    action = f"{PREFIX}/link/{token}"
+    message = ""
+    intro = (f"<p>This link is for <strong>{h.esc(landing.person_name)}</strong> and works once. "
+             "If you are someone else, do not use it.</p>")
+    if landing.round_id is not None:
+        if ctx.request.method == "POST":
+            try:
+                sus = cast(Sequence[int] | None, sus_answers(ctx.form))
+                sv.answer_by_link(uow, token, answer=ctx.get("answer"), sus=sus,
+                                  use_instead=ctx.get("use_instead"), main_benefit=ctx.get("main_benefit"))
+            except GovernanceError as exc:
+                message = str(exc)
+            else:
+                return _respond(ctx, h.page("Thank you", h.status(DONE["survey"].split(" You can")[0])
+                                            + "<p>This link is now spent. To change your answer later, sign in."
+                                            + "</p>" + _home_link()))
+        current = next((r for r in evaluate_q.my_surveys(uow, landing.person_id)
+                        if r.round_id == landing.round_id), None)
+        if current is None:
+            return _respond(ctx, h.page("Personal link", (h.alert(message) if message else "")
+                                        + "<p>This survey round is not open to you.</p>"), 400 if message else 404)
+        body = (h.alert(message) if message else "") + intro + survey_form(
+            ctx, current, action, ctx.token(scope), ctx.form if message else {})
+        return _respond(ctx, h.page(f"Survey: {current.title}, round {current.number}", body),
+                        400 if message else 200)
+    assert landing.vote_id is not None
+    receipt = ""
+    if ctx.request.method == "POST":
+        try:
+            cast_ = sv.vote_by_link(uow, token, ctx.get("option"))
+        except GovernanceError as exc:
+            message = str(exc)
+        else:
+            if cast_.receipt:
+                receipt = (f'<p class="ok">Your receipt: <strong>{h.esc(cast_.receipt)}</strong>. Keep it: after '
+                           "the close, find it in the published list with your option. It is shown only now.</p>")
+            return _respond(ctx, h.page("Ballot recorded", h.status(DONE["ballot"]) + receipt
+                                        + "<p>This link is now spent.</p>" + _home_link()))
+    detail = votes_q.vote_detail(uow, landing.person_id, landing.vote_id)
+    body = (h.alert(message) if message else "") + intro + ballot_section(detail, action, ctx.token(scope), False,
+                                                                   by_link=True)
+    return _respond(ctx, h.page(detail.question, body), 400 if message else 200)
 
 
 @functools.cache
