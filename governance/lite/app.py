@@ -42,6 +42,7 @@ from governance.queries import votes as votes_q
 from governance.queries.people import Me
 from governance.rules.evidence import SUS_ITEMS
 from governance.rules.permissions import Action, allowed
+from governance.services.reminders import set_my_reminders
 from governance.services.signin import ActiveSession, SignedIn, current_session
 from governance.storage.db import Database
 from governance.vocabulary import FeedbackKind, SurveyAnswer, VoteStatus, label
@@ -57,7 +58,9 @@ SUS_SCALE = (("1", "1 Strongly disagree"), ("2", "2 Disagree"), ("3", "3 Neither
 DONE = {"survey": "Thank you — your survey answer is recorded. You can change it until the round closes.",
         "ballot": "Your ballot is recorded. You can change it until the vote closes; only the latest counts.",
         "feedback": "Sent. The pilot's owner must respond by the due date shown below.",
-        "password": "Your password is saved."}
+        "password": "Your password is saved.",
+        "reminders-off": "Reminders are off: you will get no more reminder emails.",
+        "reminders-on": "Reminders are on again."}
 CSRF_REFUSED = ("This form has expired or did not come from this site, so nothing was saved. "
                 "Open the page again and send the form from there.")
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
@@ -121,6 +124,7 @@ class Lite:
             route("/vote/{vote_id:int}", vote, ["GET", "POST"]),
             route("/feedback", feedback, ["GET", "POST"]),
             route("/link/{token}", personal_link, ["GET", "POST"]),
+            route("/reminders", reminders, ["POST"]),
         ]
 
     def _endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -339,7 +343,19 @@ def _agenda(ctx: Ctx, me: Me) -> Response:
             f"<li>{h.esc(f.pilot)}: {h.esc(f.body)}<br>"
             + ("<strong>Overdue</strong> — was due " if f.overdue else "Due ") + f"{h.when(f.due_on)}.</li>"
             for f in agenda.feedback) + '</ul><p class="muted">Respond in the full dashboard (Evaluate).</p>')
+    off = people_q.reminders_off(uow, me.id)
+    body += "<h2>Email reminders</h2>" + h.form(
+        PREFIX + "/reminders", ctx.token(), h.hidden("off", "0" if off else "1")
+        + f"<p>Reminders are {'off' if off else 'on'}.</p>", "Turn them on" if off else "Turn them off")
     return _page(ctx, "What needs you", body)
+
+
+@_signed_in
+def reminders(ctx: Ctx, me: Me) -> Response:
+    """Turn one's own reminders off or on (``services.reminders.set_my_reminders``)."""
+    off = ctx.get("off") == "1"
+    set_my_reminders(ctx.db.uow(), me.id, off=off)
+    return _respond(ctx, redirect=PREFIX + "/?done=" + ("reminders-off" if off else "reminders-on"))
 
 
 def _feedback_item(f: evaluate_q.FeedbackRow) -> str:
