@@ -29,7 +29,7 @@ from governance.identity.web import routes
 from governance.lite.app import routes as lite_routes
 from governance.rules.permissions import may_open
 from governance.services import change_own_password, close_due_votes, sign_in, sign_in_by_email
-from pages import common
+from pages import common, views
 
 PAGES = {
     "home": ("pages/home.py", "Home", ":material/home:"),
@@ -139,7 +139,7 @@ def new_password_form(session: object, *, ask_current: bool) -> None:
 def account_page() -> None:
     person = common.page("home", "Your account", "Your password and your sessions.")
     st.markdown(f"Signed in as **{common.esc(person.name)}** ({common.esc(person.email)}).")
-    reminders_setting(person.id)
+    views.reminders_setting(person.id)
     session = common.current_session()
     if session is None:
         st.info("This session was not opened with a password, so there is no password to change here.")
@@ -150,20 +150,6 @@ def account_page() -> None:
     st.subheader("Change your password")
     st.caption(f"At least {MIN_LENGTH} characters. Changing it signs you out everywhere else.")
     new_password_form(session, ask_current=True)
-
-
-def reminders_setting(person_id: int) -> None:
-    """Everyone can turn their own email reminders off (and on again)."""
-    from governance.queries.people import reminders_off
-    from governance.services.reminders import set_my_reminders
-
-    st.subheader("Reminders")
-    off = common.cached(reminders_off)(person_id)
-    wanted = st.toggle("Email me reminders (votes closing, surveys open, feedback due)", value=not off,
-                       key="reminders-on")
-    if wanted == off:
-        common.act(set_my_reminders, off=not wanted,
-                   success="Reminders turned on." if wanted else "Reminders turned off.")
 
 
 def setup_page(state: object) -> None:

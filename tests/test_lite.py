@@ -34,7 +34,8 @@ def panel_vote(world: World) -> int:
 def test_every_light_page_is_small_labelled_and_script_free(lite: Lite) -> None:
     world = lite.world
     rnd, vote = survey_round(world), panel_vote(world)
-    pages = {"sign-in": lite.client.get("/lite/")}
+    link = sv.issue_survey_links(world.uow, world.commissioner, rnd)[0]
+    pages = {"sign-in": lite.client.get("/lite/"), "personal link": lite.client.get(link.path)}
     lite.sign_in(world.members[0])
     for name, path in {"home": "/lite/", "survey": f"/lite/survey/{rnd}", "vote": f"/lite/vote/{vote}",
                        "feedback": "/lite/feedback"}.items():
@@ -260,3 +261,20 @@ def test_an_unknown_act_is_a_plain_page_not_a_traceback(lite: Lite, path: str) -
     lite.sign_in(lite.world.members[0])
     response = lite.client.get(path)
     assert response.status_code == 404 and "Traceback" not in response.text and "<h1>" in response.text
+
+
+def test_reminders_are_turned_off_and_on_from_the_light_home(lite: Lite) -> None:
+    from governance.queries import people as people_q
+
+    world = lite.world
+    lite.sign_in(world.members[0])
+    assert "Reminders are on." in lite.client.get("/lite/").text
+    home = lite.client.get("/lite/").text
+    done = lite.client.post("/lite/reminders", data={"off": "1", "csrf": csrf_of(home)})
+    assert "Reminders are off" in done.text and people_q.reminders_off(world.uow, world.members[0])
+    before = world.fingerprint()
+    assert lite.client.post("/lite/reminders", data={"off": "0"}).status_code == 403  # no token
+    assert world.fingerprint() == before
+    home = lite.client.get("/lite/").text
+    lite.client.post("/lite/reminders", data={"off": "0", "csrf": csrf_of(home)})
+    assert not people_q.reminders_off(world.uow, world.members[0])
