@@ -278,3 +278,40 @@ def test_reminders_are_turned_off_and_on_from_the_light_home(lite: Lite) -> None
     home = lite.client.get("/lite/").text
     lite.client.post("/lite/reminders", data={"off": "0", "csrf": csrf_of(home)})
     assert not people_q.reminders_off(world.uow, world.members[0])
+
+
+def test_a_temporary_password_leads_to_choosing_ones_own_first(lite: Lite) -> None:
+    world = lite.world
+    sv.set_password(world.uow, world.admin, world.members[3], "a temporary one 2026", temporary=True)
+    form = lite.client.get("/lite/")
+    signed = lite.client.post("/lite/sign-in", data={"email": email_of(world, world.members[3]),
+                                                     "password": "a temporary one 2026", "csrf": csrf_of(form.text)})
+    assert signed.url.path == "/lite/password" and "Choose your password" in signed.text
+    assert lite.client.get("/lite/feedback").url.path == "/lite/password"  # nothing else until then
+    differ = lite.client.post("/lite/password", data={"new": "my own long password", "again": "another one",
+                                                      "csrf": csrf_of(signed.text)})
+    assert differ.status_code == 400 and "differ" in differ.text
+    short = lite.client.post("/lite/password", data={"new": "short", "again": "short",
+                                                     "csrf": csrf_of(differ.text)})
+    assert short.status_code == 400 and 'role="alert"' in short.text
+    done = lite.client.post("/lite/password", data={"new": "my own long password 26",
+                                                    "again": "my own long password 26", "csrf": csrf_of(short.text)})
+    assert done.url.path == "/lite/" and "Your password is saved." in done.text and "What needs you" in done.text
+    assert sv.sign_in(world.uow, email_of(world, world.members[3]), "my own long password 26").person_id \
+        == world.members[3]
+
+
+def test_bad_requests_get_plain_answers_and_write_nothing(lite: Lite) -> None:
+    world = lite.world
+    _, pilot = world.pilot_in_use()
+    lite.sign_in(world.members[0])
+    before = world.fingerprint()
+    huge = lite.client.post("/lite/feedback", content=b"body=" + b"x" * (70 * 1024),
+                            headers={"content-type": "application/x-www-form-urlencoded"})
+    assert huge.status_code == 413 and "nothing was saved" in huge.text
+    not_a_pilot = lite.post_form("/lite/feedback", {"pilot_id": "first", "kind": "other", "body": "Hmm."})
+    assert not_a_pilot.status_code == 400 and "Choose the pilot your feedback is about." in not_a_pilot.text
+    unknown_kind = lite.post_form("/lite/feedback", {"pilot_id": str(pilot), "kind": "rant", "body": "Hmm."})
+    assert unknown_kind.status_code == 400 and 'role="alert"' in unknown_kind.text
+    assert lite.client.get("/lite/survey/not-a-number").status_code == 404
+    assert world.fingerprint() == before
