@@ -5,7 +5,8 @@ Chromium at 390 × 844 with the network emulated through the DevTools protocol
 cold cache, against ``streamlit run dashboard.py`` — the light path is served by
 the dashboard's own server. A frontline member signs in on ``/lite/``, answers
 the survey, casts a ballot and raises feedback; the results are read back from
-the read models. Measured: when the sign-in form is usable (target ≤ 5 s) and
+the read models, and the facilitator then sees the ballot's turnout, the feedback
+and the open round in the dashboard. Measured: when the sign-in form is usable (target ≤ 5 s) and
 when the survey is submitted from the first request (target ≤ 20 s); every
 response's transferred size (≤ 50 KB a page). The timings are written to
 ``tests/artifacts/lite-timings.json`` and a screenshot of the survey at 390 px
@@ -28,11 +29,22 @@ from governance.queries import evaluate as evaluate_q
 from governance.queries import votes as votes_q
 from governance.rules.evidence import SUS_ITEMS
 from governance.storage.db import Database, FixedClock
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, StreamlitServer, browser_or_skip
+from tests.browser_support import (
+    StreamlitServer,
+    browser,
+    browser_or_skip,
+    go,
+    page_factory,
+    see,
+    select,
+    sign_in,
+    tab,
+)
 from tests.conftest import START
 from tests.world import World
 
 pytestmark = pytest.mark.browser
+__all__ = ["browser", "page_factory"]  # fixtures used below
 PASSWORD = "lite journey 2026"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SLOW_LINK = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
@@ -43,6 +55,7 @@ SIGN_IN_USABLE_S, SURVEY_SUBMITTED_S, MAX_PAGE = 5.0, 20.0, 50 * 1024
 class Organisation:
     server: StreamlitServer
     live: Database
+    facilitator: int
     member: int
     email: str
     pilot: int
@@ -59,7 +72,8 @@ def organisation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Organisat
     past.upgrade()
     world = World(past, past.clock)
     member = world.members[0]
-    sv.set_password(world.uow, world.admin, member, PASSWORD, temporary=False)
+    for person in (member, world.facilitator):
+        sv.set_password(world.uow, world.admin, person, PASSWORD, temporary=False)
     _, pilot = world.pilot_in_use()
     world.pass_window()
     round_id = sv.open_survey_round(world.uow, world.commissioner, pilot)
@@ -70,78 +84,75 @@ def organisation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Organisat
     vote = sv.propose_ratification(live.uow(), world.facilitator, problem)
     server = StreamlitServer(url, root / "streamlit.log")
     try:
-        yield Organisation(server, live, member, "member.1@example.org", pilot, round_id, vote)
+        yield Organisation(server, live, world.facilitator, member, "member.1@example.org", pilot, round_id, vote)
     finally:
         server.stop()
         live.dispose()
         assert not server.tracebacks(), "a traceback reached the server log:\n" + "\n".join(server.tracebacks())
 
 
-def test_a_member_on_a_slow_phone_link_answers_votes_and_raises_feedback(organisation: Organisation) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_a_member_on_a_slow_phone_link_answers_votes_and_raises_feedback(  # type: ignore[no-untyped-def]
+        organisation: Organisation, browser, page_factory) -> None:
     org = organisation
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        cdp.send("Network.emulateNetworkConditions", SLOW_LINK)
-        sizes: dict[str, int] = {}
+    # The phone's own context (cold cache), closed before the dashboard is opened.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions", SLOW_LINK)
+    sizes: dict[str, int] = {}
 
-        def count(request) -> None:  # type: ignore[no-untyped-def]
-            measured = request.sizes()
-            sizes[request.url] = max(sizes.get(request.url, 0),
-                                     measured["responseBodySize"] + measured["responseHeadersSize"])
+    def count(request) -> None:  # type: ignore[no-untyped-def]
+        measured = request.sizes()
+        sizes[request.url] = max(sizes.get(request.url, 0),
+                                 measured["responseBodySize"] + measured["responseHeadersSize"])
 
-        page.on("requestfinished", count)
-        try:
-            started = time.monotonic()
-            page.goto(f"{org.server.url}/lite/")
-            page.get_by_label("Email").wait_for(state="visible")
-            sign_in_usable = time.monotonic() - started
-            page.get_by_label("Email").fill(org.email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("heading", name="What needs you").wait_for()
-            page.get_by_role("link", name="Referral letter assistant — round 1").click()
-            page.get_by_role("heading", name="Survey: Referral letter assistant, round 1").wait_for()
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing off-screen
-            shot = ARTIFACTS / "screens" / "lite-survey-390.png"
-            shot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shot), full_page=True)
-            survey_started = time.monotonic()
-            page.get_by_label("Very disappointed").check()
-            for i in range(1, 11):
-                group = page.get_by_role("group", name=f"{i}. {SUS_ITEMS[i - 1]}", exact=True)
-                group.get_by_label("4 Agree" if i % 2 else "2 Disagree").check()
-            page.get_by_label("What is the main benefit for you?").fill("No more Tuesday re-keying.")
-            page.get_by_role("button", name="Submit my answer").click()
-            page.get_by_role("status").filter(has_text="your survey answer is recorded").wait_for()
-            survey_submitted = time.monotonic() - started
-            survey_form_to_saved = time.monotonic() - survey_started
+    page.on("requestfinished", count)
+    try:
+        started = time.monotonic()
+        page.goto(f"{org.server.url}/lite/")
+        page.get_by_label("Email").wait_for(state="visible")
+        sign_in_usable = time.monotonic() - started
+        page.get_by_label("Email").fill(org.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="What needs you").wait_for()
+        page.get_by_role("link", name="Referral letter assistant — round 1").click()
+        page.get_by_role("heading", name="Survey: Referral letter assistant, round 1").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing off-screen
+        shot = ARTIFACTS / "screens" / "lite-survey-390.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        survey_started = time.monotonic()
+        page.get_by_label("Very disappointed").check()
+        for i in range(1, 11):
+            group = page.get_by_role("group", name=f"{i}. {SUS_ITEMS[i - 1]}", exact=True)
+            group.get_by_label("4 Agree" if i % 2 else "2 Disagree").check()
+        page.get_by_label("What is the main benefit for you?").fill("No more Tuesday re-keying.")
+        page.get_by_role("button", name="Submit my answer").click()
+        page.get_by_role("status").filter(has_text="your survey answer is recorded").wait_for()
+        survey_submitted = time.monotonic() - started
+        survey_form_to_saved = time.monotonic() - survey_started
 
-            page.locator(f'a[href="/lite/vote/{org.vote}"]').click()
-            page.get_by_label("Approve").check()
-            page.get_by_role("button", name="Cast my ballot").click()
-            page.get_by_role("status").filter(has_text="Your ballot is recorded").wait_for()
-            receipt = page.locator("p.ok strong").first.inner_text()
+        page.locator(f'a[href="/lite/vote/{org.vote}"]').click()
+        page.get_by_label("Approve").check()
+        page.get_by_role("button", name="Cast my ballot").click()
+        page.get_by_role("status").filter(has_text="Your ballot is recorded").wait_for()
+        receipt = page.locator("p.ok strong").first.inner_text()
 
-            page.goto(f"{org.server.url}/lite/feedback")
-            page.get_by_label("What kind").select_option("workaround")
-            page.get_by_label("What happened").fill("We print the letter to check the dates.")
-            page.get_by_role("button", name="Send to the pilot's owner").click()
-            page.get_by_role("status").filter(has_text="Sent.").wait_for()
+        page.goto(f"{org.server.url}/lite/feedback")
+        page.get_by_label("What kind").select_option("workaround")
+        page.get_by_label("What happened").fill("We print the letter to check the dates.")
+        page.get_by_role("button", name="Send to the pilot's owner").click()
+        page.get_by_role("status").filter(has_text="Sent.").wait_for()
 
-            page.set_viewport_size({"width": 320, "height": 700})
-            page.goto(f"{org.server.url}/lite/survey/{org.round_id}")
-            assert page.evaluate("document.documentElement.scrollWidth") <= 320
-        finally:
-            context.close()
-            chromium.close()
+        page.set_viewport_size({"width": 320, "height": 700})
+        page.goto(f"{org.server.url}/lite/survey/{org.round_id}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    finally:
+        context.close()
 
     timings = {"sign_in_form_usable_s": round(sign_in_usable, 2), "survey_submitted_s": round(survey_submitted, 2),
                "survey_form_to_saved_s": round(survey_form_to_saved, 2),
@@ -163,3 +174,16 @@ def test_a_member_on_a_slow_phone_link_answers_votes_and_raises_feedback(organis
     assert detail.current_ballot == "approve" and detail.my_receipt == receipt
     assert [f.body for f in evaluate_q.my_feedback(org.live.uow(), org.member)] == [
         "We print the letter to check the dates."]
+
+    # And the facilitator sees all three in the dashboard (on an ordinary connection).
+    facilitator = page_factory()
+    sign_in(facilitator, org.server, "fiona.facilitator@example.org", PASSWORD)
+    go(facilitator, "Votes")
+    select(facilitator, "Open a vote", "Night-shift handovers")
+    see(facilitator, "1 of 7 eligible have voted")
+    go(facilitator, "Evaluate")
+    tab(facilitator, "Feedback")
+    see(facilitator, "We print the letter to check the dates.")
+    tab(facilitator, "Run survey rounds")
+    select(facilitator, "Pilot in real use", "Referral letter assistant")
+    see(facilitator, "Close round 1")
