@@ -315,3 +315,14 @@ def test_bad_requests_get_plain_answers_and_write_nothing(lite: Lite) -> None:
     assert unknown_kind.status_code == 400 and 'role="alert"' in unknown_kind.text
     assert lite.client.get("/lite/survey/not-a-number").status_code == 404
     assert world.fingerprint() == before
+
+
+def test_someone_with_no_role_yet_is_told_so_not_shown_an_error_page(lite: Lite) -> None:
+    world = lite.world
+    nobody = world.person("Nora Norole", [], password=None)
+    sv.set_password(world.uow, world.admin, nobody, "a long enough password 1", temporary=False)
+    form = lite.client.get("/lite/")
+    home = lite.client.post("/lite/sign-in", data={"email": email_of(world, nobody),
+                                                   "password": "a long enough password 1", "csrf": csrf_of(form.text)})
+    assert home.status_code == 400 and "holds no role yet; ask an administrator for one." in home.text
+    assert "Something went wrong" not in home.text and "Sign out" in home.text

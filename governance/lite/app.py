@@ -157,6 +157,11 @@ class Lite:
             if request.method == "POST" and not ctx.csrf_ok(_scope_for(ctx, handler)):
                 return _respond(ctx, h.page("Form refused", h.alert(CSRF_REFUSED) + _home_link()), 403)
             return handler(ctx)
+        except GovernanceError as exc:
+            # A refusal no form anticipated (a read model's, say): its own words, on a plain page.
+            if ctx is None:
+                return _respond(None, h.page("Not possible", h.alert(str(exc))), 400)
+            return _page(ctx, "Not possible", h.alert(str(exc)) + _home_link(), 400)
         except Exception:  # noqa: BLE001 - never a traceback in the browser
             log.exception("light path %s %s failed", request.method, request.url.path)
             return _respond(ctx, h.page("Something went wrong", h.alert(
