@@ -26,6 +26,7 @@ from sqlalchemy import select
 from governance.identity.actors import load_actor
 from governance.mail import Mailer
 from governance.record.events import reach as events
+from governance.rules import acts as _may
 from governance.rules import reminders as rules
 from governance.rules.electorate import may_answer
 from governance.services._base import log, session_of
@@ -35,6 +36,7 @@ from governance.storage.models import (
     Person,
     PersonRole,
     Pilot,
+    PilotTeamMember,
     ReminderOptOut,
     ReminderSent,
     RosterEntry,
@@ -88,6 +90,12 @@ def due_reminders(uow: UnitOfWork, base_url: str = "") -> list[Reminder]:
         done = {(r.person_id, r.kind, r.subject) for r in s.scalars(select(ReminderSent))
                 if r.status == "sent" or r.attempts >= MAX_ATTEMPTS}
         people = {p.id: p for p in s.scalars(select(Person).where(Person.active.is_(True)))}
+        held: dict[int, set[Role]] = {}
+        for person_id, role in s.execute(select(PersonRole.person_id, PersonRole.role)):
+            held.setdefault(person_id, set()).add(Role(role))
+
+        def roles_of(person_id: int) -> frozenset[Role]:
+            return frozenset(held.get(person_id, ()))
         due: list[Reminder] = []
 
         def add(person_id: int, kind: str, thing: int | date, title: str, text: str) -> None:
@@ -102,8 +110,14 @@ def due_reminders(uow: UnitOfWork, base_url: str = "") -> list[Reminder]:
             if not rules.vote_closing_soon(now, vote.deadline):
                 continue
             voted = set(s.scalars(select(VoteParticipation.person_id).where(VoteParticipation.vote_id == vote.id)))
-            for person_id in s.scalars(select(VoteEligibility.person_id).where(VoteEligibility.vote_id == vote.id)):
-                if person_id not in voted:
+            team = set(s.scalars(select(PilotTeamMember.person_id).where(PilotTeamMember.pilot_id == vote.pilot_id))
+                       ) if vote.pilot_id is not None else set()
+            for person_id, group in s.execute(select(VoteEligibility.person_id, VoteEligibility.voting_group)
+                                              .where(VoteEligibility.vote_id == vote.id)):
+                # Only those who can still cast (the same rule as the Votes page): someone who has
+                # left their group since the vote opened is not asked to do what they cannot.
+                if person_id not in voted and _may.may_cast(roles_of(person_id), vote.status, group,
+                                                            person_id in team):
                     link = f"{base_url}/lite/vote/{vote.id}" if base_url else "the Votes page"
                     add(person_id, rules.VOTE_CLOSING, vote.id, f"Vote closing soon: {vote.question[:120]}",
                         f"The binding vote \"{vote.question}\" closes on {vote.deadline:%d %b %Y at %H:%M} UTC "
