@@ -264,6 +264,7 @@ def home(ctx: Ctx) -> Response:
 
 
 def sign_in(ctx: Ctx) -> Response:
+    """``services.sign_in`` (same delays, same one message); on success the dashboard's own cookie."""
     email = ctx.get("email")
     client = ctx.request.client
     try:
@@ -276,6 +277,7 @@ def sign_in(ctx: Ctx) -> Response:
 
 
 def sign_out(ctx: Ctx) -> Response:
+    """End this session everywhere (``services.sign_out``) and clear the cookie."""
     if ctx.session is not None:
         sv.sign_out(ctx.db.uow(), ctx.session.session_id)
     ctx.cookies_to_clear.append(sessions.COOKIE_NAME)
@@ -404,6 +406,7 @@ def sus_answers(form: Mapping[str, str]) -> list[int | str | None] | None:
 
 @_signed_in
 def survey(ctx: Ctx, me: Me) -> Response:
+    """Answer (or revise) a survey round: ``services.submit_survey_response``."""
     round_id = int(ctx.request.path_params["round_id"])
     uow = ctx.db.uow()
     message = ""
@@ -458,6 +461,7 @@ def ballot_section(v: votes_q.VoteDetail, action: str, token: str, done: bool, *
 
 @_signed_in
 def vote(ctx: Ctx, me: Me) -> Response:
+    """A vote's deadline and my ballot; cast or change it: ``services.cast_ballot``."""
     vote_id = int(ctx.request.path_params["vote_id"])
     uow = ctx.db.uow()
     message = ""
@@ -479,6 +483,7 @@ def vote(ctx: Ctx, me: Me) -> Response:
 
 @_signed_in
 def feedback(ctx: Ctx, me: Me) -> Response:
+    """Raise feedback on a pilot I am rostered on or whose panel I sit on: ``services.raise_feedback``."""
     uow = ctx.db.uow()
     message = ""
     if ctx.request.method == "POST":

@@ -61,6 +61,7 @@ def page(title: str, body: str, *, signed_in_as: str | None = None, sign_out_tok
 
 
 def hidden(name: str, value: str) -> str:
+    """A hidden form field."""
     return f'<input type="hidden" name="{esc(name)}" value="{esc(value)}">'
 
 
@@ -86,6 +87,7 @@ def radios(name: str, legend: str, options: Sequence[tuple[str, str]], chosen: s
 
 
 def select(name: str, label_text: str, options: Iterable[tuple[str, str]], chosen: str | None = None) -> str:
+    """A labelled drop-down of (value, text) pairs."""
     ident = f"f-{name}"
     items = "".join(f'<option value="{esc(v)}"{" selected" if v == chosen else ""}>{esc(t)}</option>'
                     for v, t in options)
@@ -93,12 +95,14 @@ def select(name: str, label_text: str, options: Iterable[tuple[str, str]], chose
 
 
 def textarea(name: str, label_text: str, value: str = "", *, rows: int = 3) -> str:
+    """A labelled text area."""
     ident = f"f-{name}"
     return (f'<label for="{ident}">{esc(label_text)}</label>'
             f'<textarea id="{ident}" name="{esc(name)}" rows="{rows}">{esc(value)}</textarea>')
 
 
 def field(name: str, label_text: str, kind: str, *, value: str = "", autocomplete: str = "") -> str:
+    """A labelled input of type ``kind`` (email, password, text)."""
     ident = f"f-{name}"
     auto = f' autocomplete="{esc(autocomplete)}"' if autocomplete else ""
     return (f'<label for="{ident}">{esc(label_text)}</label>'
