@@ -10,7 +10,8 @@ from a choice made in the UI.
 The same file is the server's ASGI app: ``streamlit run`` finds ``app`` below
 (``st.App``) and serves, beside the dashboard, the two routes that set and clear
 the signed session cookie (``governance.identity.web``), so a reload or a
-bookmarked link keeps the person signed in.
+bookmarked link keeps the person signed in, and the light path ``/lite/``
+(``governance.lite``): plain HTML forms for slow connections.
 
 Without DATABASE_URL this is the demo organisation (its own SQLite file, a
 banner on every page). With DATABASE_URL set, an unmigrated or uninitialised
@@ -25,9 +26,10 @@ import streamlit as st
 from governance.errors import GovernanceError
 from governance.identity.passwords import MIN_LENGTH
 from governance.identity.web import routes
+from governance.lite.app import routes as lite_routes
 from governance.rules.permissions import may_open
 from governance.services import change_own_password, close_due_votes, sign_in, sign_in_by_email
-from pages import common
+from pages import common, views
 
 PAGES = {
     "home": ("pages/home.py", "Home", ":material/home:"),
@@ -68,6 +70,8 @@ def sign_in_page() -> None:
         except GovernanceError as exc:
             st.error(str(exc))
         st.divider()
+    st.markdown("On a slow connection? [Use the light version](/lite/) — plain pages of a few kilobytes, "
+                "no JavaScript needed.")
     with st.form("sign-in"):
         email = st.text_input("Email", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -135,6 +139,7 @@ def new_password_form(session: object, *, ask_current: bool) -> None:
 def account_page() -> None:
     person = common.page("home", "Your account", "Your password and your sessions.")
     st.markdown(f"Signed in as **{common.esc(person.name)}** ({common.esc(person.email)}).")
+    views.reminders_setting(person.id)
     session = common.current_session()
     if session is None:
         st.info("This session was not opened with a password, so there is no password to change here.")
@@ -190,6 +195,7 @@ def sidebar(person: common.Me) -> None:
         if person.panels:
             st.markdown("Panels: " + common.esc(", ".join(f"{p.name} ({p.role})"
                                                           for p in person.panels)))
+        st.markdown("On a slow connection? [The light version](/lite/)")
         if st.button("Sign out", key="sign-out"):
             common.sign_out()
             st.rerun()
@@ -263,4 +269,4 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
-    app = st.App(__file__, routes=routes())
+    app = st.App(__file__, routes=[*routes(), *lite_routes()])

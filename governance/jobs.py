@@ -2,8 +2,10 @@
 
     python -m governance.jobs run
 
-closes every vote whose deadline has passed, at its deadline (R16), and
-signs a checkpoint of the audit chain at least daily (R18). Idempotent and
+closes every vote whose deadline has passed, at its deadline (R16),
+signs a checkpoint of the audit chain at least daily (R18), and sends the
+reminders that are due by email (``services.reminders``; SMTP settings in
+``governance.mail``). Idempotent and
 safe to run from cron every minute on several replicas at once: one runner
 at a time holds a lease in the database; the others see it and stop.
 What each run did is kept (``job_run``) and shown on the Admin page.
@@ -15,17 +17,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import smtplib
 import socket
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from governance import mail
 from governance.errors import GovernanceError
 from governance.record.integrity import check
 from governance.services.checkpoints import checkpoint_if_due
 from governance.services.decisions import close_due_vote, due_votes
+from governance.services.reminders import ReminderReport, due_reminders, send_reminders
 from governance.storage.db import Database, UnitOfWork, use_case
 from governance.storage.models import JobLease, JobRun
 
@@ -45,6 +51,8 @@ class RunReport:
     reason: str = ""
     #: R18: what the integrity check found ("record altered"), shown on Home to steering and auditors.
     alterations: list[str] = field(default_factory=list)
+    #: What the reminders step did (``services.reminders.ReminderReport``, as a dict).
+    reminders: dict[str, Any] = field(default_factory=dict)
 
     @property
     def summary(self) -> str:
@@ -55,6 +63,10 @@ class RunReport:
             parts.append(f"could not close {len(self.refused_votes)}")
         parts.append(f"checkpoint #{self.checkpoint}" if self.checkpoint else "no checkpoint due")
         parts.append(f"RECORD ALTERED: {len(self.alterations)} finding(s)" if self.alterations else "record intact")
+        sent, failed = sum(self.reminders.get("sent", {}).values()), sum(self.reminders.get("failed", {}).values())
+        parts.append(f"sent {sent} reminder(s)" + (f", {failed} failed" if failed else ""))
+        if self.reminders.get("skipped"):
+            parts.append(f"reminders not sent: {self.reminders['skipped']}")
         return "Scheduled jobs ran: " + ", ".join(parts) + "."
 
 
@@ -102,8 +114,31 @@ def run(db: Database, holder: str | None = None) -> RunReport:
         report.checkpoint = checkpoint_if_due(uow)
         with uow.reading() as session:
             report.alterations = [a.summary for a in check(session)]
+        report.reminders = asdict(remind(uow))
     finally:
         _release(uow, holder, started, report)
+    return report
+
+
+def remind(uow: UnitOfWork, env: dict[str, str] | None = None) -> ReminderReport:
+    """Send the reminders that are due, through the configured SMTP server."""
+    try:
+        settings = mail.settings_from(env)
+    except mail.MailNotConfigured as exc:
+        return ReminderReport(skipped=str(exc))
+    if settings is None:
+        return ReminderReport(skipped="email is not configured (set GOVERNANCE_SMTP_HOST)")
+    base = mail.public_url(env)
+    due = due_reminders(uow, base)
+    report = ReminderReport()
+    if not due:
+        return report
+    try:
+        with mail.Mailer(settings) as mailer:
+            report = send_reminders(uow, mailer, base, due)
+    except (smtplib.SMTPException, OSError) as exc:
+        # Nothing recorded for those not reached: the next run tries them again.
+        report.skipped = f"the mail server {settings.host}:{settings.port} could not be used ({exc})"[:300]
     return report
 
 
@@ -118,7 +153,7 @@ def last_runs(db: Database, limit: int = 10) -> list[dict[str, object]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m governance.jobs", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="close due votes, make the daily checkpoint")
+    commands.add_parser("run", help="close due votes, make the daily checkpoint, send due reminders")
     parser.add_argument("--database-url", help="default: DATABASE_URL, else the SQLite file under data/")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     db = Database(args.database_url)

@@ -47,6 +47,8 @@ RUNTIME_GRANTS: dict[str, str] = {
     "job_lease": "INSERT, UPDATE, DELETE", "job_run": "INSERT",
     "organisation": "INSERT", "sign_in_session": "INSERT, UPDATE",
     "sign_in_throttle": "INSERT, UPDATE, DELETE", "known_address": "INSERT, UPDATE, DELETE",
+    "personal_link": "INSERT, UPDATE", "reminder_sent": "INSERT, UPDATE",
+    "reminder_opt_out": "INSERT, DELETE",
 }
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -89,10 +89,20 @@ with tabs[0]:
             st.warning("The scheduled job has never run: votes past their deadline close only when a page is "
                        "opened, and no daily checkpoint is signed. Add the cron line from the README.")
         else:
+            last = runs[0]
+            sent = ", ".join(f"{n} {label(k)}" for k, n in last.reminders_sent.items()) or "none"
+            failed = sum(last.reminders_failed.values())
+            st.caption(f"Last ran {common.when(last.started_at)}. Reminders sent: {common.esc(sent)}"
+                       + (f"; **{failed} failed** (retried at the next runs)" if failed else "")
+                       + (f"; not sent: {common.esc(last.reminders_skipped)}" if last.reminders_skipped else "")
+                       + ".")
             st.dataframe(pd.DataFrame([{"Ran": common.when(r.started_at), "Where": r.holder,
                                         "Votes closed": r.closed_votes, "Could not close": r.refused_votes,
                                         "Checkpoint": f"#{r.checkpoint}" if r.checkpoint else "—",
-                                        "Record altered": str(r.alterations or "no")} for r in runs[:5]]),
+                                        "Record altered": str(r.alterations or "no"),
+                                        "Reminders sent": sum(r.reminders_sent.values()),
+                                        "Reminders failed": sum(r.reminders_failed.values())}
+                                       for r in runs[:5]]),
                          hide_index=True, width="stretch")
         with (st.expander("Add a person", icon=":material/person_add:"),
               st.form("add-person", clear_on_submit=True)):

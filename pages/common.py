@@ -497,3 +497,41 @@ def when_text(iso: str | None) -> str:
         return when(datetime.fromisoformat(iso))
     except ValueError:
         return iso
+
+
+def public_url(path: str) -> str:
+    """``path`` on this site as a full address, for a link to print, text or email
+    (``GOVERNANCE_PUBLIC_URL`` when set — behind a proxy — else the address this page was opened at)."""
+    import os
+    from urllib.parse import urlsplit
+
+    base = os.environ.get("GOVERNANCE_PUBLIC_URL", "").strip().rstrip("/")
+    if not base:
+        try:
+            parts = urlsplit(st.context.url or "")
+            base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+        except Exception:  # noqa: BLE001 - outside a browser session (AppTest): a relative link
+            base = ""
+    return base + path
+
+
+def personal_links(key: str, fn: Callable[..., Any], act_id: int, what: str) -> None:
+    """Issue personal one-time links for an act and show them once: only their hashes are kept,
+    so this is the one moment they can be printed, texted or emailed."""
+    state_key = f"_personal-links-{key}"
+    if st.button(f"Issue personal links for {what}", key=f"issue-{key}",
+                 help="One link per person, for this act only, working once, expiring at the close. "
+                      "Issuing again replaces the links not yet used."):
+        issued = act(fn, act_id, rerun=False)
+        if issued is not None:
+            st.session_state[state_key] = [{"name": link.name, "email": link.email,
+                                            "link": public_url(link.path)} for link in issued]
+    rows = st.session_state.get(state_key)
+    if rows:
+        st.warning("These links are shown only now: the database keeps only a fingerprint of each. Give each "
+                   "person their own link; whoever holds a link can use it once as that person.")
+        st.dataframe(rows, hide_index=True, width="stretch")
+        csv_download("Download the links (CSV)", rows, f"personal-links-{key}.csv", key=f"download-{key}")
+        if st.button("Done — forget these links", key=f"forget-{key}"):
+            st.session_state.pop(state_key, None)
+            st.rerun()

@@ -124,6 +124,8 @@ with tab_rounds:
                 common.ask_confirmation("close-round")
             if open_round is not None:
                 round_id = open_round.id
+                common.personal_links(f"round-{round_id}", sv.issue_survey_links, round_id,
+                                      f"round {open_round.number}")
                 common.confirmation(
                     "close-round", "Close the survey round",
                     f"Close round {open_round.number} with {open_round.n} responses? Answers can no longer "

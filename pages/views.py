@@ -147,3 +147,17 @@ def decision_view(dd: DecisionDetail) -> None:
                    + " ".join(f"Removed: {common.esc(r['reason'])}." for r in changes["removals"]))
     with st.expander("The full frozen basis (JSON)"):
         st.code(json.dumps(basis, indent=2, ensure_ascii=False), language="json")
+
+
+def reminders_setting(person_id: int) -> None:
+    """Everyone can turn their own email reminders off (and on again), on "Your account"."""
+    from governance.queries.people import reminders_off
+    from governance.services.reminders import set_my_reminders
+
+    st.subheader("Reminders")
+    off = common.cached(reminders_off)(person_id)
+    wanted = st.toggle("Email me reminders (votes closing, surveys open, feedback due)", value=not off,
+                       key="reminders-on")
+    if wanted == off:
+        common.act(set_my_reminders, off=not wanted,
+                   success="Reminders turned on." if wanted else "Reminders turned off.")

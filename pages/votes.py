@@ -106,6 +106,7 @@ def close_control(v: votes_q.VoteDetail, vote_id: int) -> None:
     if not v.is_closer:
         st.caption(f"The vote closes by itself at its deadline, {common.when(v.deadline)}.")
         return
+    common.personal_links(f"vote-{vote_id}", sv.issue_vote_links, vote_id, "those who have not voted")
     if not v.may_close:
         st.button("Close this vote now", key=f"close-{vote_id}", disabled=True,
                   help="Available when every eligible voter has voted, or at the deadline.")

@@ -268,12 +268,16 @@ AUDITOR_ATTEMPTS: dict[str, Callable[[Org, int], Any]] = {
     "import_people": lambda o, a: sv.import_people(o.world.uow, a, filename="people.csv", content=PEOPLE),
     "preview_people_import": lambda o, a: sv.preview_people_import(o.world.uow, a, filename="people.csv",
                                                                    content=PEOPLE),
+    "issue_survey_links": lambda o, a: sv.issue_survey_links(o.world.uow, a, o.round),
+    "issue_vote_links": lambda o, a: sv.issue_vote_links(o.world.uow, a, o.vote),
 }
 
 #: Services that act for no one in particular (or before anyone exists): sign-in, set-up and the
 #: scheduled job's. (Changing one's own password needs only one's own session: tests/test_sign_in.py.)
 NOT_ACTOR_SERVICES = {"initialise_organisation", "sign_in", "sign_in_by_email", "close_due_votes",
-                      "close_due_vote", "checkpoint_if_due", "redeem_ticket", "sign_out", "change_own_password"}
+                      "close_due_vote", "checkpoint_if_due", "redeem_ticket", "sign_out", "change_own_password",
+                      # A personal link's token identifies its person (tests/test_personal_links.py).
+                      "answer_by_link", "vote_by_link"}
 #: The one thing an auditor writes (R18): their cosignature of a checkpoint (tests/test_checkpoints.py).
 AUDITOR_WRITES = {"witness_checkpoint"}
 

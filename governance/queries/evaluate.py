@@ -164,3 +164,24 @@ def claims_for_pilot(uow: UnitOfWork, actor_id: int, pilot_id: int) -> list[Clai
         reader(s, actor_id)
         return claim_rows(s, select(Claim).where(Claim.pilot_id == pilot_id)
                           .order_by(Claim.made_at.desc(), Claim.id.desc()))
+
+
+def my_feedback(uow: UnitOfWork, actor_id: int, *, limit: int = 20) -> list[FeedbackRow]:
+    """The feedback items I raised, newest first, with the owner's response when there is one
+    (the light path's "your feedback")."""
+    with uow.reading() as s:
+        actor = reader(s, actor_id)
+        today = uow.now().date()
+        rows = s.execute(
+            select(FeedbackItem.id, Pilot.id.label("pilot_id"), Pilot.title.label("pilot"), FeedbackItem.kind,
+                   FeedbackItem.body, FeedbackItem.raised_at, FeedbackItem.due_on, FeedbackItem.response,
+                   FeedbackItem.responded_at)
+            .join(Pilot, Pilot.id == FeedbackItem.pilot_id)
+            .where(FeedbackItem.raised_by == actor.id)
+            .order_by(FeedbackItem.raised_at.desc(), FeedbackItem.id.desc()).limit(limit)).all()
+        return [FeedbackRow(
+            id=r.id, pilot_id=r.pilot_id, pilot=r.pilot, kind=r.kind, body=r.body, raised_by=actor.name,
+            raised_at=r.raised_at, due_on=r.due_on, response=r.response, responded_at=r.responded_at,
+            overdue=r.responded_at is None and r.due_on < today,
+            answered_late=r.responded_at is not None and r.responded_at.date() > r.due_on,
+            may_respond=False) for r in rows]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from governance.storage.models import (
     Person,
     PersonRole,
     Programme,
+    ReminderOptOut,
 )
 from governance.storage.repository import charter_terms
 from governance.vocabulary import Role
@@ -81,6 +82,10 @@ class JobRunRow:
     refused_votes: int
     checkpoint: int | None
     alterations: int
+    #: Reminders sent and failed, by kind; why none were sent (e.g. email not configured).
+    reminders_sent: dict[str, int] = field(default_factory=dict)
+    reminders_failed: dict[str, int] = field(default_factory=dict)
+    reminders_skipped: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +240,13 @@ def job_runs(uow: UnitOfWork, actor_id: int, *, limit: int = 10) -> list[JobRunR
         out = []
         for r in s.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(limit)):
             summary = json.loads(r.summary)
+            reminders = summary.get("reminders") or {}
             out.append(JobRunRow(r.started_at, r.finished_at, r.holder, len(summary.get("closed_votes", [])),
                                  len(summary.get("refused_votes", {})), summary.get("checkpoint"),
-                                 len(summary.get("alterations", []))))
+                                 len(summary.get("alterations", [])),
+                                 {str(k): int(v) for k, v in (reminders.get("sent") or {}).items()},
+                                 {str(k): int(v) for k, v in (reminders.get("failed") or {}).items()},
+                                 str(reminders.get("skipped") or "")))
         return out
 
 
@@ -288,3 +297,10 @@ def charter_in_force(uow: UnitOfWork, actor_id: int) -> CharterTerms:
     with uow.reading() as s:
         reader(s, actor_id)
         return charter_terms(s)[1]
+
+
+def reminders_off(uow: UnitOfWork, person_id: int) -> bool:
+    """Whether this person turned their reminders off (their own setting; any active person reads it)."""
+    with uow.reading() as s:
+        load_actor(s, person_id)
+        return s.get(ReminderOptOut, person_id) is not None

@@ -117,3 +117,13 @@ def may_oversee_feedback(roles: frozenset[Role]) -> bool:
     The permission table has no row of its own for this; until it does, it is the two
     rows that name exactly those roles."""
     return allowed(roles, Action.WAIVE_READINESS) or allowed(roles, Action.READ_AUDIT_RECORD)
+
+
+# ----------------------------------------------------------- personal links
+def may_issue_links(roles: frozenset[Role], *, for_vote: bool, on_team: bool, panel_role: str | None,
+                    vote_kind: str = VoteKind.OUTCOME) -> bool:
+    """Who issues personal one-time links (issue 15): for a survey round, whoever may run it
+    (``may_run_survey``); for a vote, whoever closes it (``closer_allowed``)."""
+    if for_vote:
+        return closer_allowed(roles, vote_kind, panel_role)
+    return may_run_survey(roles, on_team, panel_role)

@@ -13,6 +13,7 @@ from governance.services.evaluation import (
     respond_to_feedback,
     submit_survey_response,
 )
+from governance.services.links import answer_by_link, issue_survey_links, issue_vote_links, vote_by_link
 from governance.services.people import (
     add_panel_member,
     create_panel,
@@ -71,6 +72,7 @@ from governance.services.votes import (
 )
 
 __all__ = [
+    "answer_by_link", "issue_survey_links", "issue_vote_links", "vote_by_link",
     "accept_team_invitation", "add_criterion", "add_metric", "add_panel_member", "add_team_member",
     "add_to_roster", "adopt_charter", "amend_metric", "cast_ballot", "change_own_password", "checkpoint_if_due",
     "close_due_vote", "close_due_votes", "close_survey_round", "import_people", "preview_people_import",

@@ -56,6 +56,7 @@ from governance.storage.models.problems import (
     ProblemReopening,
     ProblemVersion,
 )
+from governance.storage.models.reach import PersonalLink, ReminderOptOut, ReminderSent
 from governance.storage.models.record import AuditChainHead, AuditEvent, Checkpoint, CheckpointWitness, JobLease, JobRun
 
 __all__ = [
@@ -77,6 +78,9 @@ __all__ = [
     "JobLease",
     "JobRun",
     "KnownAddress",
+    "PersonalLink",
+    "ReminderOptOut",
+    "ReminderSent",
     "LONG_TEXT",
     "Measurement",
     "NAME",
