@@ -184,6 +184,8 @@ def _accounts(db: Database) -> dict[str, Any]:
 
 
 def table(r: dict[str, Any]) -> str:
+    """The benchmark's results as the plain-text table it prints. Long on purpose: one row per
+    figure, in the order of the JSON."""
     def fmt(value: Any, unit: str = "") -> str:
         if value is None:
             return "—"

@@ -81,7 +81,10 @@ def _footer(base: str) -> str:
 
 
 def due_reminders(uow: UnitOfWork, base_url: str = "") -> list[Reminder]:
-    """Every reminder due now, to people who have not acted, not opted out and not been reminded."""
+    """Every reminder due now, to people who have not acted, not opted out and not been reminded.
+
+    Long on purpose: one read transaction, the four kinds of reminder one after the other, each a
+    loop over what is open now, sharing who may be reminded (``add``)."""
     with uow.reading() as s:
         now = uow.now()
         today = now.date()
@@ -152,7 +155,7 @@ def due_reminders(uow: UnitOfWork, base_url: str = "") -> list[Reminder]:
                 f"\n… and {len(overdue) - DIGEST_ITEMS} more." if len(overdue) > DIGEST_ITEMS else "")
             for person_id in s.scalars(select(PersonRole.person_id).where(PersonRole.role == Role.STEERING)):
                 add(person_id, rules.STEERING_DIGEST, today, f"Overdue feedback: {len(overdue)} item(s)",
-                    f"{len(overdue)} feedback item(s) are past their response date (R13):\n\n{listed}")
+                    f"{len(overdue)} feedback item(s) are past their response date:\n\n{listed}")
         return due
 
 
