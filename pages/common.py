@@ -315,6 +315,7 @@ def page(key: str, title: str, purpose: str) -> Me:
             st.switch_page("dashboard.py")
         st.error("You are signed out. Sign in again to continue.")
         st.stop()
+    set_tab_title(title)
     st.title(title)
     st.caption(purpose)
     if not may_open(person.roles, key):
@@ -326,6 +327,15 @@ def page(key: str, title: str, purpose: str) -> Me:
         kind, message = flash
         (st.success if kind == "success" else st.info)(message)
     return person
+
+
+APP_NAME = "Pilot Evaluation Governance"
+
+
+def set_tab_title(title: str) -> None:
+    """Name the page in the browser tab (and in the history list, bookmarks and a screen
+    reader's announcement of the page) — each page its own, the product after it."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}")
 
 
 def roles_text(person: Me) -> str:

@@ -78,7 +78,7 @@ def _flag(amended: bool) -> str:
 def decision_view(dd: DecisionDetail) -> None:
     """Who declared what, when, and on what basis — read from the frozen basis."""
     basis = dd.basis
-    st.markdown(f"### {common.esc(basis['pilot']['title'])}: {label(dd.outcome)}")
+    st.markdown(f"## {common.esc(basis['pilot']['title'])}: {label(dd.outcome)}")
     if dd.basis_intact:
         st.success("The stored basis matches its SHA-256: it is exactly what was frozen at the declaration.")
     else:

@@ -23,7 +23,7 @@ tab_open, tab_closed, tab_decisions = st.tabs(["Open votes", "Closed votes", "De
 
 def vote_panel(vote_id: int) -> None:
     v = common.cached(votes_q.vote_detail)(me.id, vote_id)
-    st.markdown(f"### {common.esc(v.question)}")
+    st.markdown(f"## {common.esc(v.question)}")
     cols = st.columns([1, 1, 3])
     with cols[0]:
         common.badge(v.status)
@@ -58,9 +58,13 @@ def ballot_form(v: votes_q.VoteDetail, vote_id: int) -> None:
     st.markdown(f"You vote in the **{label(v.my_group)}** group.")
     st.info(v.ballot_privacy)
     current = v.current_ballot
+    if current is not None:
+        st.markdown(f"Your current ballot: **{label(current)}**. Choose again below to change it.")
     with st.form(f"ballot-{vote_id}"):
-        option = st.radio("Your ballot", v.options, format_func=label,
-                          index=v.options.index(current) if current in v.options else None)
+        # Nothing pre-selected, even when changing a ballot: in a radio group the arrow keys
+        # select as they move, so a pre-selected group changes a ballot by accident. The
+        # submit button is the next Tab stop after the group; the dialog then confirms.
+        option = st.radio("Your ballot", v.options, format_func=label, index=None)
         if st.form_submit_button("Cast my ballot" if current is None else "Change my ballot", type="primary"):
             if option is None:
                 st.error("Choose an option first.")

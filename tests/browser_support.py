@@ -199,3 +199,29 @@ def confirm(page, name: str) -> None:  # type: ignore[no-untyped-def]
     """Press ``name`` in the open confirmation dialog."""
     page.get_by_role("dialog").get_by_role("button", name=name, exact=True).click()
     wait_idle(page)
+
+
+# ------------------------------------------------------------- accessibility
+#: axe-core's WCAG 2.1 A and AA rules (the issue's bar); best-practice rules are not asked for.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Every axe-core violation (WCAG 2.1 A/AA) on the page as it is now, with its impact,
+    rule id and the selectors of the offending nodes (so a failure says where to look)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                       "resultTypes": ["violations"]})
+    found = []
+    for v in results.response["violations"]:
+        found.append({"id": v["id"], "impact": v["impact"], "help": v["help"],
+                      "nodes": [", ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"])
+                                for n in v["nodes"]][:5], "count": len(v["nodes"])})
+    return found
+
+
+def blocking(violations: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The violations of impact serious or critical (the ones the issue forbids)."""
+    return [v for v in violations if v["impact"] in BLOCKING]
