@@ -186,7 +186,7 @@ with tabs[2]:
             longest = c3.number_input("Longest vote (days)", 1, 120, int(terms.vote_max_days))
             secret = c1.multiselect("Groups whose ballots are secret", ["frontline", "commissioning", "steering"],
                                     default=list(terms.secret_groups), format_func=str.capitalize)
-            countries = {"": "None (Monday–Friday only)", **supported_countries()}
+            countries = {"": "No country: Monday–Friday only", **supported_countries()}
             country = c2.selectbox("Country (public holidays are not working days)", list(countries),
                                    index=list(countries).index(terms.country) if terms.country in countries else 0,
                                    format_func=lambda c: f"{c} — {countries[c]}" if c else countries[c])

@@ -499,6 +499,72 @@ def csv_download(label_text: str, records: list[dict[str, Any]], file_name: str,
     st.download_button(label_text, to_csv(records), file_name, "text/csv", key=key)
 
 
+def value_text(value: Any) -> str:
+    """One stored value as a person reads it: whole numbers without ".0", labels for
+    vocabulary values, times like ``when``, lists joined, nothing as "—"."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{label(k)} {value_text(v)}" for k, v in value.items()) or "—"
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?", text):
+        return when_text(text.replace("Z", "+00:00"))
+    return label(text) if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text) else text
+
+
+def change_text(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
+    """A change of terms in words: ``target 99 → 95`` (one clause per changed term)."""
+    before, after = dict(before or {}), dict(after or {})
+    clauses = []
+    for key in [*before, *[k for k in after if k not in before]]:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        name = label(key)
+        if key not in before:
+            clauses.append(f"{name} {value_text(new)}")
+        elif key not in after:
+            clauses.append(f"{name} {value_text(old)} removed")
+        else:
+            clauses.append(f"{name} {value_text(old)} → {value_text(new)}")
+    return "; ".join(clauses) or "no change"
+
+
+#: Payload fields that are digests, keys or ids: an auditor reads them in the full payload.
+_TECHNICAL = re.compile(r"(sha256|hash|commitment|_id$|^id$|key_id|mac)")
+
+
+def payload_summary(payload: str) -> str:
+    """An audit event's payload (canonical JSON) in words, for the event log's table; the
+    full payload stays one click away, in the auditor's detail view."""
+    import json
+
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload[:120]
+    if not isinstance(data, dict):
+        return value_text(data)
+    before, after = data.get("before"), data.get("after")
+    parts = []
+    if isinstance(before, dict) or isinstance(after, dict):
+        plain_before = {k: v for k, v in (before or {}).items() if not _TECHNICAL.search(k)}
+        plain_after = {k: v for k, v in (after or {}).items() if not _TECHNICAL.search(k)}
+        if plain_before or plain_after:
+            parts.append(change_text(plain_before, plain_after))
+    rest = {k: v for k, v in data.items() if k not in ("before", "after") and not _TECHNICAL.search(k)}
+    if rest:
+        parts.append(value_text(rest))
+    text = "; ".join(p for p in parts if p) or "—"
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
 def when_text(iso: str | None) -> str:
     """A time stored as ISO text (e.g. in a frozen basis), shown like ``when``."""
     if not iso:

@@ -116,7 +116,7 @@ with tab_rounds:
             open_round = next((r for r in d.rounds if r.closed_at is None), None)
             if open_round is None and not d.window_open:
                 st.button("Open a survey round", key="open-round", disabled=True,
-                          help=f"Available from {common.when(d.window_opens_at)} (R6).")
+                          help=f"Available from {common.when(d.window_opens_at)}.")
             elif open_round is None:
                 if st.button("Open a survey round", key="open-round"):
                     common.act(sv.open_survey_round, pid, success="Survey round opened for the rostered users.")

@@ -85,10 +85,10 @@ if agenda.may_oversee_feedback:
                                                     page=st.session_state.get("overdue-page", 1))
     st.header("Feedback past its response date")
     if not overdue.rows:
-        st.caption("Every feedback item was answered in time (R13).")
+        st.caption("Every feedback item was answered in time.")
     else:
         st.warning(f"{overdue.total} feedback item(s) are past their response date without an answer from "
-                   "the pilot's owner (R13).")
+                   "the pilot's owner.")
         st.dataframe(pd.DataFrame([{"Pilot": f.pilot, "Raised by": f.raised_by, "Kind": label(f.kind),
                                     "Feedback": f.body, "Due": common.when(f.due_on)}
                                    for f in overdue.rows]), hide_index=True, width="stretch")

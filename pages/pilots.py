@@ -22,7 +22,8 @@ if allowed(me.roles, Action.REGISTER_PILOT):
     with st.expander("Register a pilot", icon=":material/add_circle:"):
         problems = {p.id: f"{p.title} ({p.panel})" for p in common.cached(problems_q.ratified_problems)(me.id)}
         if not problems:
-            st.info("No problem is ratified yet: no pilot without a ratified problem (R1).")
+            st.info("No problem is ratified yet: a pilot can only be registered against a problem its panel "
+                    "has ratified.")
         else:
             owners = {o.id: o.name for o in common.cached(people_q.people_options)(me.id, role="commissioning")}
             with st.form("register-pilot"):
@@ -33,16 +34,23 @@ if allowed(me.roles, Action.REGISTER_PILOT):
                                      format_func=lambda i: owners[i],
                                      index=next((k for k, o in enumerate(owners) if o == me.id), 0))
                 st.markdown("**Commissioning metrics** (locked when real use starts)")
+                # The grid shows labels ("higher is better"); the use case takes the stored values.
+                directions = {label(d.value): d.value for d in Direction}
+                units = {label(u): u for u in UNITS}
                 metrics_frame = st.data_editor(
-                    pd.DataFrame([{"name": "", "definition": "", "unit": "percent",
-                                   "direction": "higher_is_better", "target": 0.0}]),
+                    pd.DataFrame([{"name": "", "definition": "", "unit": label("percent"),
+                                   "direction": label(Direction.HIGHER_IS_BETTER), "target": 0.0}]),
                     num_rows="dynamic", width="stretch", key="metrics-editor",
                     column_config={
-                        "unit": st.column_config.SelectboxColumn("unit", options=list(UNITS)),
-                        "direction": st.column_config.SelectboxColumn(
-                            "direction", options=[d.value for d in Direction])})
+                        "name": st.column_config.TextColumn("Name"),
+                        "definition": st.column_config.TextColumn("Definition"),
+                        "unit": st.column_config.SelectboxColumn("Unit", options=list(units)),
+                        "direction": st.column_config.SelectboxColumn("Direction", options=list(directions)),
+                        "target": st.column_config.NumberColumn("Target")})
                 if st.form_submit_button("Register pilot", type="primary"):
-                    metrics = [m for m in metrics_frame.to_dict("records") if str(m.get("name") or "").strip()]
+                    metrics = [{**m, "unit": units.get(m.get("unit"), m.get("unit")),
+                                "direction": directions.get(m.get("direction"), m.get("direction"))}
+                               for m in metrics_frame.to_dict("records") if str(m.get("name") or "").strip()]
                     common.act(sv.register_pilot, problem_id=problem_id, title=title, description=description,
                                owner_id=owner, metrics=metrics, success=f"Pilot '{title}' registered.")
 

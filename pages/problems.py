@@ -71,7 +71,7 @@ if p.lock:
                f" by panel vote — SHA-256 `{p.lock.sha256}`")
 elif p.state == ProblemState.RATIFIED:
     st.warning("Ratified, but the criteria are not locked yet: no pilot on this problem may start real "
-               "use until they are (R3).")
+               "use until they are.")
 
 tab_criteria, tab_votes, tab_history, tab_comments = st.tabs(
     ["Success criteria", "Votes", "Versions and pilots", "Comments"], key="problem-tab", on_change="rerun")

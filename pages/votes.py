@@ -36,7 +36,7 @@ def vote_panel(vote_id: int) -> None:
                 f"{common.esc(v.evidence['indispensability']['text'])}")
     if v.proposed_outcome:
         st.warning(f"Proposed outcome: **{label(v.proposed_outcome)}** — the pilot did not meet its "
-                   "pre-registered indispensability threshold, which is a design signal (R10).")
+                   "pre-registered indispensability threshold, which is a design signal: the problem is revisited.")
     if v.status == VoteStatus.OPEN:
         ballot_form(v, vote_id)
         st.caption("Running tallies stay hidden from everyone until the vote closes; turnout shows.")
