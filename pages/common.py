@@ -342,10 +342,22 @@ def roles_text(person: Me) -> str:
     return ", ".join(sorted(label(r) for r in person.roles)) or "no role"
 
 
+def refusal(exc: GovernanceError) -> None:
+    """Show a refusal: one message, or — for a form with several problems — each problem
+    on its own line, named by its field, so all can be fixed in one go."""
+    problems = getattr(exc, "problems", None) or {}
+    if len(problems) > 1:
+        st.error(f"Nothing was saved; {len(problems)} things need fixing:\n\n"
+                 + "\n".join(f"- **{esc(field)}**: {esc(message)}" for field, message in problems.items()))
+    else:
+        st.error(str(exc))
+
+
 def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: bool = True,
-        **kwargs: Any) -> T | None:
+        clear: tuple[str, ...] = (), **kwargs: Any) -> T | None:
     """Run one use case as the signed-in person. A refusal shows its message
-    (never a traceback); success clears the caches and reruns the page."""
+    (never a traceback) and leaves every field as typed; success clears the caches,
+    empties the widgets named in ``clear`` (their keys) and reruns the page."""
     person_id = identity_lookup()
     if person_id is None:
         st.error("You are signed out. Sign in again to continue.")
@@ -353,7 +365,7 @@ def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: boo
     try:
         result = fn(uow(), person_id, *args, **kwargs)
     except GovernanceError as exc:
-        st.error(str(exc))
+        refusal(exc)
         return None
     except Exception:  # noqa: BLE001 - a bug must not show a traceback to a user
         log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
@@ -361,6 +373,8 @@ def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: boo
                  "happening, tell your administrator (the details are in the server log).")
         return None
     clear_caches()
+    for key in clear:  # done: the next form starts empty (a refusal kept what was typed)
+        st.session_state.pop(key, None)
     if success:
         st.session_state[FLASH_KEY] = ("success", success)
     if rerun:

@@ -161,15 +161,17 @@ with tabs[1]:
         st.warning(f"Readiness waived by steering ({common.esc(d.waiver.by)}, "
                    f"{common.when(d.waiver.at)}): {common.esc(d.waiver.reason)}")
     if d.may_manage and not d.real_use_started_at:
-        with st.form("readiness", clear_on_submit=True):
+        # Kept as typed on a refusal (a missing date must not wipe the evidence); emptied after success.
+        with st.form("readiness", clear_on_submit=False):
             item = st.selectbox("Item", [i.value for i in ReadinessItem if i != ReadinessItem.OWNER],
-                                format_func=label)
-            detail = st.text_area("Evidence (what was done)")
-            on_date = st.date_input("Date (for the retirement of the old process)", value=None)
+                                format_func=label, key="readiness-item")
+            detail = st.text_area("Evidence (what was done)", key="readiness-detail")
+            on_date = st.date_input("Date (for the retirement of the old process)", value=None,
+                                    key="readiness-date")
             if st.form_submit_button("Record"):
                 common.act(sv.record_readiness, chosen, item, detail=detail,
                            on_date=on_date if item == ReadinessItem.OLD_PROCESS_RETIREMENT else None,
-                           success="Readiness recorded.")
+                           success="Readiness recorded.", clear=("readiness-detail", "readiness-date"))
     if d.may_waive_readiness and not d.real_use_started_at and not d.waiver:
         with st.form("waive"):
             reason = st.text_area("Steering decision: reason to waive the readiness checklist")

@@ -58,7 +58,7 @@ from governance.storage.models import (
     SourceFile,
 )
 from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status, team_of
-from governance.validation import TEXT_MAX, TITLE_MAX, a_date, a_list, choice, text
+from governance.validation import TEXT_MAX, TITLE_MAX, Problems, a_date, a_list, choice, text
 from governance.validation import ids as id_list
 from governance.vocabulary import (
     AmendmentStatus,
@@ -255,11 +255,14 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
                            "or by accepting the invitation).")
     if pilot.real_use_started_at is not None:
         raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.", rule="R5")
-    detail = text(detail, label(which), max_len=TEXT_MAX)
-    when = a_date(on_date, "Date", today=today(uow), past_years=5, future_years=5) \
+    found = Problems()  # the evidence and the date are both checked before refusing
+    checked = found.check("Evidence", text, detail, label(which), max_len=TEXT_MAX)
+    when = found.check("Date", a_date, on_date, "Date", today=today(uow), past_years=5, future_years=5) \
         if on_date not in (None, "") else None
-    if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None:
-        raise InvalidInput("Give the date the old or manual process retires.", field="Date")
+    if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None and "Date" not in found.found:
+        found.add("Date", "Give the date the old or manual process retires.")
+    found.raise_any()
+    detail = checked or ""
     existing = s.get(ReadinessRecord, (pilot.id, which))
     before = {"detail": existing.detail, "on_date": existing.on_date} if existing else None
     if existing is None:
