@@ -354,7 +354,7 @@ def refusal(exc: GovernanceError) -> None:
 
 
 def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: bool = True,
-        clear: tuple[str, ...] = (), **kwargs: Any) -> T | None:
+        clear: tuple[str, ...] = (), then: Callable[[T], None] | None = None, **kwargs: Any) -> T | None:
     """Run one use case as the signed-in person. A refusal shows its message
     (never a traceback) and leaves every field as typed; success clears the caches,
     empties the widgets named in ``clear`` (their keys) and reruns the page."""
@@ -375,6 +375,8 @@ def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: boo
     clear_caches()
     for key in clear:  # done: the next form starts empty (a refusal kept what was typed)
         st.session_state.pop(key, None)
+    if then is not None:  # e.g. open what was just created
+        then(result)
     if success:
         st.session_state[FLASH_KEY] = ("success", success)
     if rerun:
@@ -466,13 +468,49 @@ def pager(key: str, total: int, per_page: int) -> int:
     return int(number)
 
 
+def selectable(frame: Any, ids: list[int], *, chooser: str, **kwargs: Any) -> None:
+    """A table whose rows open their record with one click (single-row selection): the
+    clicked row becomes the choice of the ``choose`` box ``chooser`` that follows it, which
+    stays as the keyboard's and screen reader's way to the same records."""
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key=f"{chooser}-table", **kwargs)
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    picked = ids[rows[0]] if rows and rows[0] < len(ids) else None
+    last = f"_{chooser}-table-last"
+    # Only a new click moves the choice, so the box below can still choose another record.
+    if picked is not None and picked != st.session_state.get(last):
+        st.session_state[chooser] = picked
+    st.session_state[last] = picked
+
+
+def open_next(chooser: str, record_id: Any) -> None:
+    """After creating a record, open it: the ``choose`` box ``chooser`` picks it on the next run."""
+    if isinstance(record_id, int):
+        st.session_state[f"_open-{chooser}"] = record_id
+
+
 def choose(label_text: str, options: Mapping[int, str | None], *, key: str,
-           placeholder: str = "Choose…") -> int | None:
-    """A selectbox over records given as id → name; returns the chosen record's id (or None)."""
+           placeholder: str = "Choose…", param: str | None = None) -> int | None:
+    """A selectbox over records given as id → name; returns the chosen record's id (or None).
+
+    With ``param`` the choice is also the page's deep link (``?param=id``): a link with it
+    opens that record, and choosing a record puts it in the address bar to share."""
     if not options:
         return None
+    pending = st.session_state.pop(f"_open-{key}", None)
+    if pending in options:
+        st.session_state[key] = pending
+    elif param and key not in st.session_state:
+        wanted = st.query_params.get(param, "")
+        if wanted.isdigit() and int(wanted) in options:
+            st.session_state[key] = int(wanted)
     chosen: int | None = st.selectbox(label_text, list(options), format_func=lambda i: f"#{i} · {options[i]}",
                                       index=None, placeholder=placeholder, key=key)
+    if param:
+        if chosen is not None:
+            st.query_params[param] = str(chosen)
+        elif param in st.query_params:
+            del st.query_params[param]
     return chosen
 
 

@@ -64,14 +64,16 @@ search = f3.text_input("Search titles", key="pilot-search")
 listing = common.cached(pilots_q.pilots_page)(me.id, state=state, mine=mine, search=search,
                                               page=st.session_state.get("pilot-page", 1), per_page=15)
 if listing.rows:
-    st.dataframe(pd.DataFrame([{"#": r.id, "Pilot": r.title, "State": label(r.state),
-                                "Outcome": label(r.outcome) if r.outcome else "—", "Problem": r.problem,
-                                "Owner": r.owner, "Real use since": common.when(r.real_use_started_at)}
-                               for r in listing.rows]), hide_index=True, width="stretch")
+    common.selectable(pd.DataFrame([{"#": r.id, "Pilot": r.title, "State": label(r.state),
+                                     "Outcome": label(r.outcome) if r.outcome else "—", "Problem": r.problem,
+                                     "Owner": r.owner, "Real use since": common.when(r.real_use_started_at)}
+                                    for r in listing.rows]), [r.id for r in listing.rows], chooser="pilot-chosen",
+                      column_config={"Real use since": st.column_config.TextColumn(width="medium")})
 else:
     st.info("No pilots match these filters.")
 common.pager("pilot-page", listing.total, listing.per_page)
-chosen = common.choose("Open a pilot", {r.id: r.title for r in listing.rows}, key="pilot-chosen")
+chosen = common.choose("Open a pilot", {r.id: r.title for r in listing.rows}, key="pilot-chosen",
+                       param="pilot")
 if chosen is None:
     st.stop()
 

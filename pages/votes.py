@@ -179,17 +179,18 @@ def vote_list(status: str, mine_only: bool, key: str, choose_label: str, empty: 
     if not listing.rows:
         st.info(empty)
         return
-    st.dataframe(pd.DataFrame([{"#": r.id, "Kind": label(r.kind), "On": r.subject, **columns(r)}
-                               for r in listing.rows]), hide_index=True, width="stretch")
+    st.caption("Select a row to view the vote, or choose it below.")
+    common.selectable(pd.DataFrame([{"#": r.id, "Kind": label(r.kind), "On": r.subject, **columns(r)}
+                                    for r in listing.rows]), [r.id for r in listing.rows], chooser=key)
     common.pager(f"{key}-page", listing.total, listing.per_page)
-    chosen = common.choose(choose_label, {r.id: r.subject for r in listing.rows}, key=key)
+    chosen = common.choose(choose_label, {r.id: r.subject for r in listing.rows}, key=key, param=key)
     if chosen:
         vote_panel(chosen)
 
 
 with tab_open:
     if allowed(me.roles, Action.OPEN_OUTCOME_VOTE):
-        with st.expander("Open an outcome vote on a pilot", icon=":material/how_to_vote:"):
+        with st.expander("Start an outcome vote on a pilot", icon=":material/how_to_vote:"):
             candidates = {p.id: p.title for p in common.cached(pilots_q.pilots_page)(
                 me.id, states=(PilotState.IN_USE, PilotState.EVALUATING), per_page=200).rows}
             with st.form("open-outcome"):
@@ -199,7 +200,7 @@ with tab_open:
                                        f"{terms.vote_max_days})", min_value=terms.vote_min_days,
                                        max_value=terms.vote_max_days,
                                        value=max(terms.vote_min_days, min(7, terms.vote_max_days)))
-                if st.form_submit_button("Open the vote"):
+                if st.form_submit_button("Start the vote", type="primary"):
                     if pid is None:
                         st.error("Choose a pilot in real use.")
                     else:
@@ -207,13 +208,13 @@ with tab_open:
     # Whoever oversees every vote (may read running tallies) sees them all by default.
     mine_only = st.toggle("Only votes I can vote in", value=not allowed(me.roles, Action.READ_RUNNING_TALLY),
                           key="votes-mine")
-    vote_list("open", mine_only, "open-vote", "Open a vote", "No open votes here.",
+    vote_list("open", mine_only, "open-vote", "View an open vote", "No open votes here.",
               lambda r: {"Closes": common.when(r.deadline),
                          "My ballot": label(r.my_ballot) if r.my_ballot else
                          ("not cast" if r.my_group else "not eligible")})
 
 with tab_closed:
-    vote_list("closed", False, "closed-vote", "Open a closed vote", "No closed votes yet.",
+    vote_list("closed", False, "closed-vote", "View a closed vote", "No closed votes yet.",
               lambda r: {"Closed": common.when(r.closed_at),
                          "Result": label(r.outcome) if r.outcome else
                          ("passed" if r.passed else "not passed")})
@@ -221,9 +222,10 @@ with tab_closed:
 with tab_decisions:
     decisions = common.cached(votes_q.decisions_page)(me.id, page=st.session_state.get("decisions-page", 1))
     if decisions.rows:
-        st.dataframe(views.decisions_frame(decisions.rows), hide_index=True, width="stretch")
+        common.selectable(views.decisions_frame(decisions.rows), [r.id for r in decisions.rows], chooser="decision")
         common.pager("decisions-page", decisions.total, decisions.per_page)
-        chosen = common.choose("Open a decision", {r.id: r.pilot for r in decisions.rows}, key="decision")
+        chosen = common.choose("View a decision", {r.id: r.pilot for r in decisions.rows}, key="decision",
+                               param="decision")
         if chosen:
             views.decision_view(common.cached(votes_q.decision_detail)(me.id, chosen))
     else:

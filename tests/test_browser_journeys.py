@@ -153,7 +153,7 @@ def open_vote_id(org: Organisation, kind: str) -> int:
 
 
 def choose_vote(page, subject: str) -> None:  # type: ignore[no-untyped-def]
-    select(page, "Open a vote", subject)
+    select(page, "View an open vote", subject)
 
 
 def test_problem_to_locked_criteria_to_pilot_in_real_use(organisation, page_factory):
@@ -294,9 +294,9 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     confirm(facilitator, "Close the round")
     see(facilitator, "Round closed.")
     go(facilitator, "Votes")
-    expand(facilitator, "Open an outcome vote on a pilot")
+    expand(facilitator, "Start an outcome vote on a pilot")
     select(facilitator, "Pilot", pilot_title)
-    click(facilitator, "Open the vote")
+    click(facilitator, "Start the vote")
     see(facilitator, "Outcome vote opened.")
 
     # A member casts a ballot, then changes it; everyone else votes beside the browser.
@@ -326,7 +326,7 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     confirm(steering, "Close the vote")
     see(steering, "Vote closed.")
     tab(steering, "Decisions")
-    select(steering, "Open a decision", pilot_title)
+    select(steering, "View a decision", pilot_title)
     see(steering, f"{pilot_title}: Adopt")
     assert pilots_q.pilot_detail(org.live.uow(), w.steering, org.pilot).outcome == "adopt"
 

@@ -97,7 +97,7 @@ def test_a_panel_drafts_defines_ratifies_and_locks_a_problem_through_the_pages(w
                                  "What happens, how often, and who it affects":
                                      "Every Monday a third of the booked appointments are no-shows."})
     at = submit(at, "draft-problem", "Save draft")
-    assert "Draft saved. Add the panel's success criteria next." in successes(at)
+    assert "Draft saved and opened below. Add the panel's success criteria next." in successes(at)
     [row] = problems_q.problems_page(world.uow, world.members[0]).rows
     problem = row.id
     assert (row.title, row.state) == ("Appointment no-shows", ProblemState.DRAFT)
@@ -281,7 +281,7 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     # The facilitator opens the outcome vote on the Votes page.
     at = open_page(f, "votes")
     one(at.selectbox, label="Pilot", form="open-outcome").set_value(pilot)
-    at = submit(at, "open-outcome", "Open the vote")
+    at = submit(at, "open-outcome", "Start the vote")
     assert "Outcome vote opened." in successes(at), errors(at)
     [vote] = open_votes(world, f, "outcome")
     vote_id = vote.id
