@@ -342,15 +342,25 @@ def roles_text(person: Me) -> str:
     return ", ".join(sorted(label(r) for r in person.roles)) or "no role"
 
 
+_RULE_CODE = re.compile(r"\s*\((?:R\d{1,2})(?:[,/] ?R\d{1,2})*\)")
+
+
+def for_people(message: str) -> str:
+    """A refusal's message without its rule code ("… first (R3).") — the code is for
+    auditors, who find it on the record and in docs/rules.md; people get what to do."""
+    return _RULE_CODE.sub("", message)
+
+
 def refusal(exc: GovernanceError) -> None:
     """Show a refusal: one message, or — for a form with several problems — each problem
     on its own line, named by its field, so all can be fixed in one go."""
     problems = getattr(exc, "problems", None) or {}
     if len(problems) > 1:
         st.error(f"Nothing was saved; {len(problems)} things need fixing:\n\n"
-                 + "\n".join(f"- **{esc(field)}**: {esc(message)}" for field, message in problems.items()))
+                 + "\n".join(f"- **{esc(field)}**: {esc(for_people(message))}"
+                              for field, message in problems.items()))
     else:
-        st.error(str(exc))
+        st.error(for_people(str(exc)))
 
 
 def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: bool = True,
@@ -393,7 +403,7 @@ def read_or_error(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     try:
         return fn(uow(), person_id, *args, **kwargs)
     except GovernanceError as exc:
-        st.error(str(exc))
+        refusal(exc)
         return None
 
 

@@ -179,7 +179,12 @@ with tabs[1]:
             reason = st.text_area("Steering decision: reason to waive the readiness checklist")
             if st.form_submit_button("Waive readiness"):
                 common.act(sv.waive_readiness, chosen, reason=reason, success="Readiness waived.")
-    if d.may_manage and d.state == PilotState.READY:
+    if d.may_manage and not d.real_use_started_at and d.start_blockers:
+        # Offered only when it can be done: the same rule the use case applies says why not yet.
+        st.button("Start real use", type="primary", key="start-real-use", disabled=True,
+                  help="Not yet: " + " ".join(d.start_blockers))
+        st.markdown("**Before real use can start:**\n" + "\n".join(f"- {common.esc(b)}" for b in d.start_blockers))
+    elif d.may_manage and d.state == PilotState.READY:
         if st.button("Start real use", type="primary", key="start-real-use"):
             common.ask_confirmation("start")
         common.confirmation(

@@ -191,8 +191,15 @@ def vote_list(status: str, mine_only: bool, key: str, choose_label: str, empty: 
 with tab_open:
     if allowed(me.roles, Action.OPEN_OUTCOME_VOTE):
         with st.expander("Start an outcome vote on a pilot", icon=":material/how_to_vote:"):
-            candidates = {p.id: p.title for p in common.cached(pilots_q.pilots_page)(
-                me.id, states=(PilotState.IN_USE, PilotState.EVALUATING), per_page=200).rows}
+            in_use = common.cached(pilots_q.pilots_page)(
+                me.id, states=(PilotState.IN_USE, PilotState.EVALUATING), per_page=200).rows
+            # Offered only once its evaluation window has passed (the rule's date, from the read model).
+            candidates = {p.id: p.title for p in in_use if p.window_open}
+            waiting = [p for p in in_use if not p.window_open and p.window_opens_at is not None]
+            if waiting:
+                st.caption("Not yet open to an outcome vote (the evaluation window of real use has not passed): "
+                           + "; ".join(f"{common.esc(p.title)} — from {common.when(p.window_opens_at)}"
+                                       for p in waiting))
             with st.form("open-outcome"):
                 pid = st.selectbox("Pilot", list(candidates), format_func=lambda i: candidates[i])
                 terms = common.cached(people_q.charter_in_force)(me.id)
