@@ -194,8 +194,9 @@ def test_commissioning_registers_a_pilot_gets_it_ready_and_starts_real_use(world
     assert "Metric added." in successes(at)
     assert "Cost per letter" in [m.name for m in pilots_q.pilot_detail(world.uow, c, pilot).metrics]
 
-    # Start real use is not offered until the checklist is done.
-    assert "start-real-use" not in [b.key for b in at.button]
+    # Start real use is shown disabled, with its reasons, until the checklist and the roster are done.
+    start = at.button(key="start-real-use")
+    assert start.disabled and "readiness checklist is incomplete" in start.help
 
     # Readiness, item by item, through the readiness form.
     for item, evidence, on in (("training_plan", "Two one-hour sessions per role.", None),
