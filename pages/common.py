@@ -354,6 +354,16 @@ def for_people(message: str) -> str:
 def refusal(exc: GovernanceError) -> None:
     """Show a refusal: one message, or — for a form with several problems — each problem
     on its own line, named by its field, so all can be fixed in one go."""
+    from governance.csvfiles import FileRejected, problem_table
+
+    if isinstance(exc, FileRejected) and exc.errors:  # a refused file: its problems as a table
+        st.error(f"'{esc(exc.filename)}' was not imported — nothing was saved. Fix the {len(exc.errors)} "
+                 "problems below and upload it again." if len(exc.errors) > 1 else for_people(str(exc)))
+        if len(exc.errors) > 1:
+            st.dataframe(problem_table(exc.errors), hide_index=True, width="stretch",
+                         column_config={"Problem": st.column_config.TextColumn(width="large"),
+                                        "What to do": st.column_config.TextColumn(width="large")})
+        return
     problems = getattr(exc, "problems", None) or {}
     if len(problems) > 1:
         st.error(f"Nothing was saved; {len(problems)} things need fixing:\n\n"

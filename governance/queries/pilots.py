@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from governance.csvfiles import sample_usage_csv
 from governance.errors import NotFound
 from governance.queries._base import Page, like, paginate, present, reader
 from governance.record.integrity import pilot_alterations
@@ -292,6 +293,9 @@ class PilotDetail:
     alterations: list[str] = field(default_factory=list)
     #: What stops real use from starting now (``rules.acts.real_use_blockers``); empty: it may start.
     start_blockers: list[str] = field(default_factory=list)
+    #: A usage file that imports into this pilot as it stands (``csvfiles.sample_usage_csv``), for
+    #: those who may import usage, once in real use.
+    usage_sample: bytes | None = None
 
 @dataclass(frozen=True, slots=True)
 class MeasurementRow:
@@ -462,6 +466,9 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
             roster_changes=RosterChanges(changes["added"], changes["removed"],
                                          [r["reason"] or "" for r in changes["removals"]]),
             alterations=altered, start_blockers=blockers,
+            usage_sample=None if pilot.real_use_started_at is None or not _may.may_import_usage(roles, on_team)
+            else sample_usage_csv(pilot.real_use_started_at.date(), uow.now().date(), len(roster),
+                                  {u.week_start for u in usage}),
         )
 
 
