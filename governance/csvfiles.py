@@ -180,16 +180,16 @@ def _cell(value: Any) -> Any:
     return value if isinstance(value, (int, float)) else str(value)
 
 
-def sample_usage_csv(real_use_began: date, today: date, eligible: int, imported: set[date]) -> bytes:
+def sample_usage_rows(real_use_began: date, today: date, eligible: int,
+                      imported: set[date]) -> list[dict[str, Any]]:
     """A usage file that imports into one pilot as it stands: every week from the Monday
     real use began up to this week that has no usage yet, active users rising towards
     the rostered ``eligible`` — for trying the import on the demo, and as a template."""
     week = real_use_began - timedelta(days=real_use_began.weekday())
-    lines = ["week_start,active_users,eligible_users"]
-    n = 0
+    rows: list[dict[str, Any]] = []
     while week <= today:
         if week not in imported:
-            n += 1
-            lines.append(f"{week.isoformat()},{min(eligible, max(0, eligible * min(n, 8) // 10))},{eligible}")
+            active = min(eligible, eligible * min(len(rows) + 1, 8) // 10)
+            rows.append({"week_start": week.isoformat(), "active_users": active, "eligible_users": eligible})
         week += timedelta(weeks=1)
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return rows

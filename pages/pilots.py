@@ -295,11 +295,11 @@ with tabs[4]:
         if upload is not None and st.button("Import usage", key="import-usage"):
             common.act(sv.import_usage, chosen, filename=upload.name, content=upload.getvalue(),
                        success="Usage imported.")
-        if d.usage_sample is not None:
-            st.download_button("Download a sample usage file for this pilot", d.usage_sample,
-                               f"usage-sample-pilot-{chosen}.csv", "text/csv", key="usage-sample",
-                               help="Every week since real use began that has no usage yet, with the roster as "
-                                    "eligible users: it imports as it is, or serves as a template.")
+        if d.usage_sample:
+            # Every week since real use began that has no usage yet, the roster as eligible users:
+            # it imports as it is, or serves as a template.
+            common.csv_download("Download a sample usage file for this pilot", d.usage_sample,
+                                f"usage-sample-pilot-{chosen}.csv", key="usage-sample")
 
 with tabs[5]:
     common.claims_section(me, chosen, [m.name for m in d.metrics] + [c.name for c in d.criteria],

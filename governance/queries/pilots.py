@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from governance.csvfiles import sample_usage_csv
+from governance.csvfiles import sample_usage_rows
 from governance.errors import NotFound
 from governance.queries._base import Page, like, paginate, present, reader
 from governance.record.integrity import pilot_alterations
@@ -295,7 +295,7 @@ class PilotDetail:
     start_blockers: list[str] = field(default_factory=list)
     #: A usage file that imports into this pilot as it stands (``csvfiles.sample_usage_csv``), for
     #: those who may import usage, once in real use.
-    usage_sample: bytes | None = None
+    usage_sample: list[dict[str, Any]] | None = None
 
 @dataclass(frozen=True, slots=True)
 class MeasurementRow:
@@ -467,7 +467,7 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
                                          [r["reason"] or "" for r in changes["removals"]]),
             alterations=altered, start_blockers=blockers,
             usage_sample=None if pilot.real_use_started_at is None or not _may.may_import_usage(roles, on_team)
-            else sample_usage_csv(pilot.real_use_started_at.date(), uow.now().date(), len(roster),
+            else sample_usage_rows(pilot.real_use_started_at.date(), uow.now().date(), len(roster),
                                   {u.week_start for u in usage}),
         )
 
