@@ -201,6 +201,25 @@ def confirm(page, name: str) -> None:  # type: ignore[no-untyped-def]
     wait_idle(page)
 
 
+SCREENS = Path(__file__).parent / "artifacts" / "screens"
+
+
+def screens(page, name: str) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Full-page screenshots at 1400 px and 390 px wide (a phone) into tests/artifacts/screens/
+    (git-ignored), to look at; the page is put back to 1400 px afterwards."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for width in (1400, 390):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_idle(page)
+        path = SCREENS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    wait_idle(page)
+    return saved
+
+
 # ------------------------------------------------------------- accessibility
 #: axe-core's WCAG 2.1 A and AA rules (the issue's bar); best-practice rules are not asked for.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -32,6 +32,7 @@ from tests.browser_support import (
     expand,
     go,
     page_factory,
+    screens,
     see,
     select,
     sign_in,
@@ -303,6 +304,7 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     go(member, "Votes")
     choose_vote(member, pilot_title)
     see(member, "n=6) — meets the 40% threshold")  # the evidence fixed when the vote opened
+    assert all(p.exists() for p in screens(member, "votes-open-vote"))
     member.get_by_text("Iterate", exact=True).first.click()
     click(member, "Cast my ballot")
     confirm(member, "Cast ballot")
@@ -328,6 +330,7 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     tab(steering, "Decisions")
     select(steering, "View a decision", pilot_title)
     see(steering, f"{pilot_title}: Adopt")
+    assert all(p.exists() for p in screens(steering, "votes-decision"))
     assert pilots_q.pilot_detail(org.live.uow(), w.steering, org.pilot).outcome == "adopt"
 
     # The auditor sees who declared success and on what basis, and verifies the chain.
