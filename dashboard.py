@@ -41,15 +41,12 @@ PAGES = {
     "audit": ("pages/audit.py", "Audit", ":material/verified:"),
     "admin": ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
 }
-GROUPS = {
-    "Everyone": ["home", "votes"],
-    "Frontline": ["problems", "evaluate"],
-    "Commissioning & steering": ["pilots", "compare"],
-    "Oversight": ["audit", "admin"],
-}
+#: Menu order: what everyone uses, then the frontline's pages, commissioning and steering's, oversight's.
+ORDER = ["home", "votes", "problems", "evaluate", "pilots", "compare", "audit", "admin"]
 
 
 def sign_in_page() -> None:
+    common.set_tab_title("Sign in")
     st.title("Pilot Evaluation Governance")
     st.caption("Frontline panels define the problem, pre-register success, and hold binding votes on "
                "whether a pilot succeeded. Sign in to continue.")
@@ -98,6 +95,7 @@ def sign_in_page() -> None:
 def choose_password_page() -> None:
     """A temporary password opened this session: the one thing to do is choose one's own."""
     session = common.current_session()
+    common.set_tab_title("Choose your password")
     st.title("Choose your password")
     st.caption("You signed in with a temporary password. It has now been used and cannot be used again: "
                f"choose your own password to continue (at least {MIN_LENGTH} characters; a few unrelated "
@@ -147,12 +145,13 @@ def account_page() -> None:
     if session.method != "password":
         st.info("You sign in through your organisation's identity provider; your password is managed there.")
         return
-    st.subheader("Change your password")
+    st.header("Change your password")
     st.caption(f"At least {MIN_LENGTH} characters. Changing it signs you out everywhere else.")
     new_password_form(session, ask_current=True)
 
 
 def setup_page(state: object) -> None:
+    common.set_tab_title("Set-up")
     st.title("Pilot Evaluation Governance — set-up")
     step = getattr(state, "step", "")
     shown = common.database().engine.url.render_as_string(hide_password=True)
@@ -222,8 +221,8 @@ def only(page_fn: Callable[[], None], title: str, icon: str) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Pilot Evaluation Governance", page_icon=":material/how_to_vote:",
-                       layout="wide")
+    # The tab's title is set by each page (common.set_tab_title), after this.
+    st.set_page_config(page_icon=":material/how_to_vote:", layout="wide")
     common.database()
     common.send_pending_redirect()
     common.show_notice()
@@ -249,16 +248,16 @@ def main() -> None:
         demo_banner()
     close_overdue_votes()
     sidebar(person)
-    groups: dict[str, list[st.Page]] = {}
-    for group, keys in GROUPS.items():
-        for key in keys:
-            if may_open(person.roles, key):
-                path, title, icon = PAGES[key]
-                groups.setdefault(group, []).append(
-                    st.Page(path, title=title, icon=icon, url_path=key, default=key == "home"))
-    groups.setdefault("Everyone", []).append(
-        st.Page(account_page, title="Your account", icon=":material/key:", url_path="account"))
-    st.navigation(groups).run()
+    # One flat list in menu order: Streamlit's sectioned navigation puts each section's
+    # <li> items inside a <div> in the <ul>, which screen readers cannot read as a list
+    # (axe: list, listitem); nobody sees more than nine pages, so sections add little.
+    pages: list[st.Page] = []
+    for key in ORDER:
+        if may_open(person.roles, key):
+            path, title, icon = PAGES[key]
+            pages.append(st.Page(path, title=title, icon=icon, url_path=key, default=key == "home"))
+    pages.append(st.Page(account_page, title="Your account", icon=":material/key:", url_path="account"))
+    st.navigation(pages).run()
 
 
 # Streamlit runs this file as __main__ for every session. Imported as a module

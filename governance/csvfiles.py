@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from governance.errors import InvalidInput
@@ -28,10 +29,39 @@ class FileRejected(InvalidInput):
 
     def __init__(self, filename: str, errors: list[tuple[int, str]]) -> None:
         self.errors = errors
+        self.filename = filename
         listed = "; ".join(f"line {n}: {m}" if n else m for n, m in errors[:MAX_LISTED_ERRORS])
         more = f" (and {len(errors) - MAX_LISTED_ERRORS} more)" if len(errors) > MAX_LISTED_ERRORS else ""
         super().__init__(f"'{filename}' was not imported — nothing was saved. Fix these and upload it "
                          f"again: {listed}{more}.")
+
+
+#: What to do about a problem in each column of the files the product imports (usage,
+#: measurements, people); a problem of the file as a whole gets the last line.
+FIX_BY_COLUMN: dict[str, str] = {
+    "week_start": "Write the Monday of the week as YYYY-MM-DD, from the week real use began up to this week; "
+                  "each week once.",
+    "active_users": "Write a whole number with the digits 0–9, no more than eligible_users.",
+    "eligible_users": "Write a whole number with the digits 0–9: the people rostered that week.",
+    "measure": "Use the exact name of one of the pilot's commissioning metrics or frontline criteria.",
+    "observed_on": "Write the date as YYYY-MM-DD.",
+    "value": "Write a number in the measure's unit range (a percentage 0–100, a share 0–1, a rating 1–5).",
+}
+WHOLE_FILE_FIX = "Fix the file in your spreadsheet, save it as CSV UTF-8, and upload it again."
+
+
+def problem_table(errors: list[tuple[int, str]], columns: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """A refused file's problems as rows a person can work down: line, column, problem,
+    what to do — instead of one long sentence."""
+    rows = []
+    known = columns or tuple(FIX_BY_COLUMN)
+    for line, message in errors:
+        column = next((c for c in known if message.startswith(c) or f" {c} " in f" {message} "), "")
+        if not column and message.startswith("week ") and "week_start" in known:
+            column = "week_start"  # "week 2026-03-02 repeats line 4", "… was already imported"
+        rows.append({"Line": str(line) if line else "whole file", "Column": column or "—", "Problem": message,
+                     "What to do": FIX_BY_COLUMN.get(column, WHOLE_FILE_FIX)})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -149,3 +179,18 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return value if isinstance(value, (int, float)) else str(value)
+
+
+def sample_usage_rows(real_use_began: date, today: date, eligible: int,
+                      imported: set[date]) -> list[dict[str, Any]]:
+    """A usage file that imports into one pilot as it stands: every week from the Monday
+    real use began up to this week that has no usage yet, active users rising towards
+    the rostered ``eligible`` — for trying the import on the demo, and as a template."""
+    week = real_use_began - timedelta(days=real_use_began.weekday())
+    rows: list[dict[str, Any]] = []
+    while week <= today:
+        if week not in imported:
+            active = min(eligible, eligible * min(len(rows) + 1, 8) // 10)
+            rows.append({"week_start": week.isoformat(), "active_users": active, "eligible_users": eligible})
+        week += timedelta(weeks=1)
+    return rows

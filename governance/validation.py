@@ -5,12 +5,12 @@ import contextlib
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from governance.errors import InvalidInput
+from governance.errors import GovernanceError, InvalidInput, RuleViolation
 
 TITLE_MAX = 200
 NAME_MAX = 120
@@ -25,6 +25,7 @@ MAX_DIGITS = 18
 EMAIL_MAX = 254
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 #: Characters that change how text is displayed without being seen: the
 #: bidirectional embeddings, overrides and isolates ("Trojan source").
@@ -232,3 +233,40 @@ def ids(value: Any, label: str) -> list[int]:
 def strings(value: Iterable[Any] | Any, label: str) -> list[Any]:
     """A list of values for a multiple choice (roles, cited metrics…)."""
     return a_list(value, label)
+
+
+class Problems:
+    """Every problem of a form at once, instead of only the first.
+
+    A use case checks each field through ``check``; a refused field is remembered with
+    its message (and the field's name) and the next field is checked too. ``raise_any``
+    then refuses with all of them — one ``InvalidInput`` whose ``problems`` maps each
+    field to what to do — before anything is written."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, str] = {}
+        self._refusals: dict[str, GovernanceError] = {}
+
+    def check(self, field: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """``fn(*args, **kwargs)``, or None with its refusal remembered under ``field``."""
+        try:
+            return fn(*args, **kwargs)
+        except (InvalidInput, RuleViolation) as exc:
+            if field not in self.found:  # the caller names the field as its form does
+                self.found[field], self._refusals[field] = str(exc), exc
+            return None
+
+    def add(self, field: str, message: str) -> None:
+        if field not in self.found:
+            self.found[field], self._refusals[field] = message, InvalidInput(message, field=field)
+
+    def raise_any(self) -> None:
+        """Refuse with every problem found (nothing has been written yet)."""
+        if not self.found:
+            return
+        if len(self.found) == 1:  # one problem: refused exactly as without this collector
+            raise next(iter(self._refusals.values()))
+        listed = " ".join(f"{field}: {message}" for field, message in self.found.items())
+        rule = next((e.rule for e in self._refusals.values() if e.rule), None)
+        raise InvalidInput(f"Nothing was saved; {len(self.found)} things need fixing. {listed}",
+                           problems=dict(self.found), rule=rule)

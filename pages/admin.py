@@ -105,15 +105,19 @@ with tabs[0]:
                                        for r in runs[:5]]),
                          hide_index=True, width="stretch")
         with (st.expander("Add a person", icon=":material/person_add:"),
-              st.form("add-person", clear_on_submit=True)):
-            name = st.text_input("Name")
-            email = st.text_input("Email")
-            roles = st.multiselect("Roles", [r.value for r in Role], format_func=label)
+              st.form("add-person", clear_on_submit=False)):
+            # Kept on a refusal (every problem is reported at once); emptied after success.
+            name = st.text_input("Name", key="new-person-name")
+            email = st.text_input("Email", key="new-person-email")
+            roles = st.multiselect("Roles", [r.value for r in Role], format_func=label, key="new-person-roles")
             password = st.text_input(f"Temporary password (optional; at least {MIN_LENGTH} characters; "
-                                     "works once, then they choose their own)", type="password")
+                                     "works once, then they choose their own)", type="password",
+                                     key="new-person-password")
             if st.form_submit_button("Add person", type="primary"):
                 common.act(sv.create_person, name=name, email=email, roles=roles,
-                           password=password or None, success=f"{name} added.")
+                           password=password or None, success=f"{name} added.",
+                           clear=("new-person-name", "new-person-email", "new-person-roles",
+                                  "new-person-password"))
         chosen = common.choose("Change a person", {p.id: p.name for p in listing.rows}, key="person-chosen")
         if chosen:
             person = next(p for p in listing.rows if p.id == chosen)
@@ -146,12 +150,13 @@ with tabs[1]:
                                for p in panels]), hide_index=True, width="stretch")
     if allowed(me.roles, Action.MANAGE_PANELS):
         with (st.expander("Create a panel", icon=":material/group_add:"),
-              st.form("create-panel", clear_on_submit=True)):
-            name = st.text_input("Panel name")
-            area = st.text_input("Area")
-            site = st.text_input("Site")
+              st.form("create-panel", clear_on_submit=False)):
+            name = st.text_input("Panel name", key="new-panel-name")
+            area = st.text_input("Area", key="new-panel-area")
+            site = st.text_input("Site", key="new-panel-site")
             if st.form_submit_button("Create panel"):
-                common.act(sv.create_panel, name=name, area=area, site=site, success=f"Panel '{name}' created.")
+                common.act(sv.create_panel, name=name, area=area, site=site, success=f"Panel '{name}' created.",
+                           clear=("new-panel-name", "new-panel-area", "new-panel-site"))
         pid = common.choose("Manage a panel's members", {p.id: p.name for p in panels}, key="panel-chosen")
         if pid:
             members = common.cached(people_q.panel_members)(me.id, pid)
@@ -196,7 +201,7 @@ with tabs[2]:
             longest = c3.number_input("Longest vote (days)", 1, 120, int(terms.vote_max_days))
             secret = c1.multiselect("Groups whose ballots are secret", ["frontline", "commissioning", "steering"],
                                     default=list(terms.secret_groups), format_func=str.capitalize)
-            countries = {"": "None (Monday–Friday only)", **supported_countries()}
+            countries = {"": "No country: Monday–Friday only", **supported_countries()}
             country = c2.selectbox("Country (public holidays are not working days)", list(countries),
                                    index=list(countries).index(terms.country) if terms.country in countries else 0,
                                    format_func=lambda c: f"{c} — {countries[c]}" if c else countries[c])

@@ -11,6 +11,7 @@ import streamlit as st
 from governance import services as sv
 from governance.queries import audit as audit_q
 from governance.queries import votes as votes_q
+from governance.vocabulary import label
 from pages import common, views
 
 me = common.page("audit", "Audit",
@@ -76,11 +77,17 @@ with tab_amend:
                            key="amend-after")
     rows = common.cached(audit_q.amendments)(me.id, after_real_use_only=only_after)
     shown = [{"amendment": a.id, "subject": a.subject, "kind": a.kind, "status": a.status,
-              "before": json.dumps(a.before), "after": json.dumps(a.after), "reason": a.reason,
+              "change": common.change_text(a.before, a.after), "reason": a.reason,
               "proposed_by": a.proposed_by, "applied_at": common.when(a.applied_at),
               "flag": "AMENDED AFTER REAL USE BEGAN" if a.after_real_use else ""} for a in rows]
     if shown:
-        st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            "#": a.id, "Of": a.subject, "Kind": label(a.kind), "Status": label(a.status),
+            "Change": common.change_text(a.before, a.after), "Reason": a.reason, "Proposed by": a.proposed_by,
+            "Applied": common.when(a.applied_at), "Flag": "AMENDED AFTER REAL USE BEGAN" if a.after_real_use
+            else ""} for a in rows]), hide_index=True, width="stretch",
+            column_config={"Change": st.column_config.TextColumn(width="medium"),
+                           "Reason": st.column_config.TextColumn(width="large")})
         downloads("amendments", shown, "amend")
     else:
         st.info("No amendments match.")
@@ -106,9 +113,37 @@ with tab_log:
               "entity": f"{e.entity_type} {e.entity_id}", "payload": e.payload,
               "hash": e.hash} for e in events.rows]
     if shown:
-        st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")
+        st.caption("Times in UTC, as the record keeps them. Select an event to read its full payload.")
+        picked = st.dataframe(pd.DataFrame([{
+            "#": e.seq, "Time (UTC)": common.when(e.occurred_at), "Who": e.actor, "Action": label(e.action),
+            "Record": f"{label(e.entity_type)} {e.entity_id}", "What changed": common.payload_summary(e.payload),
+            "Hash": e.hash[:12] + "…"} for e in events.rows]), hide_index=True, width="stretch",
+            on_select="rerun", selection_mode="single-row", key="log-table",
+            column_config={"What changed": st.column_config.TextColumn(width="large")})
         common.pager("log-page", events.total, events.per_page)
-        downloads("audit-events-page", shown, "log")
+        rows_picked = picked.selection.rows if picked is not None else []
+        if rows_picked:
+            event = events.rows[rows_picked[0]]
+            with st.expander(f"Event {event.seq}: the full payload (JSON)", expanded=True):
+                st.json(event.payload)
+                st.caption(f"Hash {event.hash} · previous {event.prev_hash}")
+        # Every matching event, not only this page's 50 (the JSON Lines the offline verifier reads).
+        left, right = st.columns(2)
+        with left:
+            common.csv_download(f"Download this page ({len(shown)} events, CSV)", shown, "audit-events-page.csv",
+                                key="log-csv")
+        reader, me_id, chosen_filters = common.uow(), me.id, dict(filters)
+
+        def everything() -> bytes:
+            """Built only when pressed (Streamlit runs it beside the rerun), not on every render."""
+            return ("".join(line + "\n" for line in audit_q.export_events(reader, me_id, **chosen_filters))
+                    .encode("utf-8"))
+
+        right.download_button(f"Download all {events.total:,} matching events (JSON Lines)", everything,
+                              "audit-events.jsonl", "application/jsonl", key="log-jsonl", on_click="ignore")
+        if events.total > audit_q.EXPORT_LIMIT:
+            right.caption(f"The export holds the first {audit_q.EXPORT_LIMIT:,} in chain order; narrow the "
+                          "filters, or export the whole chain (Chain verification).")
     else:
         st.info("No events match these filters.")
 

@@ -315,6 +315,7 @@ def page(key: str, title: str, purpose: str) -> Me:
             st.switch_page("dashboard.py")
         st.error("You are signed out. Sign in again to continue.")
         st.stop()
+    set_tab_title(title)
     st.title(title)
     st.caption(purpose)
     if not may_open(person.roles, key):
@@ -328,14 +329,55 @@ def page(key: str, title: str, purpose: str) -> Me:
     return person
 
 
+APP_NAME = "Pilot Evaluation Governance"
+
+
+def set_tab_title(title: str) -> None:
+    """Name the page in the browser tab (and in the history list, bookmarks and a screen
+    reader's announcement of the page) — each page its own, the product after it."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}")
+
+
 def roles_text(person: Me) -> str:
     return ", ".join(sorted(label(r) for r in person.roles)) or "no role"
 
 
+_RULE_CODE = re.compile(r"\s*\((?:R\d{1,2})(?:[,/] ?R\d{1,2})*\)")
+
+
+def for_people(message: str) -> str:
+    """A refusal's message without its rule code ("… first (R3).") — the code is for
+    auditors, who find it on the record and in docs/rules.md; people get what to do."""
+    return _RULE_CODE.sub("", message)
+
+
+def refusal(exc: GovernanceError) -> None:
+    """Show a refusal: one message, or — for a form with several problems — each problem
+    on its own line, named by its field, so all can be fixed in one go."""
+    from governance.csvfiles import FileRejected, problem_table
+
+    if isinstance(exc, FileRejected) and exc.errors:  # a refused file: its problems as a table
+        st.error(f"'{esc(exc.filename)}' was not imported — nothing was saved. Fix the {len(exc.errors)} "
+                 "problems below and upload it again." if len(exc.errors) > 1 else for_people(str(exc)))
+        if len(exc.errors) > 1:
+            st.dataframe(problem_table(exc.errors), hide_index=True, width="stretch",
+                         column_config={"Problem": st.column_config.TextColumn(width="large"),
+                                        "What to do": st.column_config.TextColumn(width="large")})
+        return
+    problems = getattr(exc, "problems", None) or {}
+    if len(problems) > 1:
+        st.error(f"Nothing was saved; {len(problems)} things need fixing:\n\n"
+                 + "\n".join(f"- **{esc(field)}**: {esc(for_people(message))}"
+                              for field, message in problems.items()))
+    else:
+        st.error(for_people(str(exc)))
+
+
 def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: bool = True,
-        **kwargs: Any) -> T | None:
+        clear: tuple[str, ...] = (), then: Callable[[T], None] | None = None, **kwargs: Any) -> T | None:
     """Run one use case as the signed-in person. A refusal shows its message
-    (never a traceback); success clears the caches and reruns the page."""
+    (never a traceback) and leaves every field as typed; success clears the caches,
+    empties the widgets named in ``clear`` (their keys) and reruns the page."""
     person_id = identity_lookup()
     if person_id is None:
         st.error("You are signed out. Sign in again to continue.")
@@ -343,7 +385,7 @@ def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: boo
     try:
         result = fn(uow(), person_id, *args, **kwargs)
     except GovernanceError as exc:
-        st.error(str(exc))
+        refusal(exc)
         return None
     except Exception:  # noqa: BLE001 - a bug must not show a traceback to a user
         log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
@@ -351,6 +393,10 @@ def act(fn: Callable[..., T], *args: Any, success: str | None = None, rerun: boo
                  "happening, tell your administrator (the details are in the server log).")
         return None
     clear_caches()
+    for key in clear:  # done: the next form starts empty (a refusal kept what was typed)
+        st.session_state.pop(key, None)
+    if then is not None:  # e.g. open what was just created
+        then(result)
     if success:
         st.session_state[FLASH_KEY] = ("success", success)
     if rerun:
@@ -367,7 +413,7 @@ def read_or_error(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     try:
         return fn(uow(), person_id, *args, **kwargs)
     except GovernanceError as exc:
-        st.error(str(exc))
+        refusal(exc)
         return None
 
 
@@ -442,13 +488,49 @@ def pager(key: str, total: int, per_page: int) -> int:
     return int(number)
 
 
+def selectable(frame: Any, ids: list[int], *, chooser: str, **kwargs: Any) -> None:
+    """A table whose rows open their record with one click (single-row selection): the
+    clicked row becomes the choice of the ``choose`` box ``chooser`` that follows it, which
+    stays as the keyboard's and screen reader's way to the same records."""
+    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key=f"{chooser}-table", **kwargs)
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    picked = ids[rows[0]] if rows and rows[0] < len(ids) else None
+    last = f"_{chooser}-table-last"
+    # Only a new click moves the choice, so the box below can still choose another record.
+    if picked is not None and picked != st.session_state.get(last):
+        st.session_state[chooser] = picked
+    st.session_state[last] = picked
+
+
+def open_next(chooser: str, record_id: Any) -> None:
+    """After creating a record, open it: the ``choose`` box ``chooser`` picks it on the next run."""
+    if isinstance(record_id, int):
+        st.session_state[f"_open-{chooser}"] = record_id
+
+
 def choose(label_text: str, options: Mapping[int, str | None], *, key: str,
-           placeholder: str = "Choose…") -> int | None:
-    """A selectbox over records given as id → name; returns the chosen record's id (or None)."""
+           placeholder: str = "Choose…", param: str | None = None) -> int | None:
+    """A selectbox over records given as id → name; returns the chosen record's id (or None).
+
+    With ``param`` the choice is also the page's deep link (``?param=id``): a link with it
+    opens that record, and choosing a record puts it in the address bar to share."""
     if not options:
         return None
+    pending = st.session_state.pop(f"_open-{key}", None)
+    if pending in options:
+        st.session_state[key] = pending
+    elif param and key not in st.session_state:
+        wanted = st.query_params.get(param, "")
+        if wanted.isdigit() and int(wanted) in options:
+            st.session_state[key] = int(wanted)
     chosen: int | None = st.selectbox(label_text, list(options), format_func=lambda i: f"#{i} · {options[i]}",
                                       index=None, placeholder=placeholder, key=key)
+    if param:
+        if chosen is not None:
+            st.query_params[param] = str(chosen)
+        elif param in st.query_params:
+            del st.query_params[param]
     return chosen
 
 
@@ -487,6 +569,72 @@ def csv_download(label_text: str, records: list[dict[str, Any]], file_name: str,
     from governance.csvfiles import to_csv
 
     st.download_button(label_text, to_csv(records), file_name, "text/csv", key=key)
+
+
+def value_text(value: Any) -> str:
+    """One stored value as a person reads it: whole numbers without ".0", labels for
+    vocabulary values, times like ``when``, lists joined, nothing as "—"."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{label(k)} {value_text(v)}" for k, v in value.items()) or "—"
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?", text):
+        return when_text(text.replace("Z", "+00:00"))
+    return label(text) if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text) else text
+
+
+def change_text(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
+    """A change of terms in words: ``target 99 → 95`` (one clause per changed term)."""
+    before, after = dict(before or {}), dict(after or {})
+    clauses = []
+    for key in [*before, *[k for k in after if k not in before]]:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        name = label(key)
+        if key not in before:
+            clauses.append(f"{name} {value_text(new)}")
+        elif key not in after:
+            clauses.append(f"{name} {value_text(old)} removed")
+        else:
+            clauses.append(f"{name} {value_text(old)} → {value_text(new)}")
+    return "; ".join(clauses) or "no change"
+
+
+#: Payload fields that are digests, keys or ids: an auditor reads them in the full payload.
+_TECHNICAL = re.compile(r"(sha256|hash|commitment|_id$|^id$|key_id|mac)")
+
+
+def payload_summary(payload: str) -> str:
+    """An audit event's payload (canonical JSON) in words, for the event log's table; the
+    full payload stays one click away, in the auditor's detail view."""
+    import json
+
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload[:120]
+    if not isinstance(data, dict):
+        return value_text(data)
+    before, after = data.get("before"), data.get("after")
+    parts = []
+    if isinstance(before, dict) or isinstance(after, dict):
+        plain_before = {k: v for k, v in (before or {}).items() if not _TECHNICAL.search(k)}
+        plain_after = {k: v for k, v in (after or {}).items() if not _TECHNICAL.search(k)}
+        if plain_before or plain_after:
+            parts.append(change_text(plain_before, plain_after))
+    rest = {k: v for k, v in data.items() if k not in ("before", "after") and not _TECHNICAL.search(k)}
+    if rest:
+        parts.append(value_text(rest))
+    text = "; ".join(p for p in parts if p) or "—"
+    return text if len(text) <= 160 else text[:157] + "…"
 
 
 def when_text(iso: str | None) -> str:

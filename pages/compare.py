@@ -37,7 +37,7 @@ b.metric("Looks brilliant from altitude", sum(r.quadrant == "brilliant_from_alti
 c.metric("Compliance adoption", sum(r.compliance_adoption for r in rows))
 d.metric("Awaiting evidence", sum(r.quadrant == "awaiting_evidence" for r in rows))
 
-st.subheader("Quadrants")
+st.header("Quadrants")
 st.caption("x: share of the commissioning team's own metrics on target. y: share of rostered users who would be "
            "very disappointed to lose the tool, with its 95 % interval. Pilots without enough evidence are "
            "listed below the chart, not plotted as if they passed.")
@@ -87,7 +87,7 @@ st.caption(f"Dashed line: indispensability threshold ({threshold:.0%}). Dotted l
            f"({compare_q.COMMISSIONING_HIGH:.0%} of metrics).")
 
 flagged = frame[frame["Flags"] != ""]
-st.subheader("Divergence and compliance-adoption flags")
+st.header("Divergence and compliance-adoption flags")
 if flagged.empty:
     st.caption("No pilot is flagged.")
 else:
@@ -96,7 +96,7 @@ else:
                  column_config={c: st.column_config.NumberColumn(format="percent")
                                 for c in ("Commissioning attainment", "Indispensability", "Adoption")})
 
-st.subheader("Side by side")
+st.header("Side by side")
 chosen = common.choose("Pilot", {r.pilot_id: r.title for r in rows}, key="compare-pilot")
 if chosen:
     detail = common.cached(pilots_q.pilot_detail)(me.id, chosen)
@@ -120,7 +120,7 @@ if chosen:
                                     "Flag": "amended after real use" if c.amended_after_real_use else ""}
                                    for c in detail.criteria]), hide_index=True, width="stretch")
 
-st.subheader("Trust ledger over time")
+st.header("Trust ledger over time")
 ledger = pd.DataFrame([{"month": m.month, "indispensable": m.indispensable,
                         "not_indispensable": m.not_indispensable,
                         "cumulative_indispensable": m.cumulative_indispensable,

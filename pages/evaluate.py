@@ -54,13 +54,13 @@ with tab_feedback:
     raisable = {p.id: p.title for p in common.cached(evaluate_q.my_rostered_pilots)(me.id)}
     if allowed(me.roles, Action.RAISE_FEEDBACK) and raisable:
         with (st.expander("Flag something about a pilot", icon=":material/flag:"),
-              st.form("feedback", clear_on_submit=True)):
+              st.form("feedback", clear_on_submit=False)):
             pilot_id = st.selectbox("Pilot", list(raisable), format_func=lambda i: raisable[i])
             kind = st.selectbox("What kind", [k.value for k in FeedbackKind], format_func=label)
-            body = st.text_area("What happened")
+            body = st.text_area("What happened", key="feedback-body")
             if st.form_submit_button("Send to the pilot's owner", type="primary"):
                 common.act(sv.raise_feedback, pilot_id, kind=kind, body=body,
-                           success="Sent. The owner must respond by the due date.")
+                           success="Sent. The owner must respond by the due date.", clear=("feedback-body",))
     f1, f2 = st.columns(2)
     status = f1.selectbox("Show", [None, "open", "overdue", "answered"], key="feedback-status",
                           format_func=lambda s: {"open": "Awaiting response", "overdue": "Overdue",
@@ -116,7 +116,7 @@ with tab_rounds:
             open_round = next((r for r in d.rounds if r.closed_at is None), None)
             if open_round is None and not d.window_open:
                 st.button("Open a survey round", key="open-round", disabled=True,
-                          help=f"Available from {common.when(d.window_opens_at)} (R6).")
+                          help=f"Available from {common.when(d.window_opens_at)}.")
             elif open_round is None:
                 if st.button("Open a survey round", key="open-round"):
                     common.act(sv.open_survey_round, pid, success="Survey round opened for the rostered users.")

@@ -14,7 +14,7 @@ me = common.page("home", "Home", "Where the organisation stands, and what needs 
 pipeline = common.cached(home.pipeline)(me.id)
 agenda = common.cached(home.my_agenda)(me.id)
 
-st.subheader("Needs you now")
+st.header("Needs you now")
 if agenda.alterations:
     st.error("**Record altered.** The last integrity check"
              + (f" ({common.when(agenda.integrity_checked_at)})" if agenda.integrity_checked_at else "")
@@ -63,7 +63,7 @@ with right:
     if agenda.feedback:
         st.page_link("pages/evaluate.py", label="Respond on Evaluate", icon=":material/rate_review:")
 
-st.subheader("Pipeline")
+st.header("Pipeline")
 cols = st.columns(len(ProblemState))
 for col, state in zip(cols, ProblemState, strict=True):
     col.metric(f"Problems · {label(state)}", pipeline.problems[state.value])
@@ -71,7 +71,7 @@ cols = st.columns(len(PilotState))
 for col, pilot_state in zip(cols, PilotState, strict=True):
     col.metric(f"Pilots · {label(pilot_state)}", pipeline.pilots[pilot_state.value])
 
-st.subheader("Trust ledger")
+st.header("Trust ledger")
 st.caption("Across pilots that reached real use: were they found indispensable by the people who use them?")
 rows = common.cached(compare.compare_pilots)(me.id)
 headline = compare.ledger_headline(rows)
@@ -83,12 +83,12 @@ d.metric("Awaiting evidence", headline.awaiting_evidence)
 if agenda.may_oversee_feedback:
     overdue = common.cached(evaluate_q.feedback_page)(me.id, status="overdue", per_page=10,
                                                     page=st.session_state.get("overdue-page", 1))
-    st.subheader("Feedback past its response date")
+    st.header("Feedback past its response date")
     if not overdue.rows:
-        st.caption("Every feedback item was answered in time (R13).")
+        st.caption("Every feedback item was answered in time.")
     else:
         st.warning(f"{overdue.total} feedback item(s) are past their response date without an answer from "
-                   "the pilot's owner (R13).")
+                   "the pilot's owner.")
         st.dataframe(pd.DataFrame([{"Pilot": f.pilot, "Raised by": f.raised_by, "Kind": label(f.kind),
                                     "Feedback": f.body, "Due": common.when(f.due_on)}
                                    for f in overdue.rows]), hide_index=True, width="stretch")

@@ -22,7 +22,8 @@ if allowed(me.roles, Action.REGISTER_PILOT):
     with st.expander("Register a pilot", icon=":material/add_circle:"):
         problems = {p.id: f"{p.title} ({p.panel})" for p in common.cached(problems_q.ratified_problems)(me.id)}
         if not problems:
-            st.info("No problem is ratified yet: no pilot without a ratified problem (R1).")
+            st.info("No problem is ratified yet: a pilot can only be registered against a problem its panel "
+                    "has ratified.")
         else:
             owners = {o.id: o.name for o in common.cached(people_q.people_options)(me.id, role="commissioning")}
             with st.form("register-pilot"):
@@ -33,16 +34,23 @@ if allowed(me.roles, Action.REGISTER_PILOT):
                                      format_func=lambda i: owners[i],
                                      index=next((k for k, o in enumerate(owners) if o == me.id), 0))
                 st.markdown("**Commissioning metrics** (locked when real use starts)")
+                # The grid shows labels ("higher is better"); the use case takes the stored values.
+                directions = {label(d.value): d.value for d in Direction}
+                units = {label(u): u for u in UNITS}
                 metrics_frame = st.data_editor(
-                    pd.DataFrame([{"name": "", "definition": "", "unit": "percent",
-                                   "direction": "higher_is_better", "target": 0.0}]),
+                    pd.DataFrame([{"name": "", "definition": "", "unit": label("percent"),
+                                   "direction": label(Direction.HIGHER_IS_BETTER), "target": 0.0}]),
                     num_rows="dynamic", width="stretch", key="metrics-editor",
                     column_config={
-                        "unit": st.column_config.SelectboxColumn("unit", options=list(UNITS)),
-                        "direction": st.column_config.SelectboxColumn(
-                            "direction", options=[d.value for d in Direction])})
+                        "name": st.column_config.TextColumn("Name"),
+                        "definition": st.column_config.TextColumn("Definition"),
+                        "unit": st.column_config.SelectboxColumn("Unit", options=list(units)),
+                        "direction": st.column_config.SelectboxColumn("Direction", options=list(directions)),
+                        "target": st.column_config.NumberColumn("Target")})
                 if st.form_submit_button("Register pilot", type="primary"):
-                    metrics = [m for m in metrics_frame.to_dict("records") if str(m.get("name") or "").strip()]
+                    metrics = [{**m, "unit": units.get(m.get("unit"), m.get("unit")),
+                                "direction": directions.get(m.get("direction"), m.get("direction"))}
+                               for m in metrics_frame.to_dict("records") if str(m.get("name") or "").strip()]
                     common.act(sv.register_pilot, problem_id=problem_id, title=title, description=description,
                                owner_id=owner, metrics=metrics, success=f"Pilot '{title}' registered.")
 
@@ -56,14 +64,16 @@ search = f3.text_input("Search titles", key="pilot-search")
 listing = common.cached(pilots_q.pilots_page)(me.id, state=state, mine=mine, search=search,
                                               page=st.session_state.get("pilot-page", 1), per_page=15)
 if listing.rows:
-    st.dataframe(pd.DataFrame([{"#": r.id, "Pilot": r.title, "State": label(r.state),
-                                "Outcome": label(r.outcome) if r.outcome else "—", "Problem": r.problem,
-                                "Owner": r.owner, "Real use since": common.when(r.real_use_started_at)}
-                               for r in listing.rows]), hide_index=True, width="stretch")
+    common.selectable(pd.DataFrame([{"#": r.id, "Pilot": r.title, "State": label(r.state),
+                                     "Outcome": label(r.outcome) if r.outcome else "—", "Problem": r.problem,
+                                     "Owner": r.owner, "Real use since": common.when(r.real_use_started_at)}
+                                    for r in listing.rows]), [r.id for r in listing.rows], chooser="pilot-chosen",
+                      column_config={"Real use since": st.column_config.TextColumn(width="medium")})
 else:
     st.info("No pilots match these filters.")
 common.pager("pilot-page", listing.total, listing.per_page)
-chosen = common.choose("Open a pilot", {r.id: r.title for r in listing.rows}, key="pilot-chosen")
+chosen = common.choose("Open a pilot", {r.id: r.title for r in listing.rows}, key="pilot-chosen",
+                       param="pilot")
 if chosen is None:
     st.stop()
 
@@ -153,21 +163,28 @@ with tabs[1]:
         st.warning(f"Readiness waived by steering ({common.esc(d.waiver.by)}, "
                    f"{common.when(d.waiver.at)}): {common.esc(d.waiver.reason)}")
     if d.may_manage and not d.real_use_started_at:
-        with st.form("readiness", clear_on_submit=True):
+        # Kept as typed on a refusal (a missing date must not wipe the evidence); emptied after success.
+        with st.form("readiness", clear_on_submit=False):
             item = st.selectbox("Item", [i.value for i in ReadinessItem if i != ReadinessItem.OWNER],
-                                format_func=label)
-            detail = st.text_area("Evidence (what was done)")
-            on_date = st.date_input("Date (for the retirement of the old process)", value=None)
+                                format_func=label, key="readiness-item")
+            detail = st.text_area("Evidence (what was done)", key="readiness-detail")
+            on_date = st.date_input("Date (for the retirement of the old process)", value=None,
+                                    key="readiness-date")
             if st.form_submit_button("Record"):
                 common.act(sv.record_readiness, chosen, item, detail=detail,
                            on_date=on_date if item == ReadinessItem.OLD_PROCESS_RETIREMENT else None,
-                           success="Readiness recorded.")
+                           success="Readiness recorded.", clear=("readiness-detail", "readiness-date"))
     if d.may_waive_readiness and not d.real_use_started_at and not d.waiver:
         with st.form("waive"):
             reason = st.text_area("Steering decision: reason to waive the readiness checklist")
             if st.form_submit_button("Waive readiness"):
                 common.act(sv.waive_readiness, chosen, reason=reason, success="Readiness waived.")
-    if d.may_manage and d.state == PilotState.READY:
+    if d.may_manage and not d.real_use_started_at and d.start_blockers:
+        # Offered only when it can be done: the same rule the use case applies says why not yet.
+        st.button("Start real use", type="primary", key="start-real-use", disabled=True,
+                  help="Not yet: " + " ".join(d.start_blockers))
+        st.markdown("**Before real use can start:**\n" + "\n".join(f"- {common.esc(b)}" for b in d.start_blockers))
+    elif d.may_manage and d.state == PilotState.READY:
         if st.button("Start real use", type="primary", key="start-real-use"):
             common.ask_confirmation("start")
         common.confirmation(
@@ -278,6 +295,11 @@ with tabs[4]:
         if upload is not None and st.button("Import usage", key="import-usage"):
             common.act(sv.import_usage, chosen, filename=upload.name, content=upload.getvalue(),
                        success="Usage imported.")
+        if d.usage_sample:
+            # Every week since real use began that has no usage yet, the roster as eligible users:
+            # it imports as it is, or serves as a template.
+            common.csv_download("Download a sample usage file for this pilot", d.usage_sample,
+                                f"usage-sample-pilot-{chosen}.csv", key="usage-sample")
 
 with tabs[5]:
     common.claims_section(me, chosen, [m.name for m in d.metrics] + [c.name for c in d.criteria],

@@ -29,7 +29,8 @@ if allowed(me.roles, Action.DRAFT_PROBLEM) and my_panels:
         statement = st.text_area("What happens, how often, and who it affects", max_chars=4000)
         if st.form_submit_button("Save draft", type="primary"):
             common.act(sv.draft_problem, panel_id=panel_id, title=title, statement=statement,
-                       success="Draft saved. Add the panel's success criteria next.")
+                       success="Draft saved and opened below. Add the panel's success criteria next.",
+                       then=lambda new_id: common.open_next("problem-chosen", new_id))
 
 # ------------------------------------------------------------------ the list
 panels = {p.id: p.name for p in common.cached(people_q.panels)(me.id)}
@@ -47,12 +48,13 @@ if listing.rows:
                            "Version": r.version, "Criteria": r.criteria,
                            "Locked": "Yes" if r.locked_at else "No", "Pilots": r.pilots}
                           for r in listing.rows])
-    st.dataframe(table, hide_index=True, width="stretch")
+    common.selectable(table, [r.id for r in listing.rows], chooser="problem-chosen")
 else:
     st.info("No problems match these filters.")
 common.pager("problem-page", listing.total, listing.per_page)
 
-chosen = common.choose("Open a problem", {r.id: r.title for r in listing.rows}, key="problem-chosen")
+chosen = common.choose("Open a problem", {r.id: r.title for r in listing.rows}, key="problem-chosen",
+                       param="problem")
 if chosen is None:
     st.stop()
 
@@ -71,7 +73,7 @@ if p.lock:
                f" by panel vote — SHA-256 `{p.lock.sha256}`")
 elif p.state == ProblemState.RATIFIED:
     st.warning("Ratified, but the criteria are not locked yet: no pilot on this problem may start real "
-               "use until they are (R3).")
+               "use until they are.")
 
 tab_criteria, tab_votes, tab_history, tab_comments = st.tabs(
     ["Success criteria", "Votes", "Versions and pilots", "Comments"], key="problem-tab", on_change="rerun")

@@ -81,7 +81,7 @@ def decision_view(dd: DecisionDetail) -> None:
     Long on purpose: the sections of one declaration, top to bottom, as an auditor reads them.
     """
     basis = dd.basis
-    st.markdown(f"### {common.esc(basis['pilot']['title'])}: {label(dd.outcome)}")
+    st.markdown(f"## {common.esc(basis['pilot']['title'])}: {label(dd.outcome)}")
     if dd.basis_intact:
         st.success("The stored basis matches its SHA-256: it is exactly what was frozen at the declaration.")
     else:

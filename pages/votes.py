@@ -23,7 +23,7 @@ tab_open, tab_closed, tab_decisions = st.tabs(["Open votes", "Closed votes", "De
 
 def vote_panel(vote_id: int) -> None:
     v = common.cached(votes_q.vote_detail)(me.id, vote_id)
-    st.markdown(f"### {common.esc(v.question)}")
+    st.markdown(f"## {common.esc(v.question)}")
     cols = st.columns([1, 1, 3])
     with cols[0]:
         common.badge(v.status)
@@ -36,7 +36,7 @@ def vote_panel(vote_id: int) -> None:
                 f"{common.esc(v.evidence['indispensability']['text'])}")
     if v.proposed_outcome:
         st.warning(f"Proposed outcome: **{label(v.proposed_outcome)}** — the pilot did not meet its "
-                   "pre-registered indispensability threshold, which is a design signal (R10).")
+                   "pre-registered indispensability threshold, which is a design signal: the problem is revisited.")
     if v.status == VoteStatus.OPEN:
         ballot_form(v, vote_id)
         st.caption("Running tallies stay hidden from everyone until the vote closes; turnout shows.")
@@ -58,9 +58,13 @@ def ballot_form(v: votes_q.VoteDetail, vote_id: int) -> None:
     st.markdown(f"You vote in the **{label(v.my_group)}** group.")
     st.info(v.ballot_privacy)
     current = v.current_ballot
+    if current is not None:
+        st.markdown(f"Your current ballot: **{label(current)}**. Choose again below to change it.")
     with st.form(f"ballot-{vote_id}"):
-        option = st.radio("Your ballot", v.options, format_func=label,
-                          index=v.options.index(current) if current in v.options else None)
+        # Nothing pre-selected, even when changing a ballot: in a radio group the arrow keys
+        # select as they move, so a pre-selected group changes a ballot by accident. The
+        # submit button is the next Tab stop after the group; the dialog then confirms.
+        option = st.radio("Your ballot", v.options, format_func=label, index=None)
         if st.form_submit_button("Cast my ballot" if current is None else "Change my ballot", type="primary"):
             if option is None:
                 st.error("Choose an option first.")
@@ -176,19 +180,27 @@ def vote_list(status: str, mine_only: bool, key: str, choose_label: str, empty: 
     if not listing.rows:
         st.info(empty)
         return
-    st.dataframe(pd.DataFrame([{"#": r.id, "Kind": label(r.kind), "On": r.subject, **columns(r)}
-                               for r in listing.rows]), hide_index=True, width="stretch")
+    st.caption("Select a row to view the vote, or choose it below.")
+    common.selectable(pd.DataFrame([{"#": r.id, "Kind": label(r.kind), "On": r.subject, **columns(r)}
+                                    for r in listing.rows]), [r.id for r in listing.rows], chooser=key)
     common.pager(f"{key}-page", listing.total, listing.per_page)
-    chosen = common.choose(choose_label, {r.id: r.subject for r in listing.rows}, key=key)
+    chosen = common.choose(choose_label, {r.id: r.subject for r in listing.rows}, key=key, param=key)
     if chosen:
         vote_panel(chosen)
 
 
 with tab_open:
     if allowed(me.roles, Action.OPEN_OUTCOME_VOTE):
-        with st.expander("Open an outcome vote on a pilot", icon=":material/how_to_vote:"):
-            candidates = {p.id: p.title for p in common.cached(pilots_q.pilots_page)(
-                me.id, states=(PilotState.IN_USE, PilotState.EVALUATING), per_page=200).rows}
+        with st.expander("Start an outcome vote on a pilot", icon=":material/how_to_vote:"):
+            in_use = common.cached(pilots_q.pilots_page)(
+                me.id, states=(PilotState.IN_USE, PilotState.EVALUATING), per_page=200).rows
+            # Offered only once its evaluation window has passed (the rule's date, from the read model).
+            candidates = {p.id: p.title for p in in_use if p.window_open}
+            waiting = [p for p in in_use if not p.window_open and p.window_opens_at is not None]
+            if waiting:
+                st.caption("Not yet open to an outcome vote (the evaluation window of real use has not passed): "
+                           + "; ".join(f"{common.esc(p.title)} — from {common.when(p.window_opens_at)}"
+                                       for p in waiting))
             with st.form("open-outcome"):
                 pid = st.selectbox("Pilot", list(candidates), format_func=lambda i: candidates[i])
                 terms = common.cached(people_q.charter_in_force)(me.id)
@@ -196,7 +208,7 @@ with tab_open:
                                        f"{terms.vote_max_days})", min_value=terms.vote_min_days,
                                        max_value=terms.vote_max_days,
                                        value=max(terms.vote_min_days, min(7, terms.vote_max_days)))
-                if st.form_submit_button("Open the vote"):
+                if st.form_submit_button("Start the vote", type="primary"):
                     if pid is None:
                         st.error("Choose a pilot in real use.")
                     else:
@@ -204,13 +216,13 @@ with tab_open:
     # Whoever oversees every vote (may read running tallies) sees them all by default.
     mine_only = st.toggle("Only votes I can vote in", value=not allowed(me.roles, Action.READ_RUNNING_TALLY),
                           key="votes-mine")
-    vote_list("open", mine_only, "open-vote", "Open a vote", "No open votes here.",
+    vote_list("open", mine_only, "open-vote", "View an open vote", "No open votes here.",
               lambda r: {"Closes": common.when(r.deadline),
                          "My ballot": label(r.my_ballot) if r.my_ballot else
                          ("not cast" if r.my_group else "not eligible")})
 
 with tab_closed:
-    vote_list("closed", False, "closed-vote", "Open a closed vote", "No closed votes yet.",
+    vote_list("closed", False, "closed-vote", "View a closed vote", "No closed votes yet.",
               lambda r: {"Closed": common.when(r.closed_at),
                          "Result": label(r.outcome) if r.outcome else
                          ("passed" if r.passed else "not passed")})
@@ -218,9 +230,10 @@ with tab_closed:
 with tab_decisions:
     decisions = common.cached(votes_q.decisions_page)(me.id, page=st.session_state.get("decisions-page", 1))
     if decisions.rows:
-        st.dataframe(views.decisions_frame(decisions.rows), hide_index=True, width="stretch")
+        common.selectable(views.decisions_frame(decisions.rows), [r.id for r in decisions.rows], chooser="decision")
         common.pager("decisions-page", decisions.total, decisions.per_page)
-        chosen = common.choose("Open a decision", {r.id: r.pilot for r in decisions.rows}, key="decision")
+        chosen = common.choose("View a decision", {r.id: r.pilot for r in decisions.rows}, key="decision",
+                               param="decision")
         if chosen:
             views.decision_view(common.cached(votes_q.decision_detail)(me.id, chosen))
     else:

@@ -199,3 +199,48 @@ def confirm(page, name: str) -> None:  # type: ignore[no-untyped-def]
     """Press ``name`` in the open confirmation dialog."""
     page.get_by_role("dialog").get_by_role("button", name=name, exact=True).click()
     wait_idle(page)
+
+
+SCREENS = Path(__file__).parent / "artifacts" / "screens"
+
+
+def screens(page, name: str) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Full-page screenshots at 1400 px and 390 px wide (a phone) into tests/artifacts/screens/
+    (git-ignored), to look at; the page is put back to 1400 px afterwards."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for width in (1400, 390):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_idle(page)
+        path = SCREENS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    wait_idle(page)
+    return saved
+
+
+# ------------------------------------------------------------- accessibility
+#: axe-core's WCAG 2.1 A and AA rules (the issue's bar); best-practice rules are not asked for.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Every axe-core violation (WCAG 2.1 A/AA) on the page as it is now, with its impact,
+    rule id and the selectors of the offending nodes (so a failure says where to look)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                       "resultTypes": ["violations"]})
+    found = []
+    for v in results.response["violations"]:
+        found.append({"id": v["id"], "impact": v["impact"], "help": v["help"],
+                      "nodes": [", ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"])
+                                for n in v["nodes"]][:5], "count": len(v["nodes"])})
+    return found
+
+
+def blocking(violations: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The violations of impact serious or critical (the ones the issue forbids)."""
+    return [v for v in violations if v["impact"] in BLOCKING]

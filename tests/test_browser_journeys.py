@@ -7,8 +7,10 @@ do happens through the browser, as the people whose job it is.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -16,10 +18,13 @@ from governance import services as sv
 from governance.identity.throttle import SIGN_IN_REFUSED
 from governance.queries import pilots as pilots_q
 from governance.queries import problems as problems_q
+from governance.rules.permissions import pages_for
 from governance.storage.db import Database, FixedClock
 from governance.vocabulary import PilotState, ProblemState
 from tests.browser_support import (
     StreamlitServer,
+    axe_violations,
+    blocking,
     browser,
     browser_or_skip,
     click,
@@ -27,6 +32,7 @@ from tests.browser_support import (
     expand,
     go,
     page_factory,
+    screens,
     see,
     select,
     sign_in,
@@ -148,7 +154,7 @@ def open_vote_id(org: Organisation, kind: str) -> int:
 
 
 def choose_vote(page, subject: str) -> None:  # type: ignore[no-untyped-def]
-    select(page, "Open a vote", subject)
+    select(page, "View an open vote", subject)
 
 
 def test_problem_to_locked_criteria_to_pilot_in_real_use(organisation, page_factory):
@@ -289,15 +295,16 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     confirm(facilitator, "Close the round")
     see(facilitator, "Round closed.")
     go(facilitator, "Votes")
-    expand(facilitator, "Open an outcome vote on a pilot")
+    expand(facilitator, "Start an outcome vote on a pilot")
     select(facilitator, "Pilot", pilot_title)
-    click(facilitator, "Open the vote")
+    click(facilitator, "Start the vote")
     see(facilitator, "Outcome vote opened.")
 
     # A member casts a ballot, then changes it; everyone else votes beside the browser.
     go(member, "Votes")
     choose_vote(member, pilot_title)
     see(member, "n=6) — meets the 40% threshold")  # the evidence fixed when the vote opened
+    assert all(p.exists() for p in screens(member, "votes-open-vote"))
     member.get_by_text("Iterate", exact=True).first.click()
     click(member, "Cast my ballot")
     confirm(member, "Cast ballot")
@@ -321,8 +328,9 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     confirm(steering, "Close the vote")
     see(steering, "Vote closed.")
     tab(steering, "Decisions")
-    select(steering, "Open a decision", pilot_title)
+    select(steering, "View a decision", pilot_title)
     see(steering, f"{pilot_title}: Adopt")
+    assert all(p.exists() for p in screens(steering, "votes-decision"))
     assert pilots_q.pilot_detail(org.live.uow(), w.steering, org.pilot).outcome == "adopt"
 
     # The auditor sees who declared success and on what basis, and verifies the chain.
@@ -334,3 +342,65 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     tab(auditor, "Chain verification")
     click(auditor, "Verify the whole record now")
     see(auditor, "The audit chain verifies")
+
+
+# ------------------------------------------------------------- accessibility (axe-core, WCAG 2.1 A/AA)
+#: Each page's link text in the navigation, by its key (dashboard.PAGES).
+PAGE_TITLES = {"home": "Home", "problems": "Problems", "evaluate": "Evaluate", "votes": "Votes",
+               "pilots": "Pilots", "compare": "Compare", "audit": "Audit", "admin": "Admin"}
+AXE_REPORT = Path(__file__).parent / "artifacts" / "axe"
+ROLES = ["frontline", "facilitator", "commissioning", "steering", "auditor", "admin"]
+
+
+def _person_for(world: World, role: str) -> int:
+    return {"frontline": world.members[0], "facilitator": world.facilitator, "commissioning": world.commissioner,
+            "steering": world.steering, "auditor": world.auditor, "admin": world.admin}[role]
+
+
+def _record(name: str, violations: list[dict[str, object]]) -> None:
+    """Keep every page's axe result (tests/artifacts/axe/, git-ignored) for the closing note's counts."""
+    AXE_REPORT.mkdir(parents=True, exist_ok=True)
+    (AXE_REPORT / f"{name}.json").write_text(json.dumps(violations, indent=1))
+
+
+def test_the_sign_in_page_has_no_serious_or_critical_accessibility_violation(organisation, page_factory):
+    page = page_factory()
+    page.goto(organisation.server.url)
+    page.get_by_role("button", name="Sign in").wait_for()
+    found = axe_violations(page)
+    _record("signed-out-sign-in", found)
+    assert page.title().startswith("Sign in"), page.title()
+    assert not blocking(found), json.dumps(blocking(found), indent=1)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_a_role_opens_has_no_serious_or_critical_accessibility_violation(
+        organisation, page_factory, role):
+    """axe-core on every page the role's navigation offers, as that role; also: the tab's
+    title names the page and the headings never skip a level."""
+    org = organisation
+    person = _person_for(org.world, role)
+    from sqlalchemy import select as sql_select
+
+    from governance.storage.models import PersonRole
+
+    with org.live.uow().reading() as s:
+        roles = set(s.scalars(sql_select(PersonRole.role).where(PersonRole.person_id == person)))
+    page = person_page(org, page_factory, person)
+    problems: dict[str, object] = {}
+    for key in pages_for(roles):
+        title = PAGE_TITLES[key]
+        go(page, title)
+        found = axe_violations(page)
+        _record(f"{role}-{key}", found)
+        if blocking(found):
+            problems[f"{key}: axe"] = blocking(found)
+        if title not in page.title():
+            problems[f"{key}: tab title"] = page.title()
+        levels = page.evaluate("() => [...document.querySelectorAll('[data-testid=stMain] :is(h1, h2, h3, h4), "
+                               "[role=dialog] h1, [role=dialog] h2')].filter(h => h.offsetParent !== null)"
+                               ".map(h => +h.tagName[1])")
+        skips = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+        if skips or (levels and levels[0] != 1):
+            problems[f"{key}: heading levels"] = levels
+    assert not problems, json.dumps(problems, indent=1)

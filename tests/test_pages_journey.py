@@ -97,7 +97,7 @@ def test_a_panel_drafts_defines_ratifies_and_locks_a_problem_through_the_pages(w
                                  "What happens, how often, and who it affects":
                                      "Every Monday a third of the booked appointments are no-shows."})
     at = submit(at, "draft-problem", "Save draft")
-    assert "Draft saved. Add the panel's success criteria next." in successes(at)
+    assert "Draft saved and opened below. Add the panel's success criteria next." in successes(at)
     [row] = problems_q.problems_page(world.uow, world.members[0]).rows
     problem = row.id
     assert (row.title, row.state) == ("Appointment no-shows", ProblemState.DRAFT)
@@ -194,8 +194,9 @@ def test_commissioning_registers_a_pilot_gets_it_ready_and_starts_real_use(world
     assert "Metric added." in successes(at)
     assert "Cost per letter" in [m.name for m in pilots_q.pilot_detail(world.uow, c, pilot).metrics]
 
-    # Start real use is not offered until the checklist is done.
-    assert "start-real-use" not in [b.key for b in at.button]
+    # Start real use is shown disabled, with its reasons, until the checklist and the roster are done.
+    start = at.button(key="start-real-use")
+    assert start.disabled and "readiness checklist is incomplete" in start.help
 
     # Readiness, item by item, through the readiness form.
     for item, evidence, on in (("training_plan", "Two one-hour sessions per role.", None),
@@ -239,7 +240,7 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     # Before the window: the button is disabled and says from when; the service refuses anyway.
     at = choose(open_page(c, "evaluate"), "rounds-pilot", pilot)
     button = at.button(key="open-round")
-    assert button.disabled and "(R6)" in button.help
+    assert button.disabled and button.help.startswith("Available from ")  # the date, no rule code
     with pytest.raises(RuleViolation, match="cannot open before .* \\(30 days of real use since"):
         sv.open_survey_round(world.uow, c, pilot)
     assert not pilots_q.pilot_detail(world.uow, c, pilot).rounds
@@ -281,7 +282,7 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     # The facilitator opens the outcome vote on the Votes page.
     at = open_page(f, "votes")
     one(at.selectbox, label="Pilot", form="open-outcome").set_value(pilot)
-    at = submit(at, "open-outcome", "Open the vote")
+    at = submit(at, "open-outcome", "Start the vote")
     assert "Outcome vote opened." in successes(at), errors(at)
     [vote] = open_votes(world, f, "outcome")
     vote_id = vote.id

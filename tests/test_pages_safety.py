@@ -177,7 +177,10 @@ def test_a_refusal_inside_a_confirmation_dialog_is_shown_there(world: World) -> 
     vote = sv.propose_ratification(world.uow, world.facilitator, problem)
     sv.cast_ballot(world.uow, world.members[0], vote, "approve")
     at = choose(open_page(world.members[0], "votes"), "open-vote", vote)
-    assert one(at.radio, form=f"ballot-{vote}").value == "approve", "the form shows my current ballot"
+    # The current ballot is said in words; the radio group pre-selects nothing (arrow keys select).
+    assert any(m.value.startswith("Your current ballot: **Approve**") for m in at.markdown)
+    assert one(at.radio, form=f"ballot-{vote}").value is None
+    one(at.radio, form=f"ballot-{vote}").set_value("approve")
     at = submit(at, f"ballot-{vote}", "Change my ballot")
     before = world.fingerprint()
     at = confirm(at, f"ballot-{vote}")

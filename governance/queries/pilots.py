@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from governance.csvfiles import sample_usage_rows
 from governance.errors import NotFound
 from governance.queries._base import Page, like, paginate, present, reader
 from governance.record.integrity import pilot_alterations
@@ -43,12 +44,15 @@ from governance.storage.repository import (
     current_charter,
     kept_counts,
     latest_usage,
+    lock_of,
     metric_status,
+    metrics_of,
     pilot_evidence,
+    readiness_status,
     roster_changes_after_real_use,
     team_of,
 )
-from governance.vocabulary import ReadinessItem
+from governance.vocabulary import PilotState, ReadinessItem, label
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,10 @@ class PilotRow:
     owner: str
     registered_at: datetime
     real_use_started_at: datetime | None
+    #: When the charter's evaluation window opens (R6: survey and outcome vote), once in real use.
+    window_opens_at: datetime | None = None
+    #: Whether that window has passed now.
+    window_open: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +291,11 @@ class PilotDetail:
     roster_changes: RosterChanges | None = None
     #: R18: frozen evidence of this pilot that no longer matches the record ("record altered").
     alterations: list[str] = field(default_factory=list)
+    #: What stops real use from starting now (``rules.acts.real_use_blockers``); empty: it may start.
+    start_blockers: list[str] = field(default_factory=list)
+    #: A usage file that imports into this pilot as it stands (``csvfiles.sample_usage_csv``), for
+    #: those who may import usage, once in real use.
+    usage_sample: list[dict[str, Any]] | None = None
 
 @dataclass(frozen=True, slots=True)
 class MeasurementRow:
@@ -348,9 +361,13 @@ def pilots_page(uow: UnitOfWork, actor_id: int, *, state: str | None = None,
         if search.strip():
             q = q.where(func.lower(Pilot.title).like(like(search), escape="\\"))
         rows, total, page = paginate(s, q.order_by(Pilot.id.desc()), page, per_page)
+        window, now = current_charter(s).evaluation_window_days, uow.now()
+        opens = [window_opens_at(r.real_use_started_at, window) for r in rows]
         return Page([PilotRow(id=r.id, title=r.title, state=r.state, outcome=r.outcome, problem=r.problem,
                               owner=r.owner, registered_at=r.registered_at,
-                              real_use_started_at=r.real_use_started_at) for r in rows], total, page, per_page)
+                              real_use_started_at=r.real_use_started_at, window_opens_at=o,
+                              window_open=o is not None and now >= o)
+                     for r, o in zip(rows, opens, strict=True)], total, page, per_page)
 
 
 def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
@@ -401,6 +418,12 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
         membership = s.scalar(select(PanelMembership.panel_role).where(
             PanelMembership.panel_id == panel.id, PanelMembership.person_id == actor.id))
         roles, on_team = actor.roles, actor.id in team
+        blockers = [] if pilot.real_use_started_at is not None else [
+            message for _, message in _may.real_use_blockers(
+                pilot.title, version.title, criteria_locked=lock_of(s, pilot.problem_version_id) is not None,
+                ready=pilot.state == PilotState.READY,
+                missing=[label(i) for i, r in readiness_status(s, pilot.id)[0].items() if r is None],
+                rostered=len(roster), metrics=len(metrics_of(s, pilot.id)))]
         return PilotDetail(
             id=pilot.id, title=pilot.title, description=pilot.description, state=pilot.state,
             outcome=pilot.outcome, registered_at=pilot.registered_at,
@@ -446,7 +469,10 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
             invited=[PersonRef(id=pid, name=names.get(pid, "—")) for pid in invited],
             roster_changes=RosterChanges(changes["added"], changes["removed"],
                                          [r["reason"] or "" for r in changes["removals"]]),
-            alterations=altered,
+            alterations=altered, start_blockers=blockers,
+            usage_sample=None if pilot.real_use_started_at is None or not _may.may_import_usage(roles, on_team)
+            else sample_usage_rows(pilot.real_use_started_at.date(), uow.now().date(), len(roster),
+                                  {u.week_start for u in usage}),
         )
 
 

@@ -86,6 +86,30 @@ def may_respond_to_feedback(roles: frozenset[Role], on_team: bool) -> bool:
     return allowed(roles, Action.RESPOND_TO_FEEDBACK) and on_team
 
 
+def real_use_blockers(title: str, problem_title: str, *, criteria_locked: bool, ready: bool,
+                      missing: list[str], rostered: int, metrics: int) -> list[tuple[str, str]]:
+    """What stops ``start_real_use`` now, as (rule, what to do) in the order the use case
+    checks it: locked criteria (R3), readiness (R5), a roster (R7), a declared metric (R3).
+    Empty: real use may start. The use case refuses with the first; the Pilots page shows
+    the button disabled with all of them."""
+    found: list[tuple[str, str]] = []
+    if not criteria_locked:
+        found.append(("R3", f"'{title}' cannot enter real use: the success criteria of '{problem_title}' are "
+                            "not locked yet. The panel must pre-register (lock) them by vote first, so nobody "
+                            "can move the goalposts afterwards."))
+    if not ready:
+        found.append(("R5", f"'{title}' cannot enter real use: the readiness checklist is incomplete "
+                            f"(missing: {', '.join(missing)}). Complete it, or ask steering to waive it with a "
+                            "reason."))
+    if not rostered:
+        found.append(("R7", f"'{title}' has nobody on its user roster; add the frontline people who will "
+                            "really use it first."))
+    if not metrics:
+        found.append(("R3", f"'{title}' declares no commissioning metrics; declare at least one so it can be "
+                            "compared with the frontline's view."))
+    return found
+
+
 # --------------------------------------------------------------------- votes
 def may_cast(roles: frozenset[Role], status: str, my_group: str | None, on_team: bool = False) -> bool:
     """``cast_ballot``: CAST_BALLOT, an open vote, among its eligible voters (fixed at opening),

@@ -22,7 +22,7 @@ from governance.storage.models import (
     PilotTeamMember,
     Programme,
 )
-from governance.validation import NAME_MAX, TITLE_MAX, a_list, choice, text
+from governance.validation import NAME_MAX, TITLE_MAX, Problems, a_list, choice, text
 from governance.validation import email as email_address
 from governance.vocabulary import PanelRole, Role, label
 
@@ -53,13 +53,18 @@ def create_person(uow: UnitOfWork, actor_id: int, *, name: str, email: str,
     organisation's identity provider, or gets one later (Admin)."""
     s = session_of(uow)
     actor = require(s, actor_id, Action.MANAGE_PEOPLE)
-    name = text(name, "Name", max_len=NAME_MAX)
-    email = _email(email)
-    role_list = _roles(roles)
-    pw_hash = hash_password(_password(password)) if password is not None else None
-    if s.scalar(select(Person.id).where(Person.email == email)):
-        raise InvalidInput(f"Someone with the email {email} already exists; search for them instead.",
-                           field="Email")
+    # Every field is checked before refusing, so the form reports all its problems at once.
+    found = Problems()
+    checked_name = found.check("Name", text, name, "Name", max_len=NAME_MAX)
+    checked_email = found.check("Email", _email, email)
+    role_list = found.check("Roles", _roles, roles) or []
+    checked_password = found.check("Temporary password", _password, password) if password is not None else None
+    if checked_email and s.scalar(select(Person.id).where(Person.email == checked_email)):
+        found.add("Email", f"Someone with the email {checked_email} already exists; search for them instead.")
+    found.raise_any()
+    assert checked_name is not None and checked_email is not None  # raise_any refused otherwise
+    name, email = checked_name, checked_email
+    pw_hash = hash_password(checked_password) if checked_password is not None else None
     new = Person(name=name, email=email, password_hash=pw_hash, password_temporary=pw_hash is not None,
                  active=True, created_at=uow.now())
     s.add(new)

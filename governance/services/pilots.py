@@ -22,6 +22,7 @@ from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.identity.actors import Actor, require
 from governance.record.chain import canonical_json
 from governance.record.events import pilots as events
+from governance.rules.acts import real_use_blockers
 from governance.rules.permissions import Action
 from governance.rules.prereg import (
     METRIC_FIELDS,
@@ -58,7 +59,7 @@ from governance.storage.models import (
     SourceFile,
 )
 from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status, team_of
-from governance.validation import TEXT_MAX, TITLE_MAX, a_date, a_list, choice, text
+from governance.validation import TEXT_MAX, TITLE_MAX, Problems, a_date, a_list, choice, text
 from governance.validation import ids as id_list
 from governance.vocabulary import (
     AmendmentStatus,
@@ -255,11 +256,14 @@ def record_readiness(uow: UnitOfWork, actor_id: int, pilot_id: int, item: str, *
                            "or by accepting the invitation).")
     if pilot.real_use_started_at is not None:
         raise RuleViolation(f"'{pilot.title}' is already in real use; readiness is settled.", rule="R5")
-    detail = text(detail, label(which), max_len=TEXT_MAX)
-    when = a_date(on_date, "Date", today=today(uow), past_years=5, future_years=5) \
+    found = Problems()  # the evidence and the date are both checked before refusing
+    checked = found.check("Evidence", text, detail, label(which), max_len=TEXT_MAX)
+    when = found.check("Date", a_date, on_date, "Date", today=today(uow), past_years=5, future_years=5) \
         if on_date not in (None, "") else None
-    if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None:
-        raise InvalidInput("Give the date the old or manual process retires.", field="Date")
+    if which == ReadinessItem.OLD_PROCESS_RETIREMENT and when is None and "Date" not in found.found:
+        found.add("Date", "Give the date the old or manual process retires.")
+    found.raise_any()
+    detail = checked or ""
     existing = s.get(ReadinessRecord, (pilot.id, which))
     before = {"detail": existing.detail, "on_date": existing.on_date} if existing else None
     if existing is None:
@@ -306,27 +310,19 @@ def start_real_use(uow: UnitOfWork, actor_id: int, pilot_id: int) -> str:
         raise RuleViolation(f"'{pilot.title}' has been in real use since "
                             f"{pilot.real_use_started_at:%d %b %Y}.", rule="R3")
     version = need(s.get(ProblemVersion, pilot.problem_version_id), "problem version")
-    if lock_of(s, pilot.problem_version_id) is None:
-        raise RuleViolation(
-            f"'{pilot.title}' cannot enter real use: the success criteria of '{version.title}' are "
-            "not locked yet. The panel must pre-register (lock) them by vote first, so nobody can "
-            "move the goalposts afterwards (R3).", rule="R3")
     items, waiver = readiness_status(s, pilot.id)
-    if pilot.state != PilotState.READY:
-        missing = ", ".join(label(i) for i, r in items.items() if r is None)
-        raise RuleViolation(
-            f"'{pilot.title}' cannot enter real use: the readiness checklist is incomplete "
-            f"(missing: {missing}). Complete it, or ask steering to waive it with a reason (R5).",
-            rule="R5")
     rostered = s.scalar(select(func.count()).select_from(RosterEntry).where(
-        RosterEntry.pilot_id == pilot.id))
-    if not rostered:
-        raise RuleViolation(f"'{pilot.title}' has nobody on its user roster; add the frontline "
-                            "people who will really use it first.", rule="R7")
+        RosterEntry.pilot_id == pilot.id)) or 0
     metrics = metrics_of(s, pilot.id)
-    if not metrics:
-        raise RuleViolation(f"'{pilot.title}' declares no commissioning metrics; declare at least one "
-                            "so it can be compared with the frontline's view.", rule="R3")
+    # The same rule the Pilots page asks to show the button disabled with its reasons.
+    blockers = real_use_blockers(pilot.title, version.title,
+                                 criteria_locked=lock_of(s, pilot.problem_version_id) is not None,
+                                 ready=pilot.state == PilotState.READY,
+                                 missing=[label(i) for i, r in items.items() if r is None],
+                                 rostered=rostered, metrics=len(metrics))
+    if blockers:
+        rule, message = blockers[0]
+        raise RuleViolation(message, rule=rule)
     body, digest = canonical_metrics(pilot.id, metrics)
     pilot.real_use_started_at = uow.now()
     pilot.metrics_json, pilot.metrics_sha256 = body, digest
