@@ -9,8 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.queries import audit as audit_q
-from governance.queries import votes as votes_q
+from governance.queries import audit as audit_q, votes as votes_q
 from governance.vocabulary import label
 from pages import common, views
 

@@ -7,8 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from governance.queries import compare as compare_q
-from governance.queries import pilots as pilots_q
+from governance.queries import compare as compare_q, pilots as pilots_q
 from governance.vocabulary import label
 from pages import common
 

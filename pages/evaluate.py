@@ -5,8 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.queries import evaluate as evaluate_q
-from governance.queries import pilots as pilots_q
+from governance.queries import evaluate as evaluate_q, pilots as pilots_q
 from governance.rules.evidence import SUS_ITEMS
 from governance.rules.permissions import Action, allowed
 from governance.vocabulary import FeedbackKind, SurveyAnswer, label

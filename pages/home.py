@@ -5,8 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.queries import compare, home
-from governance.queries import evaluate as evaluate_q
+from governance.queries import compare, evaluate as evaluate_q, home
 from governance.vocabulary import PilotState, ProblemState, label
 from pages import common
 

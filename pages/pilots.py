@@ -7,9 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.queries import people as people_q
-from governance.queries import pilots as pilots_q
-from governance.queries import problems as problems_q
+from governance.queries import (
+    measurements as measurements_q,
+    people as people_q,
+    pilots as pilots_q,
+    problems as problems_q,
+)
 from governance.rules.permissions import Action, allowed
 from governance.vocabulary import UNITS, Direction, PilotState, ReadinessItem, label
 from pages import common
@@ -249,7 +252,7 @@ with tabs[2]:
 
 with tabs[3]:
     page_no = st.session_state.get("measure-page", 1)
-    measures = common.cached(pilots_q.measurements_page)(me.id, chosen, page=page_no)
+    measures = common.cached(measurements_q.measurements_page)(me.id, chosen, page=page_no)
     if measures.rows:
         st.dataframe(pd.DataFrame([{"Measure": r.measure, "Value": r.value, "Observed": r.observed_on,
                                     "Source": label(r.source), "File": r.filename or "",

@@ -8,8 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.queries import people as people_q
-from governance.queries import problems as problems_q
+from governance.queries import people as people_q, problems as problems_q
 from governance.rules.permissions import Action, allowed
 from governance.vocabulary import UNITS, Direction, ProblemState, label
 from pages import common

@@ -8,9 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.queries import people as people_q
-from governance.queries import pilots as pilots_q
-from governance.queries import votes as votes_q
+from governance.queries import people as people_q, pilots as pilots_q, votes as votes_q
 from governance.rules.permissions import Action, allowed
 from governance.vocabulary import PilotState, VoteStatus, label
 from pages import common, views

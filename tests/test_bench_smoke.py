@@ -13,8 +13,7 @@ from sqlalchemy import create_engine, select, text
 
 from bench.generate import generate
 from bench.invariants import check_invariants
-from governance import jobs
-from governance import services as sv
+from governance import jobs, services as sv
 from governance.record.chain import canonical_json
 from governance.record.log import verify_chain
 from governance.storage.db import Database

@@ -16,8 +16,7 @@ import pytest
 
 from governance import services as sv
 from governance.identity.throttle import SIGN_IN_REFUSED
-from governance.queries import pilots as pilots_q
-from governance.queries import problems as problems_q
+from governance.queries import pilots as pilots_q, problems as problems_q
 from governance.rules.permissions import pages_for
 from governance.storage.db import Database, FixedClock
 from governance.vocabulary import PilotState, ProblemState

@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
-from governance import jobs
-from governance import services as sv
+from governance import jobs, services as sv
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.identity.keys import public_key_pem, write_signing_key
 from governance.record import checkpoints as notes

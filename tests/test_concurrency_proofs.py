@@ -21,8 +21,7 @@ from governance.record.log import verify_chain
 from governance.rules.ballots import voter_token
 from governance.storage.db import Database, FixedClock
 from governance.storage.models import AuditEvent, SecretBallot, Vote
-from governance.storage.repository import secret_receipts
-from governance.storage.repository import tally_of as compute_tally
+from governance.storage.repository import secret_receipts, tally_of as compute_tally
 from tests.test_vote_concurrency import read, run_threads
 
 VOTERS = 50

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from governance import demo
-from governance import services as sv
+from governance import demo, services as sv
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.record.log import verify_chain
 from governance.rules.evidence import attainment
@@ -36,8 +35,12 @@ from governance.storage.models import (
     Vote,
     VoteParticipation,
 )
-from governance.storage.repository import current_charter, latest_usage, metric_status
-from governance.storage.repository import pilot_evidence as survey_evidence
+from governance.storage.repository import (
+    current_charter,
+    latest_usage,
+    metric_status,
+    pilot_evidence as survey_evidence,
+)
 from governance.vocabulary import PilotState, ProblemState, VoteKind, VoteStatus
 
 END = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # a Friday noon

@@ -16,13 +16,15 @@ from sqlalchemy import select
 
 from governance import services as sv
 from governance.errors import GovernanceError
-from governance.queries import audit as audit_q
-from governance.queries import compare as compare_q
-from governance.queries import evaluate as evaluate_q
-from governance.queries import home as home_q
-from governance.queries import pilots as pilots_q
-from governance.queries import problems as problems_q
-from governance.queries import votes as votes_q
+from governance.queries import (
+    audit as audit_q,
+    compare as compare_q,
+    evaluate as evaluate_q,
+    home as home_q,
+    pilots as pilots_q,
+    problems as problems_q,
+    votes as votes_q,
+)
 from governance.storage.models import AuditEvent
 from tests.test_record_operators import small_charter
 from tests.world import NOT, SOMEWHAT, VERY, World

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from governance.record.chain import rows_digest
 from governance.record.integrity import _multiset_digest, _sorted_rows_digest

@@ -8,8 +8,7 @@ import pytest
 
 from governance import services as sv
 from governance.identity.throttle import ACCOUNT_FREE, SIGN_IN_REFUSED
-from governance.queries import evaluate as evaluate_q
-from governance.queries import votes as votes_q
+from governance.queries import evaluate as evaluate_q, votes as votes_q
 from governance.rules.evidence import SUS_ITEMS
 from tests.lite_support import Lite, csrf_of, email_of, lite_fixture  # noqa: F401 - the fixture
 from tests.world import PASSWORD, VERY, World

@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 
 from governance import services as sv
-from governance.queries import evaluate as evaluate_q
-from governance.queries import votes as votes_q
+from governance.queries import evaluate as evaluate_q, votes as votes_q
 from governance.rules.evidence import SUS_ITEMS
 from governance.storage.db import Database, FixedClock
 from tests.browser_support import (

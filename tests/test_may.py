@@ -16,10 +16,7 @@ import pytest
 
 from governance import services as sv
 from governance.errors import GovernanceError, PermissionDenied, RuleViolation
-from governance.queries import evaluate as evaluate_q
-from governance.queries import pilots as pilots_q
-from governance.queries import problems as problems_q
-from governance.queries import votes as votes_q
+from governance.queries import evaluate as evaluate_q, pilots as pilots_q, problems as problems_q, votes as votes_q
 from governance.vocabulary import PanelRole
 from tests.world import VERY, World
 

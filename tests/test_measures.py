@@ -12,8 +12,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from governance.rules.evidence import adoption, indispensability, meets_target, sus_score, wilson_interval
 

@@ -24,8 +24,7 @@ from streamlit.testing.v1 import AppTest
 from governance import services as sv
 from governance.errors import PermissionDenied
 from governance.identity.throttle import SIGN_IN_REFUSED
-from governance.queries import audit as audit_q
-from governance.queries import pilots as pilots_q
+from governance.queries import audit as audit_q, pilots as pilots_q
 from governance.rules.permissions import PAGE_ROLES, may_open
 from governance.storage.db import Database, FixedClock
 from governance.vocabulary import Role

@@ -18,8 +18,7 @@ import pytest
 
 from governance import services as sv
 from governance.errors import InvalidInput
-from governance.queries import pilots as pilots_q
-from governance.queries import problems as problems_q
+from governance.queries import pilots as pilots_q, problems as problems_q
 from tests.apptest_support import (
     PAGE_FILES,
     app,

@@ -11,8 +11,7 @@ from sqlalchemy import select, text
 
 from governance import services as sv
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
-from governance.queries import evaluate as evaluate_q
-from governance.queries import votes as votes_q
+from governance.queries import evaluate as evaluate_q, votes as votes_q
 from governance.storage.models import AuditEvent, PersonalLink
 from tests.lite_support import Lite, csrf_of, lite_fixture  # noqa: F401 - the fixture
 from tests.world import VERY, World

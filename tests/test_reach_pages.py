@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance import jobs
-from governance import services as sv
+from governance import jobs, services as sv
 from governance.queries import people as people_q
 from governance.queries.links import personal_link
 from tests.apptest_support import app, choose, click, frames, ok, open_page, pages_db, shown_text

@@ -13,8 +13,7 @@ from email.message import Message
 import pytest
 from sqlalchemy import select
 
-from governance import jobs, mail
-from governance import services as sv
+from governance import jobs, mail, services as sv
 from governance.queries import people as people_q
 from governance.services.reminders import MAX_ATTEMPTS, set_my_reminders
 from governance.storage.models import AuditEvent, ReminderSent, Vote

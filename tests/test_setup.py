@@ -17,8 +17,7 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from governance import __main__ as cli
-from governance import services as sv
+from governance import __main__ as cli, services as sv
 from governance.errors import InvalidInput, SignInFailed
 from governance.identity.passwords import DEMO_PASSWORD
 from governance.storage.db import Database

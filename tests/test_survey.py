@@ -13,8 +13,12 @@ from governance import services as sv
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.rules.evidence import wilson_interval
 from governance.storage.models import AuditEvent, Pilot, SurveyResponse, Vote
-from governance.storage.repository import current_charter, recount_round, round_counts
-from governance.storage.repository import pilot_evidence as survey_evidence
+from governance.storage.repository import (
+    current_charter,
+    pilot_evidence as survey_evidence,
+    recount_round,
+    round_counts,
+)
 from tests.world import NOT, SOMEWHAT, VERY
 
 GOOD_SUS = [5, 1, 4, 2, 5, 1, 4, 2, 5, 1]  # 4+4+3+3+4+4+3+3+4+4 = 36 → 90

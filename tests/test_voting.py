@@ -15,8 +15,7 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from governance.rules.voting import CAUTION_ORDER, OUTCOME_OPTIONS, exact, tally_outcome, tally_panel
 

@@ -21,8 +21,7 @@ from bench.plan import DAY, HOUR, VoteP
 from governance.jobs import RunReport
 from governance.record import checkpoints as notes
 from governance.record.chain import canonical_json, sha256_hex
-from governance.record.events import record as record_events
-from governance.record.events import votes as events
+from governance.record.events import record as record_events, votes as events
 from governance.rules.basis import BasisFacts, build_basis, roster_changes, voter_entry
 from governance.rules.evidence import status_row
 from governance.rules.voting import Tally

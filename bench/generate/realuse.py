@@ -14,8 +14,7 @@ from bench.generate.state import AmendmentRT, FeedbackRT, MetricRT, PilotRT
 from bench.plan import PilotP
 from governance.csvfiles import ParsedFile, parse_csv
 from governance.record.chain import canonical_json
-from governance.record.events import evaluation as evaluation_events
-from governance.record.events import pilots as events
+from governance.record.events import evaluation as evaluation_events, pilots as events
 from governance.rules.claims import Citable, claim_checks
 from governance.rules.deadlines import add_working_days
 from governance.rules.prereg import canonical_metrics, metric_record, validate_metric

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
+from datetime import UTC, date, datetime, time as dtime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select

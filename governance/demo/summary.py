@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from datetime import time as dtime
+from datetime import UTC, date, datetime, time as dtime
 from typing import Any
 
 from sqlalchemy import func, select

@@ -16,9 +16,7 @@ from governance.lite.core import (
     _respond,
     _signed_in,
 )
-from governance.queries import evaluate as evaluate_q
-from governance.queries import home as home_q
-from governance.queries import people as people_q
+from governance.queries import evaluate as evaluate_q, home as home_q, people as people_q
 from governance.queries.people import Me
 from governance.rules.permissions import Action, allowed
 from governance.services.reminders import set_my_reminders

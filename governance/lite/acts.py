@@ -22,9 +22,7 @@ from governance.lite.core import (
     _respond,
     _signed_in,
 )
-from governance.queries import evaluate as evaluate_q
-from governance.queries import links as links_q
-from governance.queries import votes as votes_q
+from governance.queries import evaluate as evaluate_q, links as links_q, votes as votes_q
 from governance.queries.people import Me
 from governance.rules.evidence import SUS_ITEMS
 from governance.vocabulary import FeedbackKind, SurveyAnswer, VoteStatus, label

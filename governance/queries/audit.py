@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC as _UTC
-from datetime import date, datetime, time, timedelta
+from datetime import UTC as _UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select

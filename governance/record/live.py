@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from governance.identity.keys import Keys, public_key_pem
-from governance.record import checkpoints as notes
-from governance.record import pack
+from governance.record import checkpoints as notes, pack
 from governance.record.chain import ChainVerification, export_line, format_time
 from governance.record.integrity import Alteration, check
 from governance.record.log import chain_head, event_records, forged_events, verify_chain

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from governance.errors import PermissionDenied, RuleViolation
 from governance.identity.actors import Actor, require
 from governance.record.chain import canonical_json, rows_digest, sha256_hex
-from governance.record.events import problems as problem_events
-from governance.record.events import votes as events
+from governance.record.events import problems as problem_events, votes as events
 from governance.record.integrity import refuse_if_altered
 from governance.record.log import chain_head
 from governance.rules.acts import closer_allowed

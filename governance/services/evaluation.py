@@ -19,8 +19,7 @@ from governance.csvfiles import FileRejected, parse_csv, parse_whole
 from governance.errors import InvalidInput, PermissionDenied, RuleViolation
 from governance.identity.actors import Actor, require
 from governance.record.chain import rows_digest
-from governance.record.events import evaluation as events
-from governance.record.events import people as people_events
+from governance.record.events import evaluation as events, people as people_events
 from governance.rules import deadlines
 from governance.rules.charter import terms_of, validate_charter
 from governance.rules.electorate import answerable_from, may_answer

@@ -22,8 +22,7 @@ from governance.storage.models import (
     PilotTeamMember,
     Programme,
 )
-from governance.validation import NAME_MAX, TITLE_MAX, Problems, a_list, choice, text
-from governance.validation import email as email_address
+from governance.validation import NAME_MAX, TITLE_MAX, Problems, a_list, choice, email as email_address, text
 from governance.vocabulary import PanelRole, Role, label
 
 

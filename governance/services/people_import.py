@@ -28,15 +28,13 @@ from sqlalchemy import insert, select
 from governance.csvfiles import FileRejected, parse_csv
 from governance.errors import InvalidInput
 from governance.identity.actors import require
-from governance.record.events import Event
-from governance.record.events import people as events
+from governance.record.events import Event, people as events
 from governance.record.log import append_many
 from governance.rules.permissions import Action, role_conflict
 from governance.services._base import need, session_of
 from governance.storage.db import UnitOfWork, use_case
 from governance.storage.models import Panel, PanelMembership, Person, PersonRole
-from governance.validation import NAME_MAX, TITLE_MAX, text
-from governance.validation import email as email_address
+from governance.validation import NAME_MAX, TITLE_MAX, email as email_address, text
 from governance.vocabulary import PanelRole, Role, label
 
 COLUMNS = ("name", "email", "roles", "panel", "panel_role")

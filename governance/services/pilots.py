@@ -59,8 +59,7 @@ from governance.storage.models import (
     SourceFile,
 )
 from governance.storage.repository import current_version, lock_of, metrics_of, readiness_status, team_of
-from governance.validation import TEXT_MAX, TITLE_MAX, Problems, a_date, a_list, choice, text
-from governance.validation import ids as id_list
+from governance.validation import TEXT_MAX, TITLE_MAX, Problems, a_date, a_list, choice, ids as id_list, text
 from governance.vocabulary import (
     AmendmentStatus,
     MeasurementSource,

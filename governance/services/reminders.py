@@ -26,8 +26,7 @@ from sqlalchemy import select
 from governance.identity.actors import load_actor
 from governance.mail import Mailer
 from governance.record.events import reach as events
-from governance.rules import acts as _may
-from governance.rules import reminders as rules
+from governance.rules import acts as _may, reminders as rules
 from governance.rules.electorate import may_answer
 from governance.services._base import log, session_of
 from governance.storage.db import UnitOfWork, use_case

@@ -11,8 +11,7 @@ from governance.rules.charter import CharterTerms, validate_charter
 from governance.services._base import log, session_of
 from governance.storage.db import UnitOfWork, use_case
 from governance.storage.models import Charter, Organisation, Person, PersonRole
-from governance.validation import NAME_MAX, TITLE_MAX, text
-from governance.validation import email as email_address
+from governance.validation import NAME_MAX, TITLE_MAX, email as email_address, text
 from governance.vocabulary import Role
 
 #: How the first administrator signs in, as the audit record says it.

@@ -24,8 +24,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from governance.errors import InvalidInput, PermissionDenied, SignInFailed
-from governance.identity import passwords, throttle
-from governance.identity import sessions as cookies
+from governance.identity import passwords, sessions as cookies, throttle
 from governance.identity.actors import Actor, load_actor
 from governance.record.events import people as events
 from governance.services._base import log, session_of

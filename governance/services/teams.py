@@ -32,8 +32,7 @@ from governance.storage.models import (
     SurveyRound,
     TeamInvitation,
 )
-from governance.validation import TEXT_MAX, an_id, text
-from governance.validation import ids as id_list
+from governance.validation import TEXT_MAX, an_id, ids as id_list, text
 from governance.vocabulary import PilotState, ReadinessItem, Role
 
 REASON_MIN = 10

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 from governance.errors import ConflictOfInterest, InvalidInput, PermissionDenied, RuleViolation
 from governance.identity.actors import Actor, require
 from governance.record.chain import canonical_json
-from governance.record.events import problems as problem_events
-from governance.record.events import votes as events
+from governance.record.events import problems as problem_events, votes as events
 from governance.rules.ballots import commitment, dump_groups, new_ballot_id, new_receipt, parse_groups, voter_token
 from governance.rules.charter import terms_of
 from governance.rules.deadlines import vote_deadline
