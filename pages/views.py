@@ -75,6 +75,15 @@ def _flag(amended: bool) -> str:
     return "AMENDED AFTER REAL USE BEGAN" if amended else ""
 
 
+def _voters_text(basis: dict[str, Any]) -> str:
+    """How many voted: those on the record by name and, apart, those who voted in secret."""
+    named = len(basis.get("voters") or [])
+    secret = len((basis.get("secret_ballots") or {}).get("participants") or [])
+    if not secret:
+        return f"{named} voters"
+    return f"{named + secret} voters ({named} on the record by name, {secret} in secret)"
+
+
 def decision_view(dd: DecisionDetail) -> None:
     """Who declared what, when, and on what basis — read from the frozen basis.
 
@@ -100,7 +109,7 @@ def decision_view(dd: DecisionDetail) -> None:
     if ind:
         st.markdown("Indispensability: " + common.esc(ind["text"]))
     st.caption(f"Declared {common.when(dd.declared_at)} · vote closed by "
-               f"{common.esc(basis['closed_by']['name'])} · {len(basis['voters'])} voters · charter "
+               f"{common.esc(basis['closed_by']['name'])} · {_voters_text(basis)} · charter "
                f"v{basis['charter']['version']} · audit chain head #{dd.chain_head_seq} "
                f"`{dd.chain_head_hash[:16]}…`")
     lock = basis["locked_criteria"]
