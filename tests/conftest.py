@@ -130,8 +130,8 @@ class DatabaseFactory:
             admin.dispose()
             db = Database(self._pg_url(name))
             db.upgrade()
+            self._grant_runtime(db.engine)  # before the fingerprint: the grants are part of it
             self._template_fingerprint = self._fingerprint(db.engine)
-            self._grant_runtime(db.engine)
             db.dispose()
             self._template = name
         return self._template

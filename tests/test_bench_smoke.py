@@ -32,6 +32,9 @@ from governance.vocabulary import Outcome, PilotState, ProblemState
 #: Empty by design: the scheduled job's lease exists only while a runner holds it, and sign-in
 #: state (sessions, throttling) is operational, not part of an organisation's record.
 TRANSIENT_TABLES = {"job_lease", "sign_in_session", "sign_in_throttle", "known_address"}
+#: The last mile's tables (personal links, reminders sent, reminder opt-outs): the generator does not
+#: make them yet — their cost at scale is a scheduled job's, measured apart (tests/test_reminders.py).
+NOT_GENERATED_YET = {"personal_link", "reminder_sent", "reminder_opt_out"}
 
 
 @pytest.fixture
@@ -56,7 +59,7 @@ def test_the_smoke_organisation_keeps_every_invariant(smoke: tuple[Database, dic
     assert chain.ok and chain.events_checked == report["audit_events"] > 0
     with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            if table.name not in TRANSIENT_TABLES:
+            if table.name not in TRANSIENT_TABLES | NOT_GENERATED_YET:
                 assert conn.execute(text(f"SELECT count(*) FROM {table.name}")).scalar_one() > 0, table.name
         states = set(conn.execute(text("SELECT DISTINCT state FROM pilot")).scalars())
         outcomes = set(conn.execute(text("SELECT DISTINCT outcome FROM decision")).scalars())

@@ -178,7 +178,7 @@ def test_a_member_on_a_slow_phone_link_answers_votes_and_raises_feedback(  # typ
     facilitator = page_factory()
     sign_in(facilitator, org.server, "fiona.facilitator@example.org", PASSWORD)
     go(facilitator, "Votes")
-    select(facilitator, "Open a vote", "Night-shift handovers")
+    select(facilitator, "View an open vote", "Night-shift handovers")
     see(facilitator, "1 of 7 eligible have voted")
     go(facilitator, "Evaluate")
     tab(facilitator, "Feedback")
