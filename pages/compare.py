@@ -48,7 +48,7 @@ colour = alt.Color("Quadrant:N", scale=alt.Scale(domain=quadrant_order, range=co
 shape = alt.Shape("Quadrant:N", scale=alt.Scale(domain=quadrant_order,
                                                 range=["circle", "triangle-down", "diamond", "square", "cross"]))
 base = alt.Chart(plotted)
-points = base.mark_point(filled=True, size=140, opacity=0.9).encode(
+points = base.mark_point(filled=True, size=140, opacity=0.9, aria=False).encode(
     x=alt.X("Commissioning attainment:Q", title="Commissioning metrics on target",
             scale=alt.Scale(domain=[-0.05, 1.05], nice=False),
             axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
@@ -59,14 +59,17 @@ points = base.mark_point(filled=True, size=140, opacity=0.9).encode(
              alt.Tooltip("Indispensability:Q", format=".0%"), alt.Tooltip("Low (95%):Q", format=".0%"),
              alt.Tooltip("High (95%):Q", format=".0%"), "Respondents", alt.Tooltip("Adoption:Q", format=".0%"),
              "Flags"])
-bars = base.mark_rule(strokeWidth=2, opacity=0.6).encode(
+bars = base.mark_rule(strokeWidth=2, opacity=0.6, aria=False).encode(
     x="Commissioning attainment:Q", y="Low (95%):Q", y2="High (95%):Q", color=colour)
-rule_y = alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(strokeDash=[6, 4], color="#444").encode(y="y:Q")
+# The marks stay out of the accessibility tree (aria=False): the chart's description says what it shows
+# and the table beside it holds every value, which a screen reader reads far better than marks.
+rule_y = alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(
+    strokeDash=[6, 4], color="#444", aria=False).encode(y="y:Q")
 rule_x = alt.Chart(pd.DataFrame({"x": [compare_q.COMMISSIONING_HIGH]})).mark_rule(
-    strokeDash=[2, 4], color="#888").encode(x="x:Q")
+    strokeDash=[2, 4], color="#888", aria=False).encode(x="x:Q")
 def quadrant_labels(align: Literal["left", "right"], rows: list[dict[str, Any]]) -> alt.Chart:
     return alt.Chart(pd.DataFrame(rows)).mark_text(
-        fontSize=12, fontWeight="bold", color="#555", align=align, baseline="middle").encode(
+        fontSize=12, fontWeight="bold", color="#555", align=align, baseline="middle", aria=False).encode(
         x="x:Q", y="y:Q", text="text:N")
 
 
@@ -75,7 +78,13 @@ labels = quadrant_labels("right", [{"x": 1.04, "y": 0.97, "text": "Indispensable
     quadrant_labels("left", [{"x": -0.04, "y": 0.97, "text": "Valued but off-metric"},
                              {"x": -0.04, "y": 0.03, "text": "Neither"}])
 chart_col, table_col = st.columns([1, 1])
-chart_col.altair_chart((rule_y + rule_x + bars + points + labels).properties(height=460), width="stretch")
+chart_col.altair_chart((rule_y + rule_x + bars + points + labels).properties(
+    height=460, description=(
+        "Each pilot by commissioning metrics on target (across) and the share "
+        "of users very disappointed without it (up), with its 95 % interval; "
+        "the table beside it lists the same pilots."
+    )),
+    width="stretch")
 table_col.dataframe(frame[["Pilot", "Quadrant", "Commissioning attainment", "Indispensability", "Low (95%)",
                            "High (95%)", "Respondents", "Evidence", "Adoption"]],
                     hide_index=True, width="stretch",
@@ -132,12 +141,15 @@ else:
                        var_name="Verdict", value_name="Pilots")
     long["Verdict"] = long["Verdict"].map({"indispensable": "Found indispensable",
                                            "not_indispensable": "Not indispensable"})
-    chart = alt.Chart(long).mark_bar().encode(
+    chart = alt.Chart(long).mark_bar(aria=False).encode(
         x=alt.X("month:O", title="Month evaluated"), y=alt.Y("Pilots:Q", stack=True),
         color=alt.Color("Verdict:N", scale=alt.Scale(range=[common.PALETTE[2], common.PALETTE[3]])),
         tooltip=["month", "Verdict", "Pilots"])
     left, right = st.columns([3, 2])
-    left.altair_chart(chart, width="stretch")
+    left.altair_chart(chart.properties(description=(
+        "Pilots found indispensable or not, month by month; the table beside it "
+        "holds the numbers."
+    )), width="stretch")
     right.dataframe(ledger.rename(columns={"month": "Month", "indispensable": "Indispensable",
                                            "not_indispensable": "Not indispensable",
                                            "cumulative_indispensable": "Running total: indispensable",

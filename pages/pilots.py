@@ -285,10 +285,13 @@ with tabs[4]:
                                "Adoption": r.active_users / r.eligible_users if r.eligible_users else None,
                                "File": r.filename} for r in d.usage])
         chart_col, table_col = st.columns([3, 2])
-        chart = alt.Chart(frame).mark_line(point=True, color=common.PALETTE[0]).encode(
+        chart = alt.Chart(frame).mark_line(point=True, color=common.PALETTE[0], aria=False).encode(
             x=alt.X("Week:T"), y=alt.Y("Adoption:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             tooltip=["Week:T", "Active users:Q", "Eligible users:Q", alt.Tooltip("Adoption:Q", format=".0%")])
-        chart_col.altair_chart(chart, width="stretch")
+        chart_col.altair_chart(chart.properties(description=(
+            "Weekly adoption: active users as a share of eligible users; the table "
+            "beside it holds the numbers."
+        )), width="stretch")
         table_col.dataframe(frame, hide_index=True, width="stretch")
     else:
         st.caption("No usage imported yet.")

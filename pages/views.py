@@ -26,12 +26,15 @@ def tally_view(result: dict[str, Any]) -> None:
     for option, share in result["combined"].items():
         rows.append({"Group": "Combined (weighted)", "Option": label(option), "Share": share, "Ballots": None})
     frame = pd.DataFrame(rows)
-    chart = alt.Chart(frame).mark_bar().encode(
+    chart = alt.Chart(frame).mark_bar(aria=False).encode(
         y=alt.Y("Group:N", title=None), x=alt.X("Share:Q", stack="normalize", axis=alt.Axis(format="%")),
         color=alt.Color("Option:N", scale=alt.Scale(range=common.PALETTE)),
         tooltip=["Group", "Option", alt.Tooltip("Share:Q", format=".0%"), "Ballots"])
     left, right = st.columns([3, 2])
-    left.altair_chart(chart, width="stretch")
+    left.altair_chart(chart.properties(description=(
+        "The share of each option, group by group and combined with the "
+        "charter's weights; the table beside it holds the numbers."
+    )), width="stretch")
     right.dataframe(frame, hide_index=True, width="stretch",
                     column_config={"Share": st.column_config.NumberColumn(format="percent")})
     groups = pd.DataFrame([{"Group": label(k), "Eligible": g["eligible"], "Voted": g["cast"],
