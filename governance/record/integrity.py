@@ -88,11 +88,13 @@ def _criteria_checks(s: Session, locks: list[CriteriaLock]) -> list[Alteration]:
         return out
     ids = [lock.problem_version_id for lock in locks]
     versions = {v.id: v for v in s.scalars(select(ProblemVersion).where(ProblemVersion.id.in_(ids)))}
-    criteria: dict[int, list[Criterion]] = defaultdict(list)
-    for c in s.scalars(select(Criterion).where(Criterion.problem_version_id.in_(ids))):
+    # Plain rows, not ORM objects: the hash reads the columns only, and Compare runs this on every read.
+    criteria: dict[int, list[Any]] = defaultdict(list)
+    table = Criterion.__table__
+    for c in s.connection().execute(select(*table.c).where(table.c.problem_version_id.in_(ids))):
         criteria[c.problem_version_id].append(c)
     amended = _amended_hashes(s, ids)
-    locked_events = _events(s, "criteria.locked", [lock.id for lock in locks])
+    locked_events = _recorded_digests(s, "criteria.locked", "criteria_sha256", [lock.id for lock in locks])
     for lock in locks:
         version = versions[lock.problem_version_id]
         what = f"criteria of problem #{version.problem_id} version {version.version}"
@@ -105,8 +107,8 @@ def _criteria_checks(s: Session, locks: list[CriteriaLock]) -> list[Alteration]:
                                   "outside an approved amendment."))
         if sha256_hex(lock.criteria_json) != lock.criteria_sha256:
             out.append(Alteration(what, "criteria_lock", lock.id, "the lock's frozen text no longer matches its hash."))
-        event = locked_events.get(str(lock.id))
-        if event is not None and event["after"]["criteria_sha256"] != lock.criteria_sha256:
+        recorded = locked_events.get(lock.id)
+        if recorded is not None and recorded != lock.criteria_sha256:
             out.append(Alteration(what, "criteria_lock", lock.id,
                                   "the lock's hash differs from the one its audit event recorded."))
     return out
@@ -118,8 +120,9 @@ def _metric_checks(s: Session, pilots: list[Pilot]) -> list[Alteration]:
     if not locked:
         return out
     ids = [p.id for p in locked]
-    metrics: dict[int, list[CommissioningMetric]] = defaultdict(list)
-    for m in s.scalars(select(CommissioningMetric).where(CommissioningMetric.pilot_id.in_(ids))):
+    metrics: dict[int, list[Any]] = defaultdict(list)
+    table = CommissioningMetric.__table__
+    for m in s.connection().execute(select(*table.c).where(table.c.pilot_id.in_(ids))):
         metrics[m.pilot_id].append(m)
     amended: dict[int, str] = {}
     for pid, digest in s.execute(
