@@ -10,19 +10,15 @@ badges, table headers and cells, tab and expander labels, metrics — is scanned
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from governance.rules.permissions import PAGE_ROLES
-from governance.storage.db import Database, FixedClock
 from governance.vocabulary import Role
 from tests.apptest_support import offers, ok, open_page, pages_pointed_at
-from tests.conftest import START, DatabaseFactory
-from tests.test_pages_render import Furnished, details, furnish
-from tests.world import World
+from tests.test_pages_render import Furnished, details, furnished
 
 ALLOWED = [(page, role) for page, roles in PAGE_ROLES.items() for role in sorted(roles)]
 
@@ -35,19 +31,8 @@ RAW = {
     "raw JSON": re.compile(r"\{\s*\\?\"[a-z_]+\\?\"\s*:"),
 }
 #: Rule codes (R3, R13 …) belong in an auditor's detail view only.
+__all__ = ["furnished"]  # the furnished organisation of test_pages_render, a fixture
 RULE_CODE = re.compile(r"\bR(?:[1-9]|1[0-8])\b")
-
-
-@pytest.fixture(scope="module")
-def furnished(database_factory: DatabaseFactory) -> Iterator[Furnished]:
-    url = database_factory.url()
-    clock = FixedClock(START)
-    db = Database(url, clock=clock)
-    try:
-        yield furnish(World(db, clock))
-    finally:
-        db.dispose()
-        database_factory.drop(url)
 
 
 def _cells(frame: Any) -> list[str]:
