@@ -9,6 +9,7 @@ from governance.identity.passwords import MIN_LENGTH
 from governance.queries import people as people_q
 from governance.rules.charter import FIELD_LABELS, supported_countries
 from governance.rules.permissions import Action, allowed
+from governance.rules.times import known_zones
 from governance.services.people_import import ImportPlan
 from governance.storage.db import UnitOfWork
 from governance.vocabulary import PanelRole, Role, label
@@ -205,6 +206,10 @@ with tabs[2]:
             country = c2.selectbox("Country (public holidays are not working days)", list(countries),
                                    index=list(countries).index(terms.country) if terms.country in countries else 0,
                                    format_func=lambda c: f"{c} — {countries[c]}" if c else countries[c])
+            zones = known_zones()
+            zone = c3.selectbox("Time zone (dates and times on pages; exports and the audit log stay UTC)", zones,
+                                index=zones.index(terms.time_zone) if terms.time_zone in zones else None,
+                                placeholder="e.g. Europe/London")
             veto = c2.checkbox("Frontline veto on adopt", value=bool(terms.frontline_veto))
             override = c3.checkbox("Allow adopt to override a failed threshold (flagged)",
                                    value=bool(terms.allow_adopt_override))
@@ -215,5 +220,6 @@ with tabs[2]:
                            quorum_steering=qs, evaluation_window_days=int(window),
                            min_survey_responses=int(minimum), indispensability_threshold=threshold,
                            feedback_response_working_days=int(response_days), vote_min_days=int(shortest),
-                           vote_max_days=int(longest), secret_groups=secret, country=country, frontline_veto=veto,
+                           vote_max_days=int(longest), secret_groups=secret, country=country, time_zone=zone,
+                           frontline_veto=veto,
                            allow_adopt_override=override, success="New charter version adopted.")

@@ -32,7 +32,7 @@ def downloads(name: str, records: list[dict[str, Any]], key: str) -> None:
 with tab_decisions:
     page = common.cached(votes_q.decisions_page)(me.id, page=st.session_state.get("audit-dec-page", 1))
     shown = [{"decision": r.id, "pilot": r.pilot, "outcome": r.outcome,
-              "declared_at": common.when(r.declared_at), "vote_closed_by": r.declared_by,
+              "declared_at": common.when_utc(r.declared_at), "vote_closed_by": r.declared_by,
               "adopted_despite_failed_threshold": r.adopt_override, "basis_sha256": r.basis_sha256}
              for r in page.rows]
     if shown:
@@ -50,7 +50,7 @@ with tab_claims:
     flagged_only = st.toggle("Only flagged claims", key="claims-flagged")
     claims = common.cached(audit_q.claims_page)(me.id, flagged_only=flagged_only,
                                                 page=st.session_state.get("claims-page", 1))
-    shown = [{"claim": c.id, "pilot": c.pilot, "by": c.made_by, "made_at": common.when(c.made_at),
+    shown = [{"claim": c.id, "pilot": c.pilot, "by": c.made_by, "made_at": common.when_utc(c.made_at),
               "statement": c.statement, "asserts_success": c.asserts_success, "cites": ", ".join(c.cited),
               "decision_now": c.decision_outcome_now or "none yet",
               "flags": "; ".join(c.flags_now)} for c in claims.rows]
@@ -77,7 +77,7 @@ with tab_amend:
     rows = common.cached(audit_q.amendments)(me.id, after_real_use_only=only_after)
     shown = [{"amendment": a.id, "subject": a.subject, "kind": a.kind, "status": a.status,
               "change": common.change_text(a.before, a.after), "reason": a.reason,
-              "proposed_by": a.proposed_by, "applied_at": common.when(a.applied_at),
+              "proposed_by": a.proposed_by, "applied_at": common.when_utc(a.applied_at),
               "flag": "AMENDED AFTER REAL USE BEGAN" if a.after_real_use else ""} for a in rows]
     if shown:
         st.dataframe(pd.DataFrame([{
@@ -108,13 +108,13 @@ with tab_log:
                "date_to": until if isinstance(until, date) else None}
     events = common.cached(audit_q.events_page)(me.id, page=st.session_state.get("log-page", 1), per_page=50,
                                                 **filters)
-    shown = [{"seq": e.seq, "time": common.when(e.occurred_at), "actor": e.actor, "action": e.action,
+    shown = [{"seq": e.seq, "time": common.when_utc(e.occurred_at), "actor": e.actor, "action": e.action,
               "entity": f"{e.entity_type} {e.entity_id}", "payload": e.payload,
               "hash": e.hash} for e in events.rows]
     if shown:
         st.caption("Times in UTC, as the record keeps them. Select an event to read its full payload.")
         picked = st.dataframe(pd.DataFrame([{
-            "#": e.seq, "Time (UTC)": common.when(e.occurred_at), "Who": e.actor, "Action": label(e.action),
+            "#": e.seq, "Time (UTC)": common.when_utc(e.occurred_at), "Who": e.actor, "Action": label(e.action),
             "Record": f"{label(e.entity_type)} {e.entity_id}", "What changed": common.payload_summary(e.payload),
             "Hash": e.hash[:12] + "…"} for e in events.rows]), hide_index=True, width="stretch",
             on_select="rerun", selection_mode="single-row", key="log-table",

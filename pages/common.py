@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from governance.errors import GovernanceError
-from governance.queries import audit as audit_queries
+from governance.queries import audit as audit_queries, zone as zone_queries
 from governance.queries.people import Me, whoami
 from governance.rules.permissions import may_open
 from governance.storage.db import Database, UnitOfWork, is_embedded_default
@@ -28,6 +28,7 @@ from governance.vocabulary import label
 # What pages show (pages/present.py); pages reach it through common, as common.esc(…).
 from pages.present import (
     PALETTE as PALETTE,
+    ZONE_KEY,
     badge as badge,
     change_text as change_text,
     choose as choose,
@@ -42,6 +43,7 @@ from pages.present import (
     value_text as value_text,
     when as when,
     when_text as when_text,
+    when_utc as when_utc,
 )
 
 log = logging.getLogger(__name__)
@@ -151,9 +153,7 @@ def _session_from_cookie() -> Any:
     if not raw:
         return None
     claim = sessions.read_cookie(sessions.load_key(database().url), raw)
-    if claim is None:
-        return None
-    found = current_session(uow(), claim.session_id, claim.token)
+    found = current_session(uow(), claim.session_id, claim.token) if claim is not None else None
     if found is not None:
         st.session_state[SESSION_KEY] = found.session_id
         st.session_state[PERSON_KEY] = found.person_id
@@ -189,9 +189,7 @@ def set_identity_lookup(fn: Callable[[], int | None]) -> None:
 def me() -> Me | None:
     """The signed-in person as the database knows them *now* (roles read fresh)."""
     person_id = identity_lookup()
-    if person_id is None:
-        return None
-    return whoami(uow(), person_id)
+    return None if person_id is None else whoami(uow(), person_id)
 
 
 def client_address() -> str | None:
@@ -321,6 +319,8 @@ def page(key: str, title: str, purpose: str) -> Me:
             st.switch_page("dashboard.py")
         st.error("You are signed out. Sign in again to continue.")
         st.stop()
+    # Every time this page shows is in the organisation's zone (the charter's term).
+    st.session_state[ZONE_KEY] = cached(zone_queries.time_zone)()
     set_tab_title(title)
     st.title(title)
     st.caption(purpose)

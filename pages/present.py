@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from governance.rules.times import DEFAULT_ZONE, moment_text, utc_text
 from governance.vocabulary import label
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,27 @@ def badge(value: str | None, text: str | None = None) -> None:
     st.badge(literal, color=BADGE_COLOURS.get(str(value), "gray"))
 
 
+#: Where ``common.page`` keeps the organisation's time zone for this run of the page.
+ZONE_KEY = "_organisation_time_zone"
+
+
+def time_zone() -> str:
+    """The organisation's time zone (the charter's), as this page run read it; UTC before that."""
+    try:
+        return str(st.session_state.get(ZONE_KEY) or DEFAULT_ZONE)
+    except Exception:  # noqa: BLE001 - outside a Streamlit run (a bare import in a test)
+        return DEFAULT_ZONE
+
+
 def when(moment: datetime | date | None) -> str:
-    if moment is None:
-        return "—"
-    if isinstance(moment, datetime):
-        return moment.strftime("%d %b %Y %H:%M UTC")
-    return moment.strftime("%d %b %Y")
+    """A date or time as a person reads it: in the organisation's zone, with its abbreviation
+    (the one formatter pages use; ``governance.rules.times.moment_text``)."""
+    return moment_text(moment, time_zone())
+
+
+def when_utc(moment: datetime | date | None) -> str:
+    """A time in UTC, labelled — for the audit log and exports, which keep the record's time."""
+    return utc_text(moment)
 
 
 def pct(value: float | None) -> str:

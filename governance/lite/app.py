@@ -45,7 +45,7 @@ from governance.lite.core import (
     _respond,
     _session,
 )
-from governance.queries import people as people_q
+from governance.queries import people as people_q, zone as zone_q
 from governance.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class Lite:
         ctx: Ctx | None = None
         try:
             db = self.database()
+            h.ZONE.set(zone_q.time_zone(db.uow()))
             secret = csrf.valid_secret(request.cookies.get(csrf.COOKIE_NAME))
             ctx = Ctx(request=request, db=db, key=sessions.load_key(db.url), form=form,
                       browser_secret=secret or csrf.new_browser_secret(), new_secret=secret is None)

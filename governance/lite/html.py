@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
+
+from governance.rules.times import DEFAULT_ZONE, moment_text
 
 #: The whole style sheet (inline: no second request on a slow link).
 STYLE = ("body{font:1rem/1.5 system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:.5rem;color:#111}"
@@ -33,13 +36,13 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+#: The organisation's time zone for the request being answered (set by ``lite.app``).
+ZONE: ContextVar[str] = ContextVar("organisation_time_zone", default=DEFAULT_ZONE)
+
+
 def when(moment: datetime | date | None) -> str:
-    """A date or time as the dashboard writes it (UTC)."""
-    if moment is None:
-        return "—"
-    if isinstance(moment, datetime):
-        return moment.strftime("%d %b %Y, %H:%M UTC")
-    return moment.strftime("%d %b %Y")
+    """A date or time as the dashboard writes it: in the organisation's zone, with its abbreviation."""
+    return moment_text(moment, ZONE.get(), sep=", ")
 
 
 def page(title: str, body: str, *, signed_in_as: str | None = None, sign_out_token: str | None = None) -> str:

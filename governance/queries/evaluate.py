@@ -24,6 +24,7 @@ from governance.storage.models import (
     SurveyResponse,
     SurveyRound,
 )
+from governance.storage.repository import local_today
 from governance.vocabulary import PanelRole, PilotState
 
 
@@ -129,7 +130,7 @@ def feedback_page(uow: UnitOfWork, actor_id: int, *, pilot_id: int | None = None
     """Feedback items with due dates; status 'open', 'overdue' or 'answered'."""
     with uow.reading() as s:
         actor = reader(s, actor_id)
-        today = uow.now().date()
+        today = local_today(s, uow.now())
         raiser = Person.__table__.alias("raiser")
         q = (select(FeedbackItem.id, Pilot.id.label("pilot_id"), Pilot.title.label("pilot"), FeedbackItem.kind,
                     FeedbackItem.body, raiser.c.name.label("raised_by"), FeedbackItem.raised_at,
@@ -171,7 +172,7 @@ def my_feedback(uow: UnitOfWork, actor_id: int, *, limit: int = 20) -> list[Feed
     (the light path's "your feedback")."""
     with uow.reading() as s:
         actor = reader(s, actor_id)
-        today = uow.now().date()
+        today = local_today(s, uow.now())
         rows = s.execute(
             select(FeedbackItem.id, Pilot.id.label("pilot_id"), Pilot.title.label("pilot"), FeedbackItem.kind,
                    FeedbackItem.body, FeedbackItem.raised_at, FeedbackItem.due_on, FeedbackItem.response,

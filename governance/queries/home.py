@@ -25,6 +25,7 @@ from governance.storage.models import (
     VoteEligibility,
     VoteParticipation,
 )
+from governance.storage.repository import local_today
 from governance.vocabulary import PilotState, ProblemState, VoteStatus
 
 
@@ -124,7 +125,7 @@ def my_agenda(uow: UnitOfWork, actor_id: int, *, limit: int = 20) -> Agenda:
                                         PilotTeamMember.person_id == actor.id))
             .where(FeedbackItem.responded_at.is_(None))
             .order_by(FeedbackItem.due_on).limit(limit)).all()
-        today = now.date()
+        today = local_today(s, now)
         inviter = Person.__table__.alias("inviter")
         invitations = s.execute(
             select(TeamInvitation.id, Pilot.title, inviter.c.name, TeamInvitation.invited_at)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from governance.errors import InvalidInput
+from governance.rules.times import time_zone_problem
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class CharterTerms:
     secret_groups: tuple[str, ...] = ("frontline",)
     #: ISO 3166 alpha-2 code whose public holidays are not working days ("" = Monday–Friday only).
     country: str = ""
+    #: IANA name of the zone in which pages show dates and times (exports and the audit log: UTC).
+    time_zone: str = "UTC"
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -61,6 +64,7 @@ FIELD_LABELS = {
     "vote_max_days": "Longest vote (days)",
     "secret_groups": "Groups whose ballots are secret",
     "country": "Country (public holidays)",
+    "time_zone": "Time zone",
 }
 VOTING_GROUPS = ("frontline", "commissioning", "steering")
 FIELDS = tuple(f.name for f in fields(CharterTerms))
@@ -127,6 +131,11 @@ def validate_charter(**given: Any) -> CharterTerms:
         problems["country"] = country_problem(country) or "Country must be a two-letter code."
     else:
         values["country"] = country.strip().upper()
+    zone_problem = time_zone_problem(values["time_zone"])
+    if zone_problem:
+        problems["time_zone"] = zone_problem
+    else:
+        values["time_zone"] = str(values["time_zone"]).strip()
     threshold = _share(values["indispensability_threshold"])
     if threshold is None or threshold <= 0:
         problems["indispensability_threshold"] = (

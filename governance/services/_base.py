@@ -22,6 +22,7 @@ from governance.storage.models import (
     RosterEntry,
     SourceFile,
 )
+from governance.storage.repository import local_today
 from governance.validation import an_id
 from governance.vocabulary import PanelRole
 
@@ -105,4 +106,5 @@ def refuse_repeated_file(session: Session, pilot: Pilot, filename: str, sha256: 
 
 
 def today(uow: UnitOfWork) -> date:
-    return uow.now().date()
+    """Today in the organisation's time zone (a measurement's date, a due date are its days)."""
+    return local_today(session_of(uow), uow.now())

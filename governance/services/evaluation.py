@@ -25,6 +25,7 @@ from governance.rules.charter import terms_of, validate_charter
 from governance.rules.electorate import answerable_from, may_answer
 from governance.rules.evidence import sus_score
 from governance.rules.permissions import Action
+from governance.rules.times import local_date
 from governance.services._base import (
     get,
     is_on_team,
@@ -50,7 +51,7 @@ from governance.storage.models import (
     UsageWeek,
     Vote,
 )
-from governance.storage.repository import current_charter, current_responses
+from governance.storage.repository import current_charter, current_responses, local_today
 from governance.validation import TEXT_MAX, a_list, choice, text
 from governance.vocabulary import (
     FeedbackKind,
@@ -305,8 +306,10 @@ def raise_feedback(uow: UnitOfWork, actor_id: int, pilot_id: int, *, kind: str, 
     words = text(body, "Feedback", max_len=TEXT_MAX)
     charter = current_charter(s)
     raised = uow.now()
+    # Working days are the organisation's calendar days: a Monday-morning item in Auckland is a Monday's.
+    raised_on = local_date(raised, charter.time_zone)
     item = FeedbackItem(pilot_id=pilot.id, raised_by=actor.id, raised_at=raised, kind=which, body=words,
-                        due_on=deadlines.working_days_after(raised.date(), charter.feedback_response_working_days,
+                        due_on=deadlines.working_days_after(raised_on, charter.feedback_response_working_days,
                                                             charter.country or ""))
     s.add(item)
     s.flush()
@@ -328,5 +331,5 @@ def respond_to_feedback(uow: UnitOfWork, actor_id: int, item_id: int, *, respons
                             "to continue the conversation.", rule="R13")
     words = text(response, "Response", max_len=TEXT_MAX)
     item.response, item.responded_by, item.responded_at = words, actor.id, uow.now()
-    late = item.responded_at.date() > item.due_on
+    late = local_today(s, item.responded_at) > item.due_on
     log(uow, actor, events.feedback_responded(item_id=item.id, response=words, late=late, due_on=item.due_on))

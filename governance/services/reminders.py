@@ -45,7 +45,7 @@ from governance.storage.models import (
     VoteEligibility,
     VoteParticipation,
 )
-from governance.storage.repository import current_charter
+from governance.storage.repository import current_charter, local_today
 from governance.vocabulary import Role, VoteStatus
 
 MAX_ATTEMPTS = 3
@@ -86,7 +86,7 @@ def due_reminders(uow: UnitOfWork, base_url: str = "") -> list[Reminder]:
     loop over what is open now, sharing who may be reminded (``add``)."""
     with uow.reading() as s:
         now = uow.now()
-        today = now.date()
+        today = local_today(s, now)
         window = current_charter(s).evaluation_window_days
         off = set(s.scalars(select(ReminderOptOut.person_id)))
         done = {(r.person_id, r.kind, r.subject) for r in s.scalars(select(ReminderSent))

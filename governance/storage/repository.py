@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -21,6 +22,7 @@ from governance.rules.charter import CharterTerms, terms_of
 from governance.rules.claims import Citable
 from governance.rules.electorate import TeamMembership
 from governance.rules.evidence import SurveyEvidence, evidence_threshold, status_row, survey_evidence
+from governance.rules.times import DEFAULT_ZONE, local_date
 from governance.rules.voting import Tally, tally_vote
 from governance.storage.models import (
     Amendment,
@@ -54,6 +56,13 @@ from governance.vocabulary import AmendmentStatus, ReadinessItem, Role, SurveyAn
 
 
 # ------------------------------------------------------------------ charter
+def local_today(session: Session, now: datetime) -> date:
+    """Today in the organisation's time zone (the charter's): due dates and working days are
+    the organisation's calendar days, not UTC's."""
+    zone = session.scalar(select(Charter.time_zone).order_by(Charter.version.desc()).limit(1))
+    return local_date(now, zone or DEFAULT_ZONE)
+
+
 def current_charter(session: Session) -> Charter:
     """The charter in force (the newest version)."""
     charter = session.scalar(select(Charter).order_by(Charter.version.desc()).limit(1))

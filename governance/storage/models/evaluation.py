@@ -72,6 +72,8 @@ class Charter(Base):
     secret_groups: Mapped[str] = mapped_column(Text, default='["frontline"]', server_default='["frontline"]')
     #: ISO 3166 code whose public holidays are not working days ("" = Monday–Friday only).
     country: Mapped[str] = mapped_column(String(2), default="", server_default=text("''"))
+    #: IANA zone in which pages show dates and times (exports and the audit log stay UTC).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default=text("'UTC'"))
     adopted_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     adopted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(Text)
@@ -173,6 +175,9 @@ class Vote(Base):
     #: JSON list of the groups whose ballots are secret, fixed when the vote opened
     #: (R17); NULL for votes opened before secret ballots existed (all on the record).
     secret_groups: Mapped[str | None] = mapped_column(Text)
+    #: What whoever closed the vote wrote about its outcome (the scheduled close writes
+    #: a factual one); NULL for votes closed before outcome statements existed.
+    outcome_statement: Mapped[str | None] = mapped_column(Text)
 
 
 class VoteEligibility(Base):
@@ -209,6 +214,8 @@ class Ballot(Base):
     option: Mapped[str] = mapped_column(String(20))
     cast_at: Mapped[datetime] = mapped_column(UtcDateTime)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The voter's optional reason, shown beside the ballot (open groups only: R17).
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SecretBallot(Base):
