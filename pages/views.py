@@ -54,8 +54,9 @@ def published_lists(result: dict[str, Any]) -> None:
     named = result.get("named_ballots") or []
     if named:
         st.markdown("**Ballots on the record by name**")
-        st.dataframe(pd.DataFrame([{"Name": b["name"], "Group": label(b["group"]), "Ballot": label(b["option"])}
-                                   for b in named]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{"Name": b["name"], "Group": label(b["group"]), "Ballot": label(b["option"]),
+                                    "Reason": b.get("reason") or ""} for b in named]),
+                     hide_index=True, width="stretch")
     secret = result.get("secret_ballots")
     if secret:
         groups = ", ".join(label(g).lower() for g in secret["groups"])
@@ -65,6 +66,15 @@ def published_lists(result: dict[str, Any]) -> None:
                                      for p in secret["participants"]]), hide_index=True, width="stretch")
         right.dataframe(pd.DataFrame([{"Receipt": r["receipt"], "Ballot": label(r["option"])}
                                       for r in secret["receipts"]]), hide_index=True, width="stretch")
+
+
+def outcome_statement(statement: str | None) -> None:
+    """The closer's outcome statement (or the schedule's), quoted as written."""
+    if statement:
+        st.markdown("**Outcome statement**")
+        st.info(common.esc(statement))
+    else:
+        st.caption("No outcome statement: this vote closed before outcome statements were kept.")
 
 
 def decisions_frame(rows: list[DecisionRow]) -> pd.DataFrame:
@@ -101,6 +111,7 @@ def decision_view(dd: DecisionDetail) -> None:
     if dd.adopt_override:
         st.warning("Adopted although the indispensability threshold was not met (the charter allowed an "
                    "override).")
+    outcome_statement(dd.outcome_statement)
     ind = basis["indispensability"]
     a, b, c, e = st.columns(4)
     a.metric("Indispensability", common.pct(ind["score"]) if ind and ind["score"] is not None else "—",

@@ -8,15 +8,22 @@ import pandas as pd
 import streamlit as st
 
 from governance import services as sv
-from governance.queries import people as people_q, pilots as pilots_q, votes as votes_q
+from governance.queries import (
+    participation as participation_q,
+    people as people_q,
+    pilots as pilots_q,
+    votes as votes_q,
+)
+from governance.rules.ballots import REASON_MAX
 from governance.rules.permissions import Action, allowed
+from governance.rules.statements import STATEMENT_MAX
 from governance.vocabulary import PilotState, VoteStatus, label
 from pages import common, views
 
 me = common.page("votes", "Votes",
                  "Binding votes: cast or change your ballot until the vote closes; see results and decisions.")
-tab_open, tab_closed, tab_decisions = st.tabs(["Open votes", "Closed votes", "Decisions"],
-                                                  key="votes-tab", on_change="rerun")
+tab_open, tab_closed, tab_decisions, tab_mine = st.tabs(["Open votes", "Closed votes", "Decisions",
+                                                         "My participation"], key="votes-tab", on_change="rerun")
 
 
 def vote_panel(vote_id: int) -> None:
@@ -63,26 +70,35 @@ def ballot_form(v: votes_q.VoteDetail, vote_id: int) -> None:
         # select as they move, so a pre-selected group changes a ballot by accident. The
         # submit button is the next Tab stop after the group; the dialog then confirms.
         option = st.radio("Your ballot", v.options, format_func=label, index=None)
+        reason = None
+        if v.my_ballot_is_secret:
+            # R17: words of one's own beside a secret ballot could tell whose it is; none is asked.
+            st.caption("A secret ballot carries no reason: words of your own beside it could tell whose it is.")
+        else:
+            reason = st.text_area("Your reason (optional, shown beside your ballot after the close)",
+                                  max_chars=REASON_MAX, placeholder="e.g. It saves me re-keying every referral.",
+                                  value=next((h.reason or "" for h in v.my_history if h.is_current), ""))
         if st.form_submit_button("Cast my ballot" if current is None else "Change my ballot", type="primary"):
             if option is None:
                 st.error("Choose an option first.")
             else:
-                st.session_state[f"_ballot_choice-{vote_id}"] = option
+                st.session_state[f"_ballot_choice-{vote_id}"] = (option, reason or None)
                 common.ask_confirmation(f"ballot-{vote_id}")
-    choice = st.session_state.get(f"_ballot_choice-{vote_id}")
+    choice, why = st.session_state.get(f"_ballot_choice-{vote_id}") or (None, None)
     secret = ("It is secret: you get a receipt to check it by after the close." if v.my_ballot_is_secret
               else "It is on the record by name.")
     common.confirmation(
         f"ballot-{vote_id}", "Cast a binding ballot",
         f"Your ballot **{label(choice)}** is binding. {secret} You can change it until the vote closes; only "
         "the latest counts.", "Cast ballot",
-        lambda: common.act(sv.cast_ballot, vote_id, choice, success=cast_message(v)))
+        lambda: common.act(sv.cast_ballot, vote_id, choice, reason=why, success=cast_message(v)))
     if v.my_receipt:
         st.success(f"Your receipt: **{v.my_receipt}** — keep it: after the close, find it in the published "
                    "list with your option. A changed ballot gets a new receipt; the old one is not counted.")
     if v.my_history:
         st.caption("Your ballots: " + " → ".join(
-            label(h.option) + (f" ({common.when(h.cast_at)})" if h.cast_at else "") for h in v.my_history))
+            label(h.option) + (f" ({common.when(h.cast_at)})" if h.cast_at else "")
+            + (f" — “{common.esc(h.reason)}”" if h.reason else "") for h in v.my_history))
 
 
 def cast_message(v: votes_q.VoteDetail) -> str:
@@ -92,15 +108,22 @@ def cast_message(v: votes_q.VoteDetail) -> str:
 
 
 def turnout_table(v: votes_q.VoteDetail) -> None:
-    """Who has voted: counts for every group, names of those not yet voted in groups on the record."""
+    """Who has voted: counts for every group, names of those not yet voted in groups on the record.
+
+    One stacked block per group, not a table: the names wrap on a phone instead of running off it."""
     if not v.turnout:
         return
-    st.dataframe(pd.DataFrame([{
-        "Group": label(t.group), "Voted": f"{t.voted} of {t.eligible}",
-        "Ballots": "secret" if t.secret else "on the record by name",
-        "Not voted yet": ("(secret group: counts only)" if t.secret
-                          else (", ".join(t.not_voted) or "everyone has voted"))} for t in v.turnout]),
-        hide_index=True, width="stretch")
+    st.markdown("**Turnout**")
+    for t in v.turnout:
+        with st.container(border=True):
+            st.markdown(f"**{label(t.group)}** — {t.voted} of {t.eligible} have voted · "
+                        + ("secret ballots" if t.secret else "ballots on the record by name"))
+            if t.secret:
+                st.caption("Secret group: counts only — nobody is named until the close.")
+            elif t.not_voted:
+                st.caption("Not voted yet: " + common.esc(", ".join(t.not_voted)))
+            else:
+                st.caption("Everyone in this group has voted.")
 
 
 def close_control(v: votes_q.VoteDetail, vote_id: int) -> None:
@@ -116,18 +139,29 @@ def close_control(v: votes_q.VoteDetail, vote_id: int) -> None:
                    f"when every eligible voter has voted: {v.cast} of {v.eligible_total} have. "
                    "Nobody picks the moment.")
         return
-    if st.button("Close this vote now", key=f"close-{vote_id}"):
-        common.ask_confirmation(f"close-{vote_id}")
+    with st.form(f"close-form-{vote_id}"):
+        statement = st.text_area("Outcome statement (required: what was decided and what happens next, in "
+                                 "plain words; it is kept with the result)", max_chars=STATEMENT_MAX,
+                                 placeholder="e.g. The panel chose to iterate: the team fixes the referral "
+                                             "export and the panel reviews it in six weeks.")
+        if st.form_submit_button("Close this vote now"):
+            if not statement.strip():
+                st.error("Write the outcome statement first: whoever closes a vote says what it decided.")
+            else:
+                st.session_state[f"_close_statement-{vote_id}"] = statement
+                common.ask_confirmation(f"close-{vote_id}")
+    words = st.session_state.get(f"_close_statement-{vote_id}", "")
     common.confirmation(
         f"close-{vote_id}", "Close the vote",
         f"Every eligible voter has voted ({v.cast} of {v.eligible_total}), or the deadline has passed. Closing "
-        "is final: the result is computed from the latest ballots and published, and for a pilot outcome the "
-        "decision is declared with its basis frozen.", "Close the vote",
-        lambda: common.act(sv.close_vote, vote_id, success="Vote closed."))
+        "is final: the result is computed from the latest ballots and published with your outcome statement, "
+        "and for a pilot outcome the decision is declared with its basis frozen.", "Close the vote",
+        lambda: common.act(sv.close_vote, vote_id, statement=words, success="Vote closed."))
 
 
 def closed_view(v: votes_q.VoteDetail, vote_id: int) -> None:
     st.markdown(f"Closed {common.when(v.closed_at)} by {common.esc(v.closed_by)}.")
+    views.outcome_statement(v.outcome_statement)
     if v.secret_groups is None:
         st.caption("Open ballot (before secret ballots existed): every ballot was on the record by name.")
     if v.result:
@@ -236,3 +270,29 @@ with tab_decisions:
             views.decision_view(common.cached(votes_q.decision_detail)(me.id, chosen))
     else:
         st.info("No binding decisions yet.")
+
+with tab_mine:
+    st.caption("Every vote you were eligible for, open and closed: whether you voted, your ballot (or, in a "
+               "secret group, your receipt), your reason, and the result once the vote closed.")
+    mine = common.cached(participation_q.my_participation)(me.id, page=st.session_state.get("mine-page", 1))
+    if not mine.rows:
+        st.info("You have not been eligible for any vote yet.")
+    for p in mine.rows:
+        with st.container(border=True):
+            st.markdown(f"**{common.esc(p.subject)}** · {label(p.kind)} · vote #{p.vote_id}")
+            when = (f"Open — closes {common.when(p.deadline)}" if p.is_open
+                    else f"Closed {common.when(p.closed_at)}")
+            st.caption(f"{when} · you vote in the {label(p.group).lower()} group"
+                       + (" (secret ballot)" if p.secret else " (on the record by name)"))
+            if not p.voted:
+                st.markdown("You have **not voted**" + (" yet." if p.is_open else "."))
+            elif p.secret:
+                st.markdown(f"You voted. Your receipt: **{p.receipt or '—'}**" + (
+                    " — find it in the published list." if not p.is_open else " — keep it to check after the close."))
+            else:
+                st.markdown(f"Your ballot: **{label(p.ballot)}**"
+                            + (f" — your reason: “{common.esc(p.reason)}”" if p.reason else " — no reason given."))
+            if not p.is_open:
+                st.markdown("Result: " + (f"**{label(p.result)}**" if p.result else
+                                          "no binding result" + ("" if p.quorum_met else " (quorum not met)")))
+    common.pager("mine-page", mine.total, mine.per_page)

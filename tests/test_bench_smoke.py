@@ -109,7 +109,8 @@ def test_the_services_carry_on_from_the_generated_organisation(smoke: tuple[Data
         for person in eligible:
             if person not in voted:
                 sv.cast_ballot(db.uow(), person, vote_id, "iterate" if kind == "outcome" else "approve")
-        decision = sv.close_vote(db.uow(), facilitator, vote_id)
+        decision = sv.close_vote(db.uow(), facilitator, vote_id,
+                                 statement="The result stands.")
         assert (decision is not None) == (kind == "outcome")
     report = jobs.run(db)
     assert report.ran and not report.refused_votes

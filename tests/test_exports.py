@@ -68,7 +68,7 @@ def test_every_csv_on_the_audit_page_is_neutralised(world: World, pages_db: Any,
     vote = sv.open_outcome_vote(uow, world.facilitator, pilot)
     for voter in (*world.panel_voters, c, world.steering):
         sv.cast_ballot(uow, voter, vote, "adopt")
-    sv.close_vote(uow, world.facilitator, vote)
+    sv.close_vote(uow, world.facilitator, vote, statement="The result stands.")
     for statement in EVIL:
         sv.record_claim(uow, c, pilot, statement=statement + " — claimed", cited_metrics=[EVIL[0], EVIL[3]])
     metric = pilots_q.pilot_detail(uow, c, pilot).metrics[0].id

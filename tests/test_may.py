@@ -118,14 +118,14 @@ def test_closing_a_vote_is_offered_to_whom_close_vote_accepts(world: World, othe
     # R16: with voters missing, nobody is offered "close now", and the use case refuses it.
     assert not any(votes_q.vote_detail(world.uow, person, vote).may_close for person in people.values())
     with world.refuses(RuleViolation, match="can close earlier only when every eligible voter has voted"):
-        sv.close_vote(world.uow, world.steering, vote)
+        sv.close_vote(world.uow, world.steering, vote, statement="The result stands.")
     world.clock.advance(days=8)  # past the deadline, a closer may close it (the job would too)
     may_close = {who for who, person in people.items() if votes_q.vote_detail(world.uow, person, vote).may_close}
     assert may_close == {"facilitator", "steering"}
     for who, person in people.items():
         if who not in may_close:
             with world.refuses(PermissionDenied):
-                sv.close_vote(world.uow, person, vote)
-    sv.close_vote(world.uow, world.facilitator, vote)
+                sv.close_vote(world.uow, person, vote, statement="The result stands.")
+    sv.close_vote(world.uow, world.facilitator, vote, statement="The result stands.")
     closed = votes_q.vote_detail(world.uow, world.steering, vote)
     assert not closed.may_close and not closed.may_cast

@@ -85,7 +85,7 @@ def furnish(world: World) -> Furnished:
     decided_vote = sv.open_outcome_vote(uow, f, decided)
     for voter in (*world.panel_voters, c, world.steering):
         sv.cast_ballot(uow, voter, decided_vote, "adopt")
-    decision = sv.close_vote(uow, f, decided_vote)
+    decision = sv.close_vote(uow, f, decided_vote, statement="The result stands.")
     claim = sv.record_claim(uow, c, decided, statement="The assistant met all its KPIs.",
                             cited_metrics=["Extraction accuracy", "Staff happiness"])
     permits = world.locked_problem(title="Permit backlog",

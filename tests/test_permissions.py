@@ -254,7 +254,7 @@ AUDITOR_ATTEMPTS: dict[str, Callable[[Org, int], Any]] = {
                                                                response="x"),
     "open_outcome_vote": lambda o, a: sv.open_outcome_vote(o.world.uow, a, o.pilot),
     "cast_ballot": lambda o, a: sv.cast_ballot(o.world.uow, a, o.vote, "approve"),
-    "close_vote": lambda o, a: sv.close_vote(o.world.uow, a, o.vote),
+    "close_vote": lambda o, a: sv.close_vote(o.world.uow, a, o.vote, statement="The result stands."),
     "mark_demo": lambda o, a: sv.mark_demo(o.world.uow, a, people=[
         {"name": "Ada Admin", "email": "ada@example.org", "roles": ["admin"]}]),
     "record_claim": lambda o, a: sv.record_claim(o.world.uow, a, o.pilot, statement="It works.",
@@ -372,9 +372,9 @@ def test_a_facilitator_of_another_panel_cannot_close_this_panels_vote(world: Wor
     other = world.person("Frank Otherfac", ["frontline", "facilitator"])
     # A panel vote is the panel's own: only its facilitator closes it (R2), not steering either.
     with world.refuses(PermissionDenied, match="Only a facilitator of Riverside Clinic Panel may close this vote"):
-        sv.close_vote(world.uow, world.steering, vote)
+        sv.close_vote(world.uow, world.steering, vote, statement="The result stands.")
     with world.refuses(PermissionDenied, match="Only a facilitator of Riverside Clinic Panel may close this vote"):
-        sv.close_vote(world.uow, other, vote)
+        sv.close_vote(world.uow, other, vote, statement="The result stands.")
 
 
 def test_only_the_owning_panel_votes_on_its_problems(world: World) -> None:

@@ -55,7 +55,7 @@ def decide(world: World, outcome: str = "adopt", *, problem_kw: dict | None = No
     vote = sv.open_outcome_vote(world.uow, world.steering, pilot)
     for voter in [*world.panel_voters, world.commissioner, world.steering]:
         sv.cast_ballot(world.uow, voter, vote, outcome)
-    decision = sv.close_vote(world.uow, world.steering, vote)
+    decision = sv.close_vote(world.uow, world.steering, vote, statement="The result stands.")
     assert decision is not None
     return pilot, vote, decision
 
@@ -188,7 +188,7 @@ def test_a_direct_edit_of_a_locked_threshold_is_noticed_and_refuses_the_declarat
     for voter in [*world.panel_voters, world.commissioner, world.steering]:
         sv.cast_ballot(world.uow, voter, vote, "iterate")
     with world.refuses(RuleViolation, match="record was altered outside the application") as info:
-        sv.close_vote(world.uow, world.steering, vote)
+        sv.close_vote(world.uow, world.steering, vote, statement="The result stands.")
     assert info.value.rule == "R18"
 
 

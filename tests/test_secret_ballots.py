@@ -45,7 +45,7 @@ def secret_vote(world: World) -> dict[str, Any]:
         receipts[voter] = sv.cast_ballot(world.uow, voter, vote, option).receipt
     sv.cast_ballot(world.uow, world.commissioner, vote, "adopt")
     sv.cast_ballot(world.uow, world.steering, vote, "iterate")
-    decision = sv.close_vote(world.uow, world.steering, vote)
+    decision = sv.close_vote(world.uow, world.steering, vote, statement="The result stands.")
     return {"vote": vote, "decision": decision, "choices": choices, "receipts": receipts, "changer": changer}
 
 

@@ -167,7 +167,7 @@ def test_steering_cannot_close_an_outcome_vote_early_while_voters_are_missing(wo
     with world.refuses(RuleViolation, match=r"closes at its deadline, .* whoever is looking: it can close "
                                             r"earlier only when every eligible voter has voted, and 4 of 9 have "
                                             r"\(frontline 3 of 7, commissioning 0 of 1, steering 1 of 1\)") as info:
-        sv.close_vote(world.uow, world.steering, vote)
+        sv.close_vote(world.uow, world.steering, vote, statement="The result stands.")
     assert info.value.rule == "R16"
 
 
@@ -178,7 +178,7 @@ def test_a_facilitator_cannot_close_a_ratification_three_minutes_after_opening_i
     sv.cast_ballot(world.uow, world.facilitator, vote, "approve")
     world.clock.advance(minutes=3)
     with world.refuses(RuleViolation, match="can close earlier only when every eligible voter has voted"):
-        sv.close_vote(world.uow, world.facilitator, vote)
+        sv.close_vote(world.uow, world.facilitator, vote, statement="The result stands.")
 
 
 def test_the_proposer_sets_the_deadline_within_the_charters_bounds(world: World) -> None:

@@ -266,10 +266,10 @@ def test_only_a_facilitator_of_the_votes_panel_or_steering_closes_it(world, outc
     cast_all(world, vote)
     felix = other_panel_facilitator(world)
     with world.refuses(PermissionDenied, match="Only steering or a facilitator of Riverside Clinic Panel"):
-        sv.close_vote(world.uow, felix, vote)
+        sv.close_vote(world.uow, felix, vote, statement="The result stands.")
     for who in (world.members[0], world.commissioner, world.auditor, world.admin):
         with world.refuses(PermissionDenied, match="may not close a vote"):
-            sv.close_vote(world.uow, who, vote)
+            sv.close_vote(world.uow, who, vote, statement="The result stands.")
     decision = world.close_at_deadline(vote, world.facilitator)
     closed = read(world, lambda s: s.get(Vote, vote))
     assert closed.status == "closed" and closed.closed_by == world.facilitator and closed.outcome == "iterate"
@@ -281,7 +281,7 @@ def test_steering_closes_a_vote_and_a_closed_vote_stays_closed(world, outcome):
     cast_all(world, vote, frontline="stop")
     world.close_at_deadline(vote, world.steering)
     with world.refuses(RuleViolation, match="already closed"):
-        sv.close_vote(world.uow, world.steering, vote)
+        sv.close_vote(world.uow, world.steering, vote, statement="The result stands.")
     with world.refuses(RuleViolation, match="ballots can no longer be cast or changed"):
         sv.cast_ballot(world.uow, world.members[0], vote, "iterate")
     with world.refuses(RuleViolation, match="ballots can no longer be cast or changed"):

@@ -104,21 +104,21 @@ class World:
 
         closer = by or self.facilitator
         try:
-            return sv.close_vote(self.uow, closer, vote_id)
+            return sv.close_vote(self.uow, closer, vote_id, statement="The result stands.")
         except RuleViolation as exc:
             if exc.rule != "R16":
                 raise
         with self.db.uow().reading() as s:
             deadline = s.get(Vote, vote_id).deadline
         self.clock.set(max(self.clock.now(), deadline))
-        return sv.close_vote(self.uow, closer, vote_id)
+        return sv.close_vote(self.uow, closer, vote_id, statement="The result stands.")
 
     def pass_panel_vote(self, vote_id: int, approve: int | None = None) -> None:
         voters = self.panel_voters
         approve = len(voters) if approve is None else approve
         for i, pid in enumerate(voters):
             sv.cast_ballot(self.uow, pid, vote_id, "approve" if i < approve else "reject")
-        sv.close_vote(self.uow, self.facilitator, vote_id)
+        sv.close_vote(self.uow, self.facilitator, vote_id, statement="The result stands.")
 
     def ratified_problem(self, **kw: Any) -> int:
         problem = self.draft_problem(**kw)

@@ -303,6 +303,8 @@ class VoteRT:
     secret: dict[str, tuple[int, str, str, str]] = field(default_factory=dict)
     #: every secret ballot row (written shuffled when the vote closes, R17)
     secret_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    #: ``vote.outcome_statement``: the closer's (generated) or the schedule's, set at close
+    outcome_statement: str | None = None
 
     def row(self, dump_groups: Any) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "pilot_id": self.pilot_id,
@@ -312,4 +314,5 @@ class VoteRT:
                 "evidence_json": self.evidence_json, "opened_by": self.opened_by, "opened_at": db_ts(self.opened_at),
                 "deadline": db_ts(self.deadline), "status": self.status, "closed_by": self.closed_by,
                 "closed_at": db_ts(self.closed_at), "result_json": self.result_json, "quorum_met": self.quorum_met,
-                "passed": self.passed, "outcome": self.outcome, "secret_groups": dump_groups(self.secret_groups)}
+                "passed": self.passed, "outcome": self.outcome, "secret_groups": dump_groups(self.secret_groups),
+                "outcome_statement": self.outcome_statement}

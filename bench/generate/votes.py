@@ -38,6 +38,7 @@ from governance.rules.ballots import (
 )
 from governance.rules.deadlines import may_close_early, require_window, vote_deadline
 from governance.rules.electorate import TeamMembership, panel_electorate, pilot_electorate, still_in_group
+from governance.rules.statements import scheduled_statement
 from governance.rules.voting import Tally, tally_vote
 from governance.services.votes import options_of, secret_groups_for
 from governance.vocabulary import Outcome, PilotState, ProblemState, VoteKind, VotingGroup
@@ -209,11 +210,12 @@ class VoteEmitter(SurveyEmitter):
         previous = vr.named.get(pid)
         bid = self.next_id("ballot")
         # Written in its final state: a ballot changed later is already not current.
-        self.w.add("ballot", (bid, vr.id, pid, group, option, db_ts(t), kind != 1))
+        # The generated voters give no reason (``ballot.reason`` is optional).
+        self.w.add("ballot", (bid, vr.id, pid, group, option, db_ts(t), kind != 1, None))
         vr.named[pid] = (group, option, t, bid)
         mark = commitment(self.ballot_key, vr.id, f"ballot-{bid}", option)
         self.log(pid, events.ballot_cast(ballot_id=bid, vote_id=vr.id, group=group, commitment=mark,
-                                         previous_id=previous[3] if previous else None))
+                                         reason_commitment=None, previous_id=previous[3] if previous else None))
 
     def _cast_secret(self, vr: VoteRT, pid: int, group: str, option: str, *, current: bool, first: bool) -> None:
         """``services.votes._cast_secret`` (R17): no person on the row, no time, a random id."""
@@ -257,7 +259,7 @@ class VoteEmitter(SurveyEmitter):
         result["secret_ballots"] = shown
         digest = rows_digest(self.current_ballots(vr))
         # ``repository.named_voters``: the open groups' ballots, by group then name.
-        named = sorted(({"person_id": pid, "name": self.pl.names[pid], "group": g, "option": o}
+        named = sorted(({"person_id": pid, "name": self.pl.names[pid], "group": g, "option": o, "reason": None}
                         for pid, (g, o, _t, _b) in vr.named.items()), key=named_order)
         result["named_ballots"] = named
         if vr.kind == VoteKind.OUTCOME:
@@ -270,11 +272,15 @@ class VoteEmitter(SurveyEmitter):
             vr.passed = tally.passed
         vr.status, vr.closed_at, vr.closed_by = "closed", closed_at, actor
         vr.result_json, vr.quorum_met = canonical_json(result), tally.quorum_met
+        # ``services.decisions.close``: the closer writes a statement; the schedule records its own.
+        vr.outcome_statement = (scheduled_statement(moment(vr.deadline), result) if actor is None else
+                                "Every eligible voter had voted, so the vote was closed before its deadline.")
         self._write_vote(vr)
         self.log(actor, events.vote_closed(vote_id=vr.id, kind=vr.kind, winner=tally.winner,
                                            quorum_met=tally.quorum_met, at_deadline=actor is None,
                                            closed_at=moment(closed_at), tally=tally.as_dict(),
-                                           ballots_sha256=digest, published=shown, named=named))
+                                           ballots_sha256=digest, published=shown, named=named,
+                                           statement=vr.outcome_statement))
         if actor is None:
             self.job_ran(closed_votes=[vr.id])
         self._after_close(v, vr, tally, shown, digest, actor)

@@ -169,9 +169,11 @@ class BuilderBase:
             self.add(when, f"{vote_key}: ballot {who}", self._ballot(vote_key, who, option), seq=seq, sub=i)
         if close_day is not None:
             closer = str(event.get("close_by", event["by"]))
+            statement = str(event.get("statement", "Every eligible voter has voted; the result is as counted, "
+                                                   "and the panel will be told of it at its next meeting."))
 
             def close_it() -> None:
-                self.close(self.pid(closer), self.votes[vote_key])
+                self.close(self.pid(closer), self.votes[vote_key], statement)
             self.add(close_day, f"{vote_key}: close", close_it, seq=seq, sub=len(ballots) + 1)
 
     def _ballot(self, vote_key: str, who: str, option: str) -> Callable[[], None]:
@@ -188,10 +190,11 @@ class BuilderBase:
         earliest = self.clock.now() + timedelta(days=3, minutes=MINUTES_PER_ACTION + 5)
         return {"deadline": max(self.moment(close_day), earliest)}
 
-    def close(self, closer: int, vote_id: int) -> Any:
-        """Close early when everyone has voted (by the closer); otherwise the deadline closes it (R16)."""
+    def close(self, closer: int, vote_id: int, statement: str) -> Any:
+        """Close early when everyone has voted (by the closer, with their outcome ``statement``);
+        otherwise the deadline closes it (R16), and the schedule records its own statement."""
         try:
-            return self.act(sv.close_vote, closer, vote_id)
+            return self.act(sv.close_vote, closer, vote_id, statement=statement)
         except RuleViolation as exc:
             if exc.rule != "R16":
                 raise

@@ -24,6 +24,7 @@ from governance.lite.core import (
 )
 from governance.queries import evaluate as evaluate_q, links as links_q, votes as votes_q
 from governance.queries.people import Me
+from governance.rules.ballots import REASON_MAX
 from governance.rules.evidence import SUS_ITEMS
 from governance.vocabulary import FeedbackKind, SurveyAnswer, VoteStatus, label
 
@@ -83,11 +84,13 @@ def survey(ctx: Ctx, me: Me) -> Response:
     return _page(ctx, f"Survey: {current.title}, round {current.number}", body, 400 if message else 200)
 
 
-def ballot_section(v: votes_q.VoteDetail, action: str, token: str, done: bool, *, by_link: bool = False) -> str:
+def ballot_section(v: votes_q.VoteDetail, action: str, token: str, done: bool, *, by_link: bool = False,
+                   reason: str = "") -> str:
     """A vote's deadline, whether my ballot is secret, my receipt, and the ballot form.
 
     ``by_link``: reached through a personal link, which shows neither a ballot already cast nor
-    its receipt (a link can be forwarded; a signed-in page cannot)."""
+    its receipt (a link can be forwarded; a signed-in page cannot). ``reason``: the reason field's
+    text (what was sent, after a refusal; else the current ballot's)."""
     body = f"<p>{h.esc(label(v.kind))} · closes {h.when(v.deadline)} · {v.cast} of {v.eligible_total} have voted.</p>"
     if done:
         body = h.status(DONE["ballot"]) + body
@@ -105,6 +108,9 @@ def ballot_section(v: votes_q.VoteDetail, action: str, token: str, done: bool, *
         return body + "<p>You are not among this vote's eligible voters (they were fixed when it opened).</p>"
     body += f"<p>{h.esc(v.ballot_privacy)}</p>"
     inner = h.radios("option", "Your ballot", [(o, label(o)) for o in v.options], v.current_ballot)
+    if not v.my_ballot_is_secret:  # R17: a secret ballot carries no words of the voter's own
+        inner += h.textarea("reason", f"Your reason (optional, up to {REASON_MAX} characters; shown beside "
+                            "your ballot after the close)", reason, rows=2)
     inner += "<p>Your ballot is binding. You can change it until the vote closes; only the latest counts.</p>"
     return body + h.form(action, token, inner, "Cast my ballot" if v.current_ballot is None else "Change my ballot")
 
@@ -117,7 +123,7 @@ def vote(ctx: Ctx, me: Me) -> Response:
     message = ""
     if ctx.request.method == "POST":
         try:
-            sv.cast_ballot(uow, me.id, vote_id, ctx.get("option"))
+            sv.cast_ballot(uow, me.id, vote_id, ctx.get("option"), reason=ctx.form.get("reason") or None)
         except GovernanceError as exc:
             message = str(exc)
         else:
@@ -126,8 +132,10 @@ def vote(ctx: Ctx, me: Me) -> Response:
         v = votes_q.vote_detail(uow, me.id, vote_id)
     except GovernanceError as exc:
         return _page(ctx, "Vote", h.alert(message or str(exc)) + _home_link(), 404)
+    mine = next((b.reason for b in v.my_history if b.is_current), None) or ""
     body = (h.alert(message) if message else "") + ballot_section(
-        v, f"{PREFIX}/vote/{vote_id}", ctx.token(), ctx.request.query_params.get("done") == "ballot")
+        v, f"{PREFIX}/vote/{vote_id}", ctx.token(), ctx.request.query_params.get("done") == "ballot",
+        reason=ctx.get("reason") if message else mine)
     return _page(ctx, v.question, body + _home_link(), 400 if message else 200)
 
 
@@ -207,7 +215,7 @@ def personal_link(ctx: Ctx) -> Response:
     receipt = ""
     if ctx.request.method == "POST":
         try:
-            cast_ = sv.vote_by_link(uow, token, ctx.get("option"))
+            cast_ = sv.vote_by_link(uow, token, ctx.get("option"), ctx.form.get("reason") or None)
         except GovernanceError as exc:
             message = str(exc)
         else:
@@ -218,7 +226,7 @@ def personal_link(ctx: Ctx) -> Response:
                                         + "<p>This link is now spent.</p>" + _home_link()))
     detail = votes_q.vote_detail(uow, landing.person_id, landing.vote_id)
     body = (h.alert(message) if message else "") + intro + ballot_section(detail, action, ctx.token(scope), False,
-                                                                   by_link=True)
+                                                                   by_link=True, reason=ctx.get("reason"))
     return _respond(ctx, h.page(detail.question, body), 400 if message else 200)
 
 

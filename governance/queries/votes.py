@@ -80,6 +80,8 @@ class MyBallot:
     cast_at: datetime | None
     is_current: bool
     receipt: str | None = None
+    #: My reason beside the ballot (open groups only; a secret ballot carries none, R17).
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,8 @@ class VoteDetail:
     turnout: list[Turnout] | None = None
     #: Why my ballot here is, or is not, secret — in plain words.
     ballot_privacy: str = ""
+    #: What whoever closed it wrote about its outcome (the schedule's statement if nobody did).
+    outcome_statement: str | None = None
 
     @property
     def my_ballot_is_secret(self) -> bool:
@@ -188,6 +192,8 @@ class DecisionDetail:
     basis_intact: bool
     chain_head_seq: int
     chain_head_hash: str
+    #: The outcome statement of the vote that made the decision (frozen with the closed vote).
+    outcome_statement: str | None = None
 
 
 def _subject(vote_kind: str, pilot_title: str | None, problem_title: str | None) -> str | None:
@@ -243,9 +249,10 @@ def _my_history(s: Session, uow: UnitOfWork, vote: Vote, person_id: int, secret:
         # No time is kept: the earlier ones first, the current one last.
         return [MyBallot(option=r.option, cast_at=None, is_current=r.is_current, receipt=r.receipt)
                 for r in sorted(mine, key=lambda r: r.is_current)]
-    named = s.execute(select(Ballot.option, Ballot.cast_at, Ballot.is_current).where(
+    named = s.execute(select(Ballot.option, Ballot.cast_at, Ballot.is_current, Ballot.reason).where(
         Ballot.vote_id == vote.id, Ballot.person_id == person_id).order_by(Ballot.id)).all()
-    return [MyBallot(option=r.option, cast_at=r.cast_at, is_current=r.is_current) for r in named]
+    return [MyBallot(option=r.option, cast_at=r.cast_at, is_current=r.is_current, reason=r.reason)
+            for r in named]
 
 
 def _turnout(s: Session, vote: Vote, secret_groups: tuple[str, ...]) -> list[Turnout]:
@@ -324,6 +331,7 @@ def vote_detail(uow: UnitOfWork, actor_id: int, vote_id: int) -> VoteDetail:
                                      uow.now() >= vote.deadline),
             is_closer=_may.closer_allowed(actor.roles, vote.kind, panel_role),
             secret_groups=secret_groups, turnout=turnouts, ballot_privacy=_privacy(my_group, secret_groups),
+            outcome_statement=vote.outcome_statement if closed else None,
         )
 
 
@@ -373,7 +381,9 @@ def decision_detail(uow: UnitOfWork, actor_id: int, decision_id: int) -> Decisio
                               declared_at=decision.declared_at, adopt_override=decision.adopt_override,
                               basis=json.loads(decision.basis_json), basis_sha256=decision.basis_sha256,
                               basis_intact=sha256_hex(decision.basis_json) == decision.basis_sha256,
-                              chain_head_seq=decision.chain_head_seq, chain_head_hash=decision.chain_head_hash)
+                              chain_head_seq=decision.chain_head_seq, chain_head_hash=decision.chain_head_hash,
+                              outcome_statement=s.scalar(select(Vote.outcome_statement).where(
+                                  Vote.id == decision.vote_id)))
 
 
 def due_vote_count(uow: UnitOfWork) -> int:

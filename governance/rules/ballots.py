@@ -43,6 +43,16 @@ def commitment(key: bytes, vote_id: int, receipt: str, option: str) -> str:
     return _mac(key, "commit", vote_id, receipt, option)
 
 
+#: A ballot's reason is a sentence or two beside it, not an essay (open groups only, R17).
+REASON_MAX = 300
+
+
+def reason_refused_in_secret(reason: object) -> bool:
+    """R17: whether ``reason`` is something (anything but nothing or blank) — which a secret
+    ballot must not carry: a reason in a person's own words could tell whose ballot it is."""
+    return reason is not None and not (isinstance(reason, str) and not reason.strip())
+
+
 def new_receipt() -> str:
     """A fresh receipt, e.g. ``7KQ2M-9XD3R`` (50 random bits, 5 per character)."""
     bits = secrets.randbits(50)

@@ -31,7 +31,7 @@ class BasisFacts:
     evidence: Mapping[str, Any] | None  # the SurveyEvidence the vote opened with
     adoption: Mapping[str, Any] | None
     tally: Mapping[str, Any]
-    voters: Sequence[Mapping[str, Any]]  # open groups only: person_id, name, group, option, cast_at
+    voters: Sequence[Mapping[str, Any]]  # open groups only: person_id, name, group, option, cast_at, reason
     #: R17: what the vote published for its secret groups (``rules.ballots.Published.as_dict``);
     #: None for a vote opened before secret ballots existed.
     secret: Mapping[str, Any] | None
@@ -87,9 +87,11 @@ def build_basis(f: BasisFacts) -> dict[str, Any]:
     }
 
 
-def voter_entry(person_id: int, name: str, group: str, option: str, cast_at: datetime) -> dict[str, Any]:
-    """One voter of an open (named) group as the basis lists them."""
-    return {"person_id": person_id, "name": name, "group": group, "option": option, "cast_at": cast_at}
+def voter_entry(person_id: int, name: str, group: str, option: str, cast_at: datetime,
+                reason: str | None = None) -> dict[str, Any]:
+    """One voter of an open (named) group as the basis lists them, with their reason (if any)."""
+    return {"person_id": person_id, "name": name, "group": group, "option": option, "cast_at": cast_at,
+            "reason": reason}
 
 
 def roster_changes(changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from governance.rules.basis import BasisFacts, build_basis, roster_changes
 from governance.rules.charter import terms_of
 from governance.rules.deadlines import may_close_early
 from governance.rules.permissions import Action
+from governance.rules.statements import STATEMENT_MAX, STATEMENT_MIN, scheduled_statement
 from governance.rules.voting import Tally
 from governance.services._base import get, log, need, panel_role, session_of
 from governance.services.checkpoints import make_checkpoint
@@ -58,6 +59,7 @@ from governance.storage.repository import (
     tally_of,
     turnout,
 )
+from governance.validation import text
 from governance.vocabulary import AmendmentStatus, Outcome, PilotState, VoteKind, VoteStatus, label
 
 
@@ -75,10 +77,11 @@ def turnout_text(counts: dict[str, tuple[int, int]]) -> str:
 
 
 @use_case
-def close_vote(uow: UnitOfWork, actor_id: int, vote_id: int) -> int | None:
+def close_vote(uow: UnitOfWork, actor_id: int, vote_id: int, *, statement: str) -> int | None:
     """Close a vote: before its deadline only when every eligible voter has voted (R16).
 
-    Closed by a facilitator of its panel (or, for an outcome vote, steering).
+    Closed by a facilitator of its panel (or, for an outcome vote, steering), who writes
+    the outcome ``statement`` (required, plain text) kept with the closed vote and its event.
     An outcome vote that met quorum declares the decision; returns its id (else None).
     """
     s = session_of(uow)
@@ -87,6 +90,7 @@ def close_vote(uow: UnitOfWork, actor_id: int, vote_id: int) -> int | None:
     _closer_may(s, actor, vote)
     if vote.status != VoteStatus.OPEN:
         raise RuleViolation("This vote is already closed.", rule="R16")
+    words = text(statement, "Outcome statement", max_len=STATEMENT_MAX, min_len=STATEMENT_MIN)
     now = uow.now()
     if now < vote.deadline:
         counts = turnout(s, vote.id)
@@ -96,7 +100,7 @@ def close_vote(uow: UnitOfWork, actor_id: int, vote_id: int) -> int | None:
                 f"This vote closes at its deadline, {vote.deadline:%d %b %Y %H:%M} UTC, whoever is looking: "
                 f"it can close earlier only when every eligible voter has voted, and {voted} of {eligible} have "
                 f"({turnout_text(counts)}). Nobody picks the moment.", rule="R16")
-    return close(uow, actor, vote, min(now, vote.deadline))
+    return close(uow, actor, vote, min(now, vote.deadline), words)
 
 
 @use_case
@@ -147,8 +151,11 @@ def _shuffle_secret_rows(s: Session, vote: Vote) -> None:
         s.execute(update(SecretBallot).where(SecretBallot.id == ballot_id).values(is_current=SecretBallot.is_current))
 
 
-def close(uow: UnitOfWork, actor: Actor | None, vote: Vote, closed_at: datetime) -> int | None:
-    """Close an open vote at ``closed_at``: tally, publish, freeze; declare or apply its result."""
+def close(uow: UnitOfWork, actor: Actor | None, vote: Vote, closed_at: datetime,
+          statement: str | None = None) -> int | None:
+    """Close an open vote at ``closed_at``: tally, publish, freeze; declare or apply its result.
+    ``statement``: the closer's outcome statement; None when the schedule closes it, which
+    records a factual one (``rules.statements.scheduled_statement``)."""
     s = session_of(uow)
     if vote.status != VoteStatus.OPEN:
         raise RuleViolation("This vote is already closed.", rule="R16")
@@ -161,7 +168,7 @@ def close(uow: UnitOfWork, actor: Actor | None, vote: Vote, closed_at: datetime)
                                    participants(s, vote.id, secret_groups)).as_dict()
         result["secret_ballots"] = published_list
     digest = rows_digest(current_ballots(s, vote.id))
-    named = [{k: v[k] for k in ("person_id", "name", "group", "option")} for v in named_voters(s, vote.id)]
+    named = [{k: v[k] for k in ("person_id", "name", "group", "option", "reason")} for v in named_voters(s, vote.id)]
     result["named_ballots"] = named
     _shuffle_secret_rows(s, vote)
     outcome = None
@@ -175,12 +182,13 @@ def close(uow: UnitOfWork, actor: Actor | None, vote: Vote, closed_at: datetime)
     vote.outcome = outcome
     vote.closed_at, vote.closed_by = closed_at, actor.id if actor else None
     vote.result_json, vote.quorum_met = canonical_json(result), tally.quorum_met
+    vote.outcome_statement = statement or scheduled_statement(vote.deadline, result)
     vote.status = VoteStatus.CLOSED
     s.flush()
     log(uow, actor, events.vote_closed(vote_id=vote.id, kind=vote.kind, winner=tally.winner,
                                        quorum_met=tally.quorum_met, at_deadline=actor is None, closed_at=closed_at,
                                        tally=tally.as_dict(), ballots_sha256=digest, published=published_list,
-                                       named=named))
+                                       named=named, statement=vote.outcome_statement))
     if vote.kind == VoteKind.OUTCOME:
         return _declare(uow, actor, vote, tally, published_list, digest) if outcome else None
     _apply_panel_result(uow, actor, vote, tally)

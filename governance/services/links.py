@@ -172,9 +172,10 @@ def answer_by_link(uow: UnitOfWork, token: str, *, answer: str, sus: Sequence[in
 
 
 @use_case
-def vote_by_link(uow: UnitOfWork, token: str, option: str) -> CastBallot:
+def vote_by_link(uow: UnitOfWork, token: str, option: str, reason: str | None = None) -> CastBallot:
     """Cast a first ballot through a personal link: ``cast_ballot`` as the link's person, and the
-    link is spent — both or neither. Changing a ballot needs a sign-in (see the module's note)."""
+    link is spent — both or neither. Changing a ballot needs a sign-in (see the module's note).
+    ``reason``: as ``cast_ballot`` takes it (open groups only, R17)."""
     s = session_of(uow)
     link = _usable(uow, token, want_vote=True)
     vote_id = link.vote_id
@@ -182,6 +183,6 @@ def vote_by_link(uow: UnitOfWork, token: str, option: str) -> CastBallot:
     if s.get(VoteParticipation, (vote_id, link.person_id)) is not None:
         raise RuleViolation("You have already voted in this vote. To change your ballot, sign in on /lite/ "
                             "with your email and password; a personal link casts a first ballot only.", rule="R17")
-    cast = cast_ballot(uow, link.person_id, vote_id, option)
+    cast = cast_ballot(uow, link.person_id, vote_id, option, reason=reason)
     _spend(uow, link)
     return cast

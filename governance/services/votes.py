@@ -22,7 +22,16 @@ from governance.errors import ConflictOfInterest, InvalidInput, PermissionDenied
 from governance.identity.actors import Actor, require
 from governance.record.chain import canonical_json
 from governance.record.events import problems as problem_events, votes as events
-from governance.rules.ballots import commitment, dump_groups, new_ballot_id, new_receipt, parse_groups, voter_token
+from governance.rules.ballots import (
+    REASON_MAX,
+    commitment,
+    dump_groups,
+    new_ballot_id,
+    new_receipt,
+    parse_groups,
+    reason_refused_in_secret,
+    voter_token,
+)
 from governance.rules.charter import terms_of
 from governance.rules.deadlines import vote_deadline
 from governance.rules.electorate import panel_electorate, pilot_electorate, still_in_group
@@ -56,6 +65,7 @@ from governance.storage.repository import (
     steering_people,
     team_memberships,
 )
+from governance.validation import text
 from governance.vocabulary import (
     AmendmentStatus,
     Outcome,
@@ -323,14 +333,22 @@ def _participate(s: Session, vote: Vote, actor: Actor) -> bool:
     return True
 
 
+SECRET_REASON_REFUSED = ("A secret ballot carries no reason: words of your own beside it could tell whose "
+                         "ballot it is (R17). Remove the reason and cast your ballot again; nothing was recorded.")
+
+
 @use_case
 def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
-                as_group: str | None = None) -> CastBallot:
-    """Cast, or change, a ballot. Only the latest counts; every ballot is kept.
+                as_group: str | None = None, reason: str | None = None) -> CastBallot:
+    """Cast, or change, a ballot (with an optional short ``reason``). Only the latest counts;
+    every ballot is kept.
 
     In a secret group (R17) the ballot is stored under the voter's token, the
     voter gets a receipt, and the audit event records participation and a
-    commitment, not the option.
+    commitment, not the option; a reason is refused there. On the record by
+    name, the reason is kept beside the ballot; while the vote is open its
+    event holds a commitment to it (a reason can name the option, and running
+    tallies stay hidden, R8), and the closing event publishes it with the ballot.
     """
     s = session_of(uow)
     actor = require(s, actor_id, Action.CAST_BALLOT)
@@ -338,22 +356,29 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
     eligibility = _check_ballot(s, uow, actor, vote, option, as_group)
     group = eligibility.voting_group
     if group in (parse_groups(vote.secret_groups) or ()):
+        if reason_refused_in_secret(reason):
+            raise RuleViolation(SECRET_REASON_REFUSED, rule="R17")
         return _cast_secret(uow, actor, vote, group, option)
+    why = text(reason, "Reason", max_len=REASON_MAX, required=False) or None
     current = s.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.person_id == actor.id,
                                             Ballot.is_current.is_(True)))
     if current is not None:
-        if current.option == option:
-            raise InvalidInput(f"Your ballot is already '{label(option)}'.")
+        if current.option == option and current.reason == why:
+            raise InvalidInput(f"Your ballot is already '{label(option)}'"
+                               + (" with this reason." if why else "."))
         current.is_current = False
         s.flush()
     _participate(s, vote, actor)
     ballot = Ballot(vote_id=vote.id, person_id=actor.id, voting_group=group, option=option, cast_at=uow.now(),
-                    is_current=True)
+                    is_current=True, reason=why)
     s.add(ballot)
     s.flush()
-    mark = commitment(uow.keys.ballot_key(), vote.id, f"ballot-{ballot.id}", option)
-    log(uow, actor, events.ballot_cast(ballot_id=ballot.id, vote_id=vote.id, group=group, commitment=mark,
-                                       previous_id=current.id if current else None))
+    key = uow.keys.ballot_key()
+    mark = commitment(key, vote.id, f"ballot-{ballot.id}", option)
+    log(uow, actor, events.ballot_cast(
+        ballot_id=ballot.id, vote_id=vote.id, group=group, commitment=mark,
+        reason_commitment=commitment(key, vote.id, f"reason-{ballot.id}", why) if why else None,
+        previous_id=current.id if current else None))
     return CastBallot(vote.id, False, None, ballot.id)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from governance.errors import NotFound
 from governance.rules.ballots import named_order
+from governance.rules.basis import voter_entry
 from governance.rules.charter import CharterTerms, terms_of
 from governance.rules.claims import Citable
 from governance.rules.electorate import TeamMembership
@@ -343,10 +344,10 @@ def turnout(session: Session, vote_id: int) -> dict[str, tuple[int, int]]:
 def named_voters(session: Session, vote_id: int) -> list[dict[str, Any]]:
     """Each voter's latest ballot with their name (groups whose ballots are on the record)."""
     rows = session.execute(select(Ballot.person_id, Person.name, Ballot.voting_group, Ballot.option,
-                                  Ballot.cast_at).join(Person, Person.id == Ballot.person_id)
+                                  Ballot.cast_at, Ballot.reason).join(Person, Person.id == Ballot.person_id)
                            .where(Ballot.vote_id == vote_id, Ballot.is_current.is_(True))).all()
-    return sorted(({"person_id": r.person_id, "name": r.name, "group": r.voting_group, "option": r.option,
-                    "cast_at": r.cast_at} for r in rows), key=named_order)
+    return sorted((voter_entry(r.person_id, r.name, r.voting_group, r.option, r.cast_at, r.reason)
+                   for r in rows), key=named_order)
 
 
 

@@ -21,16 +21,18 @@ def vote_opened(*, vote_id: int, kind: str, pilot_id: int | None, problem_versio
 
 
 def ballot_cast(*, ballot_id: int, vote_id: int, group: str, commitment: str,
-                previous_id: int | None = None) -> Event:
+                reason_commitment: str | None = None, previous_id: int | None = None) -> Event:
     """A ballot of a group on the record by name, or a change of it (only the latest counts).
 
     The option is not in the event while the vote is open (running tallies are hidden from
     everyone, auditors included, R8): a commitment stands for it, and the vote's closing
-    event publishes every named ballot with its option."""
+    event publishes every named ballot with its option. So for the voter's reason, which
+    can name the option: a commitment now (None: no reason), the words at the close."""
     changed = previous_id is not None
     return event("ballot.changed" if changed else "ballot.cast", ("ballot", ballot_id),
                  before={"ballot_id": previous_id} if changed else None,
-                 after={"vote_id": vote_id, "group": group, "commitment": commitment})
+                 after={"vote_id": vote_id, "group": group, "commitment": commitment,
+                        "reason_commitment": reason_commitment})
 
 
 def secret_ballot_cast(*, vote_id: int, group: str, commitment: str) -> Event:
@@ -48,14 +50,15 @@ def secret_ballot_changed(*, vote_id: int, group: str, commitment: str) -> Event
 
 def vote_closed(*, vote_id: int, kind: str, winner: str | None, quorum_met: bool, at_deadline: bool,
                 closed_at: datetime, tally: Mapping[str, Any], ballots_sha256: str,
-                published: Mapping[str, Any] | None, named: Sequence[Mapping[str, Any]]) -> Event:
-    """The result, the digest of the counted ballots, the named ballots of the open groups,
-    and (secret groups) the public (receipt, option) list."""
+                published: Mapping[str, Any] | None, named: Sequence[Mapping[str, Any]], statement: str) -> Event:
+    """The result, the digest of the counted ballots, the named ballots of the open groups
+    (each with its voter's reason, if any), (secret groups) the public (receipt, option) list,
+    and the outcome statement (the closer's, or the schedule's)."""
     return event("vote.closed", ("vote", vote_id),
                  after={"kind": kind, "winner": winner, "quorum_met": quorum_met, "at_deadline": at_deadline,
                         "closed_at": closed_at, "tally": dict(tally), "ballots_sha256": ballots_sha256,
                         "published": dict(published) if published is not None else None,
-                        "named": [dict(v) for v in named]})
+                        "named": [dict(v) for v in named], "statement": statement})
 
 
 def decision_declared(*, decision_id: int, pilot_id: int, before_state: str, outcome: str, basis_sha256: str,
