@@ -45,10 +45,11 @@ def tallies(check: Check) -> None:
         "SELECT entity_id, payload FROM audit_event WHERE action = 'vote.closed'")}
     shown = _published(check)
     named: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for vid, pid, name, group, option in check.rows(
-            "SELECT b.vote_id, b.person_id, p.name, b.voting_group, b.option FROM ballot b "
+    for vid, pid, name, group, option, reason in check.rows(
+            "SELECT b.vote_id, b.person_id, p.name, b.voting_group, b.option, b.reason FROM ballot b "
             "JOIN person p ON p.id = b.person_id WHERE b.is_current"):
-        named[vid].append({"person_id": int(pid), "name": name, "group": group, "option": option})
+        named[vid].append({"person_id": int(pid), "name": name, "group": group, "option": option,
+                           "reason": reason})
     for ballots in named.values():
         ballots.sort(key=named_order)
     wrong: list[int] = []
