@@ -159,7 +159,8 @@ def decision_view(dd: DecisionDetail) -> None:
         st.caption("Open ballot (before secret ballots existed): every voter is listed with their ballot.")
     st.markdown("**Voters on the record by name** (their last ballot)")
     st.dataframe(pd.DataFrame([{"Name": v["name"], "Group": label(v["group"]), "Ballot": label(v["option"]),
-                                "Cast": common.when_text(v["cast_at"])} for v in basis["voters"]]),
+                                "Reason": v.get("reason") or "", "Cast": common.when_text(v["cast_at"])}
+                               for v in basis["voters"]]),
                  hide_index=True, width="stretch")
     secret = basis.get("secret_ballots")
     if secret:

@@ -213,7 +213,8 @@ def vote_list(status: str, mine_only: bool, key: str, choose_label: str, empty: 
         st.info(empty)
         return
     st.caption("Select a row to view the vote, or choose it below.")
-    common.selectable(pd.DataFrame([{"#": r.id, "Kind": label(r.kind), "On": r.subject, **columns(r)}
+    # What a person looks for first comes first: on a phone the grid shows its first columns.
+    common.selectable(pd.DataFrame([{"On": r.subject, **columns(r), "Kind": label(r.kind), "#": r.id}
                                     for r in listing.rows]), [r.id for r in listing.rows], chooser=key)
     common.pager(f"{key}-page", listing.total, listing.per_page)
     chosen = common.choose(choose_label, {r.id: r.subject for r in listing.rows}, key=key, param=key)
@@ -249,9 +250,9 @@ with tab_open:
     mine_only = st.toggle("Only votes I can vote in", value=not allowed(me.roles, Action.READ_RUNNING_TALLY),
                           key="votes-mine")
     vote_list("open", mine_only, "open-vote", "View an open vote", "No open votes here.",
-              lambda r: {"Closes": common.when(r.deadline),
-                         "My ballot": label(r.my_ballot) if r.my_ballot else
-                         ("not cast" if r.my_group else "not eligible")})
+              lambda r: {"My ballot": label(r.my_ballot) if r.my_ballot else
+                         ("not cast" if r.my_group else "not eligible"),
+                         "Closes": common.when(r.deadline)})
 
 with tab_closed:
     vote_list("closed", False, "closed-vote", "View a closed vote", "No closed votes yet.",

@@ -329,6 +329,8 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
     go(steering, "Votes")
     choose_vote(steering, pilot_title)
     see(steering, "Running tallies stay hidden from everyone until the vote closes; turnout shows.")
+    steering.get_by_label("Outcome statement").fill("Adopted: the assistant stays for both clinics; the owner "
+                                                     "reports on the paper forms in six weeks.")
     click(steering, "Close this vote now")
     confirm(steering, "Close the vote")
     see(steering, "Vote closed.")

@@ -13,7 +13,7 @@ from governance.errors import InvalidInput
 from governance.queries import votes as votes_q
 from governance.rules.statements import STATEMENT_MAX
 from governance.storage.models import AuditEvent, Vote
-from tests.apptest_support import choose, errors, open_page, pages_db, shown_text, submit, unescaped
+from tests.apptest_support import choose, errors, frames, open_page, pages_db, shown_text, submit, unescaped
 from tests.test_record_operators import small_charter
 from tests.world import VERY, World
 
@@ -100,3 +100,4 @@ def test_the_page_asks_for_the_statement_and_shows_it_with_the_closed_vote_and_d
     assert "Outcome statement" in shown_text(closed) and STATEMENT in unescaped(shown_text(closed))
     shown = choose(open_page(world.members[0], "votes"), "decision", decision)
     assert STATEMENT in unescaped(shown_text(shown))
+    assert any("Reason" in f.columns for f in frames(shown))  # beside the named ballots of the basis
