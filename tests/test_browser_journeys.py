@@ -207,6 +207,8 @@ def test_problem_to_locked_criteria_to_pilot_in_real_use(organisation, page_fact
     # ... and closes it: the problem is ratified.
     go(facilitator, "Votes")
     choose_vote(facilitator, title)
+    facilitator.get_by_label("Outcome statement").fill("Approved by the whole panel; the facilitator tells "
+                                                        "the clinic on Monday.")
     click(facilitator, "Close this vote now")
     confirm(facilitator, "Close the vote")
     see(facilitator, "Vote closed.")
@@ -223,6 +225,8 @@ def test_problem_to_locked_criteria_to_pilot_in_real_use(organisation, page_fact
     live_ballots(org, open_vote_id(org, "lock_criteria"), w.panel_voters, "approve")
     go(facilitator, "Votes")
     choose_vote(facilitator, title)
+    facilitator.get_by_label("Outcome statement").fill("Approved by the whole panel; the facilitator tells "
+                                                        "the clinic on Monday.")
     click(facilitator, "Close this vote now")
     confirm(facilitator, "Close the vote")
     see(facilitator, "Vote closed.")

@@ -56,9 +56,10 @@ def ballot_on_page(person: int, vote_id: int, option: str, *, change: bool = Fal
 
 
 def close_on_page(person: int, vote_id: int):  # type: ignore[no-untyped-def]
-    """Close a vote on the Votes page (button, then the confirmation dialog)."""
+    """Close a vote on the Votes page (its outcome statement, the button, then the confirmation dialog)."""
     at = choose(open_page(person, "votes"), "open-vote", vote_id)
-    at = confirm(click(at, f"close-{vote_id}"), f"close-{vote_id}")
+    one(at.text_area, form=f"close-form-{vote_id}").input("Decided as counted; the panel hears of it on Monday.")
+    at = confirm(submit(at, f"close-form-{vote_id}", "Close this vote now"), f"close-{vote_id}")
     assert "Vote closed." in successes(at), (errors(at), successes(at))
     return at
 
