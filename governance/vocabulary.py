@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from fractions import Fraction
 
 
 class Role(StrEnum):
@@ -166,3 +167,12 @@ def label(value: str | None) -> str:
     if value is None:
         return "—"
     return LABELS.get(str(value), UNITS.get(str(value), str(value).replace("_", " ")))
+
+
+def percent(share: float | Fraction | None) -> str:
+    """A share (0–1) as a person reads it, the one way every page and message writes one:
+    ``percent(0.4) == "40 %"`` (None: "—"). Thresholds, quorums, weights, turnout and scores
+    all go through here, so 0.4 never appears in one place and 40 % in another."""
+    if share is None:
+        return "—"
+    return f"{round(float(share) * 100):d} %"

@@ -7,7 +7,7 @@ import streamlit as st
 from governance import services as sv
 from governance.identity.passwords import MIN_LENGTH
 from governance.queries import people as people_q
-from governance.rules.charter import FIELD_LABELS, supported_countries
+from governance.rules.charter import FIELD_LABELS, SHARE_TERMS, supported_countries
 from governance.rules.permissions import Action, allowed
 from governance.rules.times import known_zones
 from governance.services.people_import import ImportPlan
@@ -60,6 +60,8 @@ def people_import_preview(uow: UnitOfWork, actor_id: int, filename: str, content
 
 
 me = common.page("admin", "Admin", "People, roles, panels — and the charter the software enforces.")
+# A link to a panel (?panel=) opens the Panels tab; one to a person (?person=) the People tab.
+common.tab_for_link("admin-tab", {"panel": "Panels"})
 tabs = st.tabs(["People", "Panels", "Charter"], key="admin-tab", on_change="rerun")
 
 with tabs[0]:
@@ -72,13 +74,12 @@ with tabs[0]:
                             format_func=lambda r: "Any role" if r is None else label(r), key="people-role")
         listing = common.cached(people_q.people_page)(me.id, search=search, role=role,
                                                       page=st.session_state.get("people-page", 1))
-        st.dataframe(pd.DataFrame([{"#": p.id, "Name": p.name, "Email": p.email,
-                                    "Roles": ", ".join(label(r) for r in p.roles),
-                                    "Active": "Yes" if p.active else "No",
-                                    "Password": ("temporary" if p.password_temporary else
-                                                 "own" if p.has_password else "none")}
-                                   for p in listing.rows]),
-                     hide_index=True, width="stretch")
+        common.selectable(pd.DataFrame([{"#": p.id, "Name": p.name, "Email": p.email,
+                                         "Roles": ", ".join(label(r) for r in p.roles),
+                                         "Active": "Yes" if p.active else "No",
+                                         "Password": ("temporary" if p.password_temporary else
+                                                      "own" if p.has_password else "none")}
+                                        for p in listing.rows]), [p.id for p in listing.rows], chooser="person-chosen")
         common.pager("people-page", listing.total, listing.per_page)
         for person in common.cached(people_q.role_conflicts)(me.id):
             st.warning(f"**{common.esc(person.name)}** holds {common.esc(', '.join(label(r) for r in person.roles))}: "
@@ -119,7 +120,8 @@ with tabs[0]:
                            password=password or None, success=f"{name} added.",
                            clear=("new-person-name", "new-person-email", "new-person-roles",
                                   "new-person-password"))
-        chosen = common.choose("Change a person", {p.id: p.name for p in listing.rows}, key="person-chosen")
+        chosen = common.choose("Change a person", {p.id: p.name for p in listing.rows}, key="person-chosen",
+                               param="person")
         if chosen:
             person = next(p for p in listing.rows if p.id == chosen)
             with st.form("roles"):
@@ -146,9 +148,12 @@ with tabs[0]:
 
 with tabs[1]:
     panels = common.cached(people_q.panels)(me.id)
-    st.dataframe(pd.DataFrame([{"#": p.id, "Panel": p.name, "Area": p.area, "Site": p.site,
-                                "Members": p.members, "Facilitators": ", ".join(p.facilitators)}
-                               for p in panels]), hide_index=True, width="stretch")
+    panel_table = pd.DataFrame([{"#": p.id, "Panel": p.name, "Area": p.area, "Site": p.site,
+                                 "Members": p.members, "Facilitators": ", ".join(p.facilitators)} for p in panels])
+    if allowed(me.roles, Action.MANAGE_PANELS):  # a row opens the panel's members below
+        common.selectable(panel_table, [p.id for p in panels], chooser="panel-chosen")
+    else:
+        st.dataframe(panel_table, hide_index=True, width="stretch")
     if allowed(me.roles, Action.MANAGE_PANELS):
         with (st.expander("Create a panel", icon=":material/group_add:"),
               st.form("create-panel", clear_on_submit=False)):
@@ -158,7 +163,8 @@ with tabs[1]:
             if st.form_submit_button("Create panel"):
                 common.act(sv.create_panel, name=name, area=area, site=site, success=f"Panel '{name}' created.",
                            clear=("new-panel-name", "new-panel-area", "new-panel-site"))
-        pid = common.choose("Manage a panel's members", {p.id: p.name for p in panels}, key="panel-chosen")
+        pid = common.choose("Manage a panel's members", {p.id: p.name for p in panels}, key="panel-chosen",
+                            param="panel")
         if pid:
             members = common.cached(people_q.panel_members)(me.id, pid)
             st.dataframe(pd.DataFrame([{"Name": m.name, "Email": m.email, "Panel role": label(m.panel_role)}
@@ -180,7 +186,8 @@ with tabs[2]:
                 f"{common.esc(current.adopted_by_name)}: {common.esc(current.reason)}")
     st.dataframe(pd.DataFrame([{"Version": c.version, "Adopted": common.when(c.adopted_at),
                                 "By": c.adopted_by_name, "Reason": c.reason,
-                                **{FIELD_LABELS[k]: v for k, v in c.terms.as_dict().items()}} for c in charters]),
+                                **{FIELD_LABELS[k]: common.pct(v) if k in SHARE_TERMS else v
+                                   for k, v in c.terms.as_dict().items()}} for c in charters]),
                  hide_index=True, width="stretch")
     if allowed(me.roles, Action.ADOPT_CHARTER):
         with (st.expander("Adopt a new charter version (steering decision)", icon=":material/gavel:"),

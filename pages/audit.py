@@ -16,6 +16,8 @@ from pages import common, views
 me = common.page("audit", "Audit",
                  "Declarations and their frozen basis, claims and their checks, amendments, and the "
                  "hash-chained event record.")
+# A link to an event (?event=seq) opens the event log; one to a declaration (?decision=) the first tab.
+common.tab_for_link("audit-tab", {"event": "Event log"})
 tab_decisions, tab_claims, tab_amend, tab_log, tab_chain = st.tabs(
     ["Declarations", "Claims", "Amendments", "Event log", "Chain verification"], key="audit-tab", on_change="rerun")
 
@@ -36,11 +38,11 @@ with tab_decisions:
               "adopted_despite_failed_threshold": r.adopt_override, "basis_sha256": r.basis_sha256}
              for r in page.rows]
     if shown:
-        st.dataframe(views.decisions_frame(page.rows), hide_index=True, width="stretch")
+        common.selectable(views.decisions_frame(page.rows), [r.id for r in page.rows], chooser="audit-decision")
         common.pager("audit-dec-page", page.total, page.per_page)
         downloads("declarations", shown, "dec")
         chosen = common.choose("Open a declaration's basis", {r.id: r.pilot for r in page.rows},
-                               key="audit-decision")
+                               key="audit-decision", param="decision")
         if chosen:
             views.decision_view(common.cached(votes_q.decision_detail)(me.id, chosen))
     else:
@@ -113,16 +115,17 @@ with tab_log:
               "hash": e.hash} for e in events.rows]
     if shown:
         st.caption("Times in UTC, as the record keeps them. Select an event to read its full payload.")
-        picked = st.dataframe(pd.DataFrame([{
+        common.selectable(pd.DataFrame([{
             "#": e.seq, "Time (UTC)": common.when_utc(e.occurred_at), "Who": e.actor, "Action": label(e.action),
             "Record": f"{label(e.entity_type)} {e.entity_id}", "What changed": common.payload_summary(e.payload),
-            "Hash": e.hash[:12] + "…"} for e in events.rows]), hide_index=True, width="stretch",
-            on_select="rerun", selection_mode="single-row", key="log-table",
+            "Hash": e.hash[:12] + "…"} for e in events.rows]), [e.seq for e in events.rows], chooser="log-event",
             column_config={"What changed": st.column_config.TextColumn(width="large")})
         common.pager("log-page", events.total, events.per_page)
-        rows_picked = picked.selection.rows if picked is not None else []
-        if rows_picked:
-            event = events.rows[rows_picked[0]]
+        by_seq = {e.seq: e for e in events.rows}
+        seq = common.choose("Open an event", {e.seq: f"{label(e.action)} by {e.actor}" for e in events.rows},
+                            key="log-event", param="event")
+        if seq is not None:
+            event = by_seq[seq]
             with st.expander(f"Event {event.seq}: the full payload (JSON)", expanded=True):
                 st.json(event.payload)
                 st.caption(f"Hash {event.hash} · previous {event.prev_hash}")

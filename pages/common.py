@@ -38,6 +38,8 @@ from pages.present import (
     pager as pager,
     payload_summary as payload_summary,
     pct as pct,
+    percent_column as percent_column,
+    percent_columns as percent_columns,
     public_url as public_url,
     selectable as selectable,
     value_text as value_text,
@@ -423,6 +425,15 @@ def read_or_error(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         return None
 
 
+def tab_for_link(key: str, links: dict[str, str]) -> None:
+    """Before the tabs ``key`` are drawn: a deep link (``?param=id``) opens the tab ``links[param]``
+    its record is on — once, on the session's first look at the page; clicks move it after."""
+    if key not in st.session_state:
+        wanted = next((tab for param, tab in links.items() if param in st.query_params), None)
+        if wanted is not None:
+            st.session_state[key] = wanted
+
+
 def ask_confirmation(key: str) -> None:
     st.session_state[PENDING_KEY] = key
 
@@ -449,33 +460,6 @@ def confirmation(key: str, title: str, body: str, confirm_label: str,
             st.rerun()
 
     dialog()
-
-
-def claims_section(person: Me, pilot_id: int, metric_names: list[str], *, may_record: bool) -> None:
-    """A pilot's claims with their checks, and the form to record one (R12) if ``may_record``
-    (``PilotDetail.may_record_claim``)."""
-    from governance.queries.evaluate import claims_for_pilot
-    from governance.services import record_claim
-
-    st.caption("A claim is a non-binding statement of success or failure. It is recorded with the metrics it "
-               "cites and checked against what was pre-registered and against the binding decision.")
-    for c in cached(claims_for_pilot)(person.id, pilot_id):
-        with st.container(border=True):
-            st.markdown(f"{esc(c.made_by)}, {when(c.made_at)} · NON-BINDING · cites "
-                        f"{esc(', '.join(c.cited))}")
-            st.markdown(f"“{esc(c.statement)}”")
-            for flag in c.flags_now:
-                badge("fail", flag)
-            if not c.flags_now:
-                badge("pass", "no flags")
-    if may_record:
-        with st.form(f"claim-{pilot_id}", clear_on_submit=True):
-            statement = st.text_area("Claim", placeholder="e.g. The pilot met its KPIs.")
-            cited = st.multiselect("Metrics it rests on", metric_names, accept_new_options=True)
-            success = st.radio("Does it claim success?", ["Yes", "No"], horizontal=True)
-            if st.form_submit_button("Record claim"):
-                act(record_claim, pilot_id, statement=statement, cited_metrics=cited,
-                    asserts_success=success == "Yes", success="Claim recorded with its checks.")
 
 
 def personal_links(key: str, fn: Callable[..., Any], act_id: int, what: str) -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from governance.queries import compare as compare_q, pilots as pilots_q
 from governance.vocabulary import label
-from pages import common
+from pages import common, views
 
 me = common.page("compare", "Compare",
                  "Commissioning attainment against frontline indispensability: where the views diverge.")
@@ -22,13 +22,16 @@ frame = pd.DataFrame([{
     "Pilot": r.title, "id": r.pilot_id, "State": label(r.state), "Quadrant": r.quadrant_label,
     "Commissioning attainment": r.attainment, "Indispensability": r.indispensability,
     "Low (95%)": r.low, "High (95%)": r.high, "Respondents": r.respondents, "Threshold": r.threshold,
+    "Likely between": "—" if r.low is None or r.high is None else f"{common.pct(r.low)} – {common.pct(r.high)}",
     "Evidence": {"pass": "meets threshold", "fail": "below threshold",
-                 "insufficient": f"insufficient (n<{r.minimum_n})", "none": "no survey yet"}[r.status],
+                 "insufficient": f"insufficient ({r.respondents} of {r.minimum_n} answers)",
+                 "none": "no survey yet"}[r.status],
     "Adoption": r.adoption,
     "Flags": "; ".join(f for f in (("divergent" if r.divergent else ""),
                                    ("compliance adoption" if r.compliance_adoption else "")) if f),
 } for r in rows]).round({"Commissioning attainment": 3, "Indispensability": 3, "Low (95%)": 3,
                          "High (95%)": 3, "Adoption": 3})
+SHARES = ("Commissioning attainment", "Indispensability", "Adoption")
 
 a, b, c, d = st.columns(4)
 a.metric("Pilots in or after real use", len(rows))
@@ -37,9 +40,10 @@ c.metric("Compliance adoption", sum(r.compliance_adoption for r in rows))
 d.metric("Awaiting evidence", sum(r.quadrant == "awaiting_evidence" for r in rows))
 
 st.header("Quadrants")
-st.caption("x: share of the commissioning team's own metrics on target. y: share of rostered users who would be "
-           "very disappointed to lose the tool, with its 95 % interval. Pilots without enough evidence are "
-           "listed below the chart, not plotted as if they passed.")
+st.caption("Across: the share of the commissioning team's own metrics on target. Up: the share of rostered users "
+           "who would be very disappointed to lose the tool, with its 95 % confidence interval — the range the "
+           "true share is likely in, given how many answered (the fewer the answers, the longer the bar). "
+           "Pilots without enough evidence are listed in the table, not plotted as if they passed.")
 plotted = frame.dropna(subset=["Commissioning attainment", "Indispensability"])
 threshold = float(pd.Series([r.threshold for r in rows]).median())
 quadrant_order = list(compare_q.QUADRANTS.values())
@@ -77,56 +81,70 @@ labels = quadrant_labels("right", [{"x": 1.04, "y": 0.97, "text": "Indispensable
                                    {"x": 1.04, "y": 0.03, "text": "Looks brilliant from altitude"}]) + \
     quadrant_labels("left", [{"x": -0.04, "y": 0.97, "text": "Valued but off-metric"},
                              {"x": -0.04, "y": 0.03, "text": "Neither"}])
-chart_col, table_col = st.columns([1, 1])
-chart_col.altair_chart((rule_y + rule_x + bars + points + labels).properties(
+# The chart, then its table under it at the full width: beside a half-width chart the table's key
+# columns were cut off at 1400 px.
+st.altair_chart((rule_y + rule_x + bars + points + labels).properties(
     height=460, description=(
         "Each pilot by commissioning metrics on target (across) and the share "
         "of users very disappointed without it (up), with its 95 % interval; "
-        "the table beside it lists the same pilots."
+        "the table under it lists the same pilots."
     )),
     width="stretch")
-table_col.dataframe(frame[["Pilot", "Quadrant", "Commissioning attainment", "Indispensability", "Low (95%)",
-                           "High (95%)", "Respondents", "Evidence", "Adoption"]],
-                    hide_index=True, width="stretch",
-                    column_config={c: st.column_config.NumberColumn(format="percent") for c in
-                                   ("Commissioning attainment", "Indispensability", "Low (95%)", "High (95%)",
-                                    "Adoption")})
-st.caption(f"Dashed line: indispensability threshold ({threshold:.0%}). Dotted line: commissioning 'on target' "
-           f"({compare_q.COMMISSIONING_HIGH:.0%} of metrics).")
+# The chart's values, a row per pilot (the ends of the interval said as "likely between"), in widths
+# that fit beside the sidebar at 1400 px; a row opens the pilot side by side below.
+PLOTTED = {"Commissioning attainment": "On target", "Indispensability": "Very disappointed"}
+listed, _ = common.percent_columns(
+    frame[["Pilot", "Quadrant", "Commissioning attainment", "Indispensability", "Likely between", "Respondents"]]
+    .rename(columns={"Respondents": "Answers"}), *SHARES)
+common.selectable(listed.rename(columns=PLOTTED), [r.pilot_id for r in rows], chooser="compare-pilot",
+                  column_config={"Pilot": st.column_config.TextColumn(width=250),
+                                 "Quadrant": st.column_config.TextColumn(width=180),
+                                 "On target": common.percent_column(85),
+                                 "Very disappointed": common.percent_column(130),
+                                 "Likely between": st.column_config.TextColumn(width=120),
+                                 "Answers": st.column_config.NumberColumn(width=75)})
+st.caption("Select a row to see that pilot side by side below.")
+st.caption(f"Dashed line: indispensability threshold ({common.pct(threshold)}). Dotted line: commissioning "
+           f"'on target' ({common.pct(compare_q.COMMISSIONING_HIGH)} of metrics).")
 
 flagged = frame[frame["Flags"] != ""]
 st.header("Divergence and compliance-adoption flags")
 if flagged.empty:
     st.caption("No pilot is flagged.")
 else:
-    st.dataframe(flagged[["Pilot", "Quadrant", "Commissioning attainment", "Indispensability", "Adoption",
-                          "Flags"]], hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="percent")
-                                for c in ("Commissioning attainment", "Indispensability", "Adoption")})
+    shown, config = common.percent_columns(flagged[["Pilot", "Quadrant", "Commissioning attainment",
+                                                     "Indispensability", "Adoption", "Flags"]], *SHARES)
+    st.dataframe(shown.rename(columns=PLOTTED), hide_index=True, width="stretch",
+                 column_config={"Pilot": st.column_config.TextColumn(width=210),
+                                "Quadrant": st.column_config.TextColumn(width=170),
+                                "On target": common.percent_column(85),
+                                "Very disappointed": common.percent_column(125),
+                                "Adoption": common.percent_column(80),
+                                "Flags": st.column_config.TextColumn(width=200)})
 
 st.header("Side by side")
-chosen = common.choose("Pilot", {r.pilot_id: r.title for r in rows}, key="compare-pilot")
+chosen = common.choose("Pilot", {r.pilot_id: r.title for r in rows}, key="compare-pilot", param="pilot")
 if chosen:
     detail = common.cached(pilots_q.pilot_detail)(me.id, chosen)
     left, right = st.columns(2)
     with left:
         st.markdown("**Commissioning metrics against target**")
-        st.dataframe(pd.DataFrame([{"Metric": m.name, "Target": m.target, "Direction": label(m.direction),
-                                    "Latest": m.latest.value if m.latest else None,
-                                    "On target": "—" if m.on_target is None else ("Yes" if m.on_target else "No"),
-                                    "Flag": "amended after real use" if m.amended_after_real_use else ""}
-                                   for m in detail.metrics]), hide_index=True, width="stretch")
+        views.plain_table([{"Metric": m.name, "Target": views.target_text(m.target, m.direction, m.unit),
+                            "Latest": views.value_in_unit(m.latest.value if m.latest else None, m.unit),
+                            "On target": "—" if m.on_target is None else ("Yes" if m.on_target else "No"),
+                            "Flag": "amended after real use" if m.amended_after_real_use else ""}
+                           for m in detail.metrics])
     with right:
         st.markdown("**Frontline criteria and indispensability**")
         ev = detail.evidence.indispensability
         st.metric("Indispensability", common.pct(ev.score) if ev.score is not None else "—", help=ev.text)
-        st.caption(common.esc(ev.text))
+        st.caption(common.esc(ev.words))
         usage = detail.latest_usage
         st.metric("Adoption (latest week)", common.pct(usage.adoption) if usage else "—")
-        st.dataframe(pd.DataFrame([{"Criterion": c.name, "Target": c.target,
-                                    "Latest": c.latest.value if c.latest else None,
-                                    "Flag": "amended after real use" if c.amended_after_real_use else ""}
-                                   for c in detail.criteria]), hide_index=True, width="stretch")
+        views.plain_table([{"Criterion": c.name, "Target": views.target_text(c.target, c.direction, c.unit),
+                            "Latest": views.value_in_unit(c.latest.value if c.latest else None, c.unit),
+                            "Flag": "amended after real use" if c.amended_after_real_use else ""}
+                           for c in detail.criteria])
 
 st.header("Trust ledger over time")
 ledger = pd.DataFrame([{"month": m.month, "indispensable": m.indispensable,
@@ -145,13 +163,16 @@ else:
         x=alt.X("month:O", title="Month evaluated"), y=alt.Y("Pilots:Q", stack=True),
         color=alt.Color("Verdict:N", scale=alt.Scale(range=[common.PALETTE[2], common.PALETTE[3]])),
         tooltip=["month", "Verdict", "Pilots"])
-    left, right = st.columns([3, 2])
-    left.altair_chart(chart.properties(description=(
-        "Pilots found indispensable or not, month by month; the table beside it "
+    st.altair_chart(chart.properties(description=(
+        "Pilots found indispensable or not, month by month; the table under it "
         "holds the numbers."
     )), width="stretch")
-    right.dataframe(ledger.rename(columns={"month": "Month", "indispensable": "Indispensable",
-                                           "not_indispensable": "Not indispensable",
-                                           "cumulative_indispensable": "Running total: indispensable",
-                                           "cumulative_not_indispensable": "Running total: not"}),
-                    hide_index=True, width="stretch")
+    st.dataframe(ledger.rename(columns={"month": "Month", "indispensable": "Indispensable",
+                                        "not_indispensable": "Not indispensable",
+                                        "cumulative_indispensable": "Running total: indispensable",
+                                        "cumulative_not_indispensable": "Running total: not"}),
+                 hide_index=True, width="stretch",
+                 column_config={"Month": st.column_config.TextColumn(width=110),
+                                **{name: st.column_config.NumberColumn(width=180) for name in (
+                                    "Indispensable", "Not indispensable", "Running total: indispensable",
+                                    "Running total: not")}})

@@ -15,7 +15,7 @@ from governance.queries import (
 )
 from governance.rules.permissions import Action, allowed
 from governance.vocabulary import UNITS, Direction, PilotState, ReadinessItem, label
-from pages import common
+from pages import common, views
 
 me = common.page("pilots", "Pilots",
                  "Register pilots against ratified problems, get them ready, and record the evidence.")
@@ -69,9 +69,15 @@ listing = common.cached(pilots_q.pilots_page)(me.id, state=state, mine=mine, sea
 if listing.rows:
     common.selectable(pd.DataFrame([{"#": r.id, "Pilot": r.title, "State": label(r.state),
                                      "Outcome": label(r.outcome) if r.outcome else "—", "Problem": r.problem,
-                                     "Owner": r.owner, "Real use since": common.when(r.real_use_started_at)}
+                                     "Owner": r.owner,
+                                     # The day is what matters here (the hour is on the pilot's own page).
+                                     "Real use since": common.when(r.real_use_started_at.date()
+                                                                   if r.real_use_started_at else None)}
                                     for r in listing.rows]), [r.id for r in listing.rows], chooser="pilot-chosen",
-                      column_config={"Real use since": st.column_config.TextColumn(width="medium")})
+                      column_config={"#": st.column_config.NumberColumn(width="small"),
+                                     "Pilot": st.column_config.TextColumn(width="large"),
+                                     "Problem": st.column_config.TextColumn(width="medium"),
+                                     "Real use since": st.column_config.TextColumn(width="medium")})
 else:
     st.info("No pilots match these filters.")
 common.pager("pilot-page", listing.total, listing.per_page)
@@ -104,7 +110,7 @@ m1.metric("Rostered users", len(d.roster))
 m2.metric("Real use since", common.when(d.real_use_started_at))
 ind = d.evidence.indispensability
 m3.metric("Indispensability (latest closed round)", common.pct(ind.score) if ind.score is not None else "—",
-          help=ind.text)
+          help=ind.words)
 usage = d.latest_usage
 m4.metric("Adoption (latest week)", common.pct(usage.adoption) if usage else "—")
 
@@ -308,5 +314,5 @@ with tabs[4]:
                                 f"usage-sample-pilot-{chosen}.csv", key="usage-sample")
 
 with tabs[5]:
-    common.claims_section(me, chosen, [m.name for m in d.metrics] + [c.name for c in d.criteria],
+    views.claims_section(me, chosen, [m.name for m in d.metrics] + [c.name for c in d.criteria],
                           may_record=d.may_record_claim)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import streamlit as st
 
 from governance.rules.times import DEFAULT_ZONE, moment_text, utc_text
-from governance.vocabulary import label
+from governance.vocabulary import label, percent as percent
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,27 @@ def when_utc(moment: datetime | date | None) -> str:
 
 
 def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+    """A share as every page writes it (``governance.vocabulary.percent``): 0.4 → "40 %"."""
+    return percent(value)
+
+
+def percent_columns(frame: Any, *names: str,
+                    widths: Mapping[str, str | int] | None = None) -> tuple[Any, dict[str, Any]]:
+    """``frame`` with its share columns (0–1) shown as whole percentages the way ``pct``
+    writes them ("40 %"), still numbers so that a click on the header sorts them; returns the
+    scaled copy and the ``column_config`` to pass with it."""
+    scaled = frame.copy()
+    config: dict[str, Any] = {}
+    for name in names:
+        if name in scaled.columns:
+            scaled[name] = scaled[name].astype("float") * 100
+            config[name] = percent_column((widths or {}).get(name))
+    return scaled, config
+
+
+def percent_column(width: str | int | None = None) -> Any:
+    """The column of a share scaled by ``percent_columns``: whole percentages, as ``pct`` writes them."""
+    return st.column_config.NumberColumn(format="%.0f %%", width=width)  # type: ignore[arg-type]
 
 
 def pager(key: str, total: int, per_page: int) -> int:
@@ -154,11 +174,22 @@ def value_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(value_text(v) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{label(k)} {value_text(v)}" for k, v in value.items()) or "—"
+        return "; ".join(f"{label(k)} {term_text(k, v)}" for k, v in value.items()) or "—"
     text = str(value)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?", text):
         return when_text(text.replace("Z", "+00:00"))
     return label(text) if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", text) else text
+
+
+#: Terms whose values are shares (0–1): weights, quorums, thresholds — written as percentages.
+_SHARE_TERM = re.compile(r"^(?:weight|quorum)_|threshold$")
+
+
+def term_text(key: str, value: Any) -> str:
+    """A stored term's value as a person reads it: a share term ("quorum_frontline") as "50 %"."""
+    if _SHARE_TERM.search(str(key)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return pct(value)
+    return value_text(value)
 
 
 def change_text(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
@@ -171,11 +202,11 @@ def change_text(before: Mapping[str, Any] | None, after: Mapping[str, Any] | Non
             continue
         name = label(key)
         if key not in before:
-            clauses.append(f"{name} {value_text(new)}")
+            clauses.append(f"{name} {term_text(key, new)}")
         elif key not in after:
-            clauses.append(f"{name} {value_text(old)} removed")
+            clauses.append(f"{name} {term_text(key, old)} removed")
         else:
-            clauses.append(f"{name} {value_text(old)} → {value_text(new)}")
+            clauses.append(f"{name} {term_text(key, old)} → {term_text(key, new)}")
     return "; ".join(clauses) or "no change"
 
 

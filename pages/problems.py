@@ -11,7 +11,7 @@ from governance import services as sv
 from governance.queries import people as people_q, problems as problems_q
 from governance.rules.permissions import Action, allowed
 from governance.vocabulary import UNITS, Direction, ProblemState, label
-from pages import common
+from pages import common, views
 
 me = common.page("problems", "Problems",
                  "Frontline panels write down the problem and define success before any solution exists.")
@@ -47,7 +47,13 @@ if listing.rows:
                            "Version": r.version, "Criteria": r.criteria,
                            "Locked": "Yes" if r.locked_at else "No", "Pilots": r.pilots}
                           for r in listing.rows])
-    common.selectable(table, [r.id for r in listing.rows], chooser="problem-chosen")
+    # Widths that fit beside the sidebar at 1400 px (the title takes what is left over).
+    common.selectable(table, [r.id for r in listing.rows], chooser="problem-chosen",
+                      column_config={"#": st.column_config.NumberColumn(width=50),
+                                     "Title": st.column_config.TextColumn(width=290),
+                                     "Panel": st.column_config.TextColumn(width=190),
+                                     **{name: st.column_config.Column(width=70)
+                                        for name in ("Version", "Criteria", "Locked", "Pilots")}})
 else:
     st.info("No problems match these filters.")
 common.pager("problem-page", listing.total, listing.per_page)
@@ -78,12 +84,13 @@ tab_criteria, tab_votes, tab_history, tab_comments = st.tabs(
     ["Success criteria", "Votes", "Versions and pilots", "Comments"], key="problem-tab", on_change="rerun")
 
 with tab_criteria:
-    crit = pd.DataFrame([{"Criterion": c.name, "Definition": c.definition,
-                          "How measured": c.measurement_method, "Unit": label(c.unit),
-                          "Direction": label(c.direction),
-                          "Target": f"{c.target:.0%}" if c.is_indispensability else f"{c.target:g}",
-                          "Minimum evidence": c.minimum_evidence} for c in p.criteria])
-    st.dataframe(crit, hide_index=True, width="stretch")
+    # A static table whose cells wrap, so no column is cut off at any width: the target with its
+    # direction in one short cell ("at least 40 %"), the long texts in full.
+    views.plain_table([{"Criterion": c.name,
+                        "Target": views.target_text(c.target, c.direction,
+                                                    "share" if c.is_indispensability else c.unit),
+                        "Unit": label(c.unit), "Minimum evidence": c.minimum_evidence,
+                        "Definition": c.definition, "How measured": c.measurement_method} for c in p.criteria])
     if p.amendments:
         st.markdown("**Amendments** (the original values stay on record)")
         st.dataframe(pd.DataFrame([{
@@ -199,7 +206,9 @@ with tab_comments:
     if not p.comments:
         st.caption("No comments yet.")
     if p.may_comment:
-        with st.form("comment", clear_on_submit=True):
-            body = st.text_area("Add a comment")
+        # Kept on a refusal (too long, odd characters), to be corrected; emptied once posted.
+        with st.form("comment", clear_on_submit=False):
+            body = st.text_area("Add a comment", key=f"comment-{chosen}")
             if st.form_submit_button("Post comment"):
-                common.act(sv.comment_on_problem, chosen, body, success="Comment posted.")
+                common.act(sv.comment_on_problem, chosen, body, success="Comment posted.",
+                           clear=(f"comment-{chosen}",))

@@ -11,7 +11,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from governance.queries.people import Me
 from governance.queries.votes import DecisionDetail, DecisionRow
+from governance.rules.evidence import in_words
 from governance.vocabulary import label
 from pages import common
 
@@ -84,6 +86,31 @@ def decisions_frame(rows: list[DecisionRow]) -> pd.DataFrame:
                           "Basis SHA-256": r.basis_sha256} for r in rows])
 
 
+def plain_table(rows: list[dict[str, Any]]) -> None:
+    """A short table whose cells wrap (``st.table``), so no column is cut off in a half-width
+    column; every cell is escaped, since a static table renders markdown."""
+    if rows:
+        st.table(pd.DataFrame([{k: common.esc(v) for k, v in row.items()} for row in rows]), hide_index=True)
+    else:
+        st.caption("Nothing declared yet.")
+
+
+def value_in_unit(value: float | None, unit: str) -> str:
+    """A measured value or target in its unit's words: a share as a percentage ("40 %"), a
+    percentage with its sign, anything else as the number."""
+    if value is None:
+        return "—"
+    if unit == "share":
+        return common.pct(value)
+    return f"{value:g} %" if unit == "percent" else f"{value:g}"
+
+
+def target_text(target: float, direction: str, unit: str) -> str:
+    """A target with its direction in words, one short column instead of two that get cut off:
+    "at least 40 %", "at most 3"."""
+    return f"{'at most' if direction == 'lower_is_better' else 'at least'} {value_in_unit(target, unit)}"
+
+
 def _flag(amended: bool) -> str:
     return "AMENDED AFTER REAL USE BEGAN" if amended else ""
 
@@ -120,8 +147,8 @@ def decision_view(dd: DecisionDetail) -> None:
     c.metric("SUS mean", f"{basis['sus_mean']:.0f}" if basis["sus_mean"] is not None else "—")
     adoption = basis["adoption"]
     e.metric("Adoption (latest week)", common.pct(adoption["adoption"]) if adoption else "—")
-    if ind:
-        st.markdown("Indispensability: " + common.esc(ind["text"]))
+    if ind:  # the interval in words; the frozen text (with "95 % CI") is in the metric's help
+        st.markdown("Indispensability: " + common.esc(in_words(ind) if "status" in ind else ind["text"]))
     st.caption(f"Declared {common.when(dd.declared_at)} · vote closed by "
                f"{common.esc(basis['closed_by']['name'])} · {_voters_text(basis)} · charter "
                f"v{basis['charter']['version']} · audit chain head #{dd.chain_head_seq} "
@@ -171,6 +198,36 @@ def decision_view(dd: DecisionDetail) -> None:
                    + " ".join(f"Removed: {common.esc(r['reason'])}." for r in changes["removals"]))
     with st.expander("The full frozen basis (JSON)"):
         st.code(json.dumps(basis, indent=2, ensure_ascii=False), language="json")
+
+
+def claims_section(person: Me, pilot_id: int, metric_names: list[str], *, may_record: bool) -> None:
+    """A pilot's claims with their checks, and the form to record one (R12) if ``may_record``
+    (``PilotDetail.may_record_claim``). A refused claim keeps everything typed, with every
+    problem listed; a recorded one empties the form."""
+    from governance.queries.evaluate import claims_for_pilot
+    from governance.services import record_claim
+
+    st.caption("A claim is a non-binding statement of success or failure. It is recorded with the metrics it "
+               "cites and checked against what was pre-registered and against the binding decision.")
+    for c in common.cached(claims_for_pilot)(person.id, pilot_id):
+        with st.container(border=True):
+            st.markdown(f"{common.esc(c.made_by)}, {common.when(c.made_at)} · NON-BINDING · cites "
+                        f"{common.esc(', '.join(c.cited))}")
+            st.markdown(f"“{common.esc(c.statement)}”")
+            for flag in c.flags_now:
+                common.badge("fail", flag)
+            if not c.flags_now:
+                common.badge("pass", "no flags")
+    if may_record:
+        keys = tuple(f"claim-{pilot_id}-{part}" for part in ("statement", "cited", "success"))
+        with st.form(f"claim-{pilot_id}", clear_on_submit=False):
+            statement = st.text_area("Claim", placeholder="e.g. The pilot met its KPIs.", key=keys[0])
+            cited = st.multiselect("Metrics it rests on", metric_names, accept_new_options=True, key=keys[1])
+            success = st.radio("Does it claim success?", ["Yes", "No"], horizontal=True, key=keys[2])
+            if st.form_submit_button("Record claim"):
+                common.act(record_claim, pilot_id, statement=statement, cited_metrics=cited,
+                           asserts_success=success == "Yes", success="Claim recorded with its checks.",
+                           clear=keys)
 
 
 def reminders_setting(person_id: int) -> None:

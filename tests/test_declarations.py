@@ -249,7 +249,7 @@ def test_without_quorum_there_is_no_decision_and_the_pilot_stays_evaluating(worl
     assert decision is None
     v = read(world, lambda s: s.get(Vote, vote))
     assert v.status == "closed" and v.quorum_met is False and v.passed is False and v.outcome is None
-    assert "Quorum not met: frontline (3 of 7, needs 50%)" in json.loads(v.result_json)["notes"][0]
+    assert "Quorum not met: frontline (3 of 7, needs 50 %)" in json.loads(v.result_json)["notes"][0]
     assert read(world, lambda s: s.scalar(select(func.count()).select_from(Decision))) == 0
     p = read(world, lambda s: s.get(Pilot, pilot))
     assert (p.state, p.outcome) == ("evaluating", None)
@@ -282,7 +282,7 @@ def test_revisit_problem_reopens_the_problem_as_a_new_version_linked_to_the_pilo
         ProblemVersion.problem_id == problem.id))})
     reopening = read(world, lambda s: s.scalar(select(ProblemReopening)))
     assert reopening.pilot_id == pilot and reopening.problem_version_id == versions[2].id
-    assert f"Decision #{decision_id}" in reopening.reason and "17% very disappointed" in reopening.reason
+    assert f"Decision #{decision_id}" in reopening.reason and "17 % very disappointed" in reopening.reason
     # The criteria are copied to the new version, unlocked; the old version keeps its lock.
     criteria = read(world, lambda s: s.execute(select(Criterion.problem_version_id, Criterion.name,
                                                       Criterion.target)).all())

@@ -7,7 +7,7 @@ import pytest
 
 from governance import services as sv
 from governance.errors import InvalidInput
-from governance.queries import pilots as pilots_q
+from governance.queries import evaluate as evaluate_q, pilots as pilots_q
 from tests.apptest_support import choose, errors, one, open_page, pages_db, submit, successes
 from tests.world import World
 
@@ -75,3 +75,80 @@ def test_empty_evidence_and_a_missing_date_are_both_reported(world: World) -> No
     with pytest.raises(InvalidInput) as refused:
         sv.record_readiness(world.uow, world.commissioner, pilot, "old_process_retirement", detail="")
     assert set(refused.value.problems) == {"Evidence", "Date"}
+
+
+def test_a_refused_claim_keeps_every_field_and_lists_every_problem(world: World) -> None:
+    _, pilot = world.pilot_in_use()
+    metric = pilots_q.pilot_detail(world.uow, world.commissioner, pilot).metrics[0].name
+    at = choose(open_page(world.commissioner, "pilots"), "pilot-chosen", pilot)
+    form = f"claim-{pilot}"
+    one(at.text_area, label="Claim", form=form).input("   ")
+    one(at.radio, label="Does it claim success?", form=form).set_value("No")
+    before = world.fingerprint()
+    at = submit(at, form, "Record claim")
+    [error] = errors(at)
+    assert error.startswith("Nothing was saved; 2 things need fixing:")
+    assert "**Claim**" in error and "**Cited metrics**" in error
+    assert world.fingerprint() == before
+    assert one(at.text_area, label="Claim", form=form).value == "   "
+    assert one(at.radio, label="Does it claim success?", form=form).value == "No"
+
+    # Corrected, it is recorded; the form is then empty for the next claim.
+    one(at.text_area, label="Claim", form=form).input("The assistant has not yet met its accuracy target.")
+    one(at.multiselect, label="Metrics it rests on", form=form).set_value([metric])
+    at = submit(at, form, "Record claim")
+    assert "Claim recorded with its checks." in successes(at), errors(at)
+    assert one(at.text_area, label="Claim", form=form).value == ""
+    assert one(at.multiselect, label="Metrics it rests on", form=form).value == []
+
+
+def test_a_refused_comment_keeps_its_text(world: World) -> None:
+    problem = world.draft_problem(title="Tuesday re-keying")
+    at = choose(open_page(world.members[0], "problems"), "problem-chosen", problem)
+    too_long = "The Tuesday letters arrive late. " * 130  # beyond the 4,000 characters a comment holds
+    one(at.text_area, label="Add a comment", form="comment").input(too_long)
+    before = world.fingerprint()
+    at = submit(at, "comment", "Post comment")
+    [error] = errors(at)
+    assert "Comment" in error and "4000" in error.replace(",", "")
+    assert world.fingerprint() == before
+    assert one(at.text_area, label="Add a comment", form="comment").value == too_long
+    one(at.text_area, label="Add a comment", form="comment").input(too_long[:200])
+    at = submit(at, "comment", "Post comment")
+    assert "Comment posted." in successes(at), errors(at)
+    assert one(at.text_area, label="Add a comment", form="comment").value == ""
+
+
+def test_a_survey_with_the_usability_items_half_answered_names_each_one_left_and_keeps_the_rest(
+        world: World) -> None:
+    _, pilot = world.pilot_in_use()
+    world.pass_window()
+    rnd = sv.open_survey_round(world.uow, world.commissioner, pilot)
+    at = open_page(world.members[0], "evaluate")
+    items = [one(at.radio, key=f"sus-{i}", form="survey") for i in range(1, 11)]
+    # Ten rows of five labelled choices, none chosen: "not answered" is no answer at all.
+    for item in items:
+        assert item.horizontal and item.value is None
+        assert item.options == ["1 Strongly disagree", "2 Disagree", "3 Neither", "4 Agree", "5 Strongly agree"]
+    for i in (1, 3, 4, 5, 7, 8, 9):
+        one(at.radio, key=f"sus-{i}", form="survey").set_value(4)
+    one(at.text_area, label="What would you use instead?", form="survey").input("Paper, again.")
+    before = world.fingerprint()
+    at = submit(at, "survey", "Submit my answer")
+    [error] = errors(at)
+    # Both problems at once: the main question, and every usability item left out by number.
+    assert error.startswith("Nothing was saved; 2 things need fixing:")
+    assert "Usability questions 2, 6 and 10 are not answered" in error and "**Answer**" in error
+    assert world.fingerprint() == before
+    assert [one(at.radio, key=f"sus-{i}", form="survey").value for i in range(1, 11)] == \
+        [4, None, 4, 4, 4, None, 4, 4, 4, None]
+    assert one(at.text_area, label="What would you use instead?", form="survey").value == "Paper, again."
+
+    one(at.radio, key=f"answer-{rnd}", form="survey").set_value("very_disappointed")
+    for i in (2, 6, 10):
+        one(at.radio, key=f"sus-{i}", form="survey").set_value(2)
+    at = submit(at, "survey", "Submit my answer")
+    assert "Thank you — your answer is recorded." in successes(at), errors(at)
+    [mine] = [r for r in evaluate_q.my_surveys(world.uow, world.members[0]) if r.round_id == rnd]
+    # Odd items (4) give 3 each; even items give 5 − answer: 2, 6, 10 (2) give 3, 4 and 8 (4) give 1.
+    assert mine.sus_score == (5 * 3 + 3 * 3 + 2 * 1) * 2.5

@@ -166,7 +166,7 @@ def test_indispensability_fails_below_the_threshold_and_still_reports_score_inte
     assert result.status == "fail" and not result.passed
     assert result.score == pytest.approx(0.30)
     assert round(result.low, 4) == 0.1807 and round(result.high, 4) == 0.4543
-    assert result.text.startswith("30% very disappointed") and "below the 40% threshold" in result.text
+    assert result.text.startswith("30 % very disappointed") and "below the 40 % threshold" in result.text
 
 
 @pytest.mark.parametrize(("very", "n"), [(29, 29), (5, 29), (0, 1), (1, 1)])

@@ -260,12 +260,12 @@ def test_after_30_days_the_survey_is_answered_and_the_outcome_vote_decides(world
     answers = [VERY, VERY, VERY, VERY, SOMEWHAT]
     for person, answer in zip(world.members, answers, strict=False):
         at = open_page(person, "evaluate")
-        one(at.radio, form="survey").set_value(answer)
+        one(at.radio, form="survey", key=f"answer-{rnd.id}").set_value(answer)
         at = submit(at, "survey", "Submit my answer")
         assert "Thank you — your answer is recorded." in successes(at), errors(at)
     at = open_page(world.members[4], "evaluate")
     assert any("Your current answer: Somewhat disappointed" in i for i in shown_text(at).splitlines())
-    one(at.radio, form="survey").set_value(VERY)
+    one(at.radio, form="survey", key=f"answer-{rnd.id}").set_value(VERY)
     at = submit(at, "survey", "Submit my answer")
     assert "Thank you — your answer is recorded." in successes(at)
 

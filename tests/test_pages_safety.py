@@ -115,7 +115,7 @@ def test_a_hostile_pilot_title_renders_as_text_in_the_survey_question(world: Wor
     world.pass_window()
     sv.open_survey_round(world.uow, world.commissioner, pilot)
     at = open_page(world.members[0], "evaluate")
-    question = one(at.radio, form="survey").label
+    [question] = [r.label for r in at.radio if r.form_id == "survey" and not r.key.startswith("sus-")]
     assert question.startswith("How would you feel if you could no longer use ")
     assert not RAW_TAG.search(question) and "\\!\\[pixel\\]" in question, question
     assert unescaped(question).endswith(f"{HOSTILE_PILOT}?")

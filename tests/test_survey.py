@@ -192,10 +192,19 @@ def test_the_sus_may_be_skipped_altogether(world, open_round):
 ])
 def test_a_partial_or_invalid_sus_is_refused(world, open_round, sus):
     _, round_id = open_round
-    with world.refuses(InvalidInput, match="Usability questions: .*Answer all ten from 1 to 5, or none") \
+    with world.refuses(InvalidInput, match="Usability question.*Answer all ten from 1 to 5, or none") \
             as info:
         sv.submit_survey_response(world.uow, world.members[0], round_id, answer=VERY, sus=sus)
-    assert info.value.field == "SUS"
+    assert info.value.field == "Usability"
+
+
+def test_a_partly_answered_sus_names_every_item_left_out_with_the_main_answer_missing_too(world, open_round):
+    _, round_id = open_round
+    with world.refuses(InvalidInput) as info:
+        sv.submit_survey_response(world.uow, world.members[0], round_id, answer=None,  # type: ignore[arg-type]
+                                  sus=[5, None, 4, 2, 5, None, 4, 2, 5, None])
+    assert set(info.value.problems) == {"Answer", "Usability"}
+    assert info.value.problems["Usability"].startswith("Usability questions 2, 6 and 10 are not answered.")
 
 
 # ------------------------------------------------------------------ the score
@@ -214,7 +223,7 @@ def test_score_interval_and_n_are_reported(world, small_charter):
     assert result.score == 0.5
     assert (result.low, result.high) == wilson_interval(3, 6)
     assert result.status == "pass"
-    assert result.text.startswith("50% very disappointed (95% CI 19%–81%, n=6)")
+    assert result.text.startswith("50 % very disappointed (95 % CI 19 %–81 %, n=6)")
     assert ev.sus_mean == 70.0 and ev.sus_n == 4
     assert ev.round_closed and ev.round_number == 1
 

@@ -90,7 +90,7 @@ def test_quorum_just_under_the_line_gives_no_winner_and_says_which_group_fell_sh
                    eligible={F: 6, C: 1, S: 1})
     assert not result.groups[F].quorum_met
     assert not result.quorum_met and result.winner is None
-    assert "frontline (2 of 6, needs 50%)" in result.notes[0]
+    assert "frontline (2 of 6, needs 50 %)" in result.notes[0]
 
 
 def test_quorum_is_compared_exactly_not_in_floating_point():
@@ -223,7 +223,7 @@ def test_panel_vote_tie_keeps_the_status_quo():
 def test_panel_vote_without_quorum_decides_nothing():
     result = tally_panel(["approve"] * 3, eligible=7, quorum=0.5)
     assert not result.quorum_met and result.winner is None and not result.passed
-    assert "3 of 7 panel members voted, 50% needed" in result.notes[0]
+    assert "3 of 7 panel members voted, 50 % needed" in result.notes[0]
     assert tally_panel(["approve"] * 4, eligible=7, quorum=0.5).passed  # 4 of 7 is over the line
 
 

@@ -13,6 +13,7 @@ from governance import services as sv
 from governance.identity import csrf, sessions
 from governance.lite import html as h
 from governance.queries.people import Me
+from governance.rules.evidence import SUS_SCALE as SUS_WORDS
 from governance.services.signin import ActiveSession, SignedIn, current_session
 from governance.storage.db import Database
 
@@ -21,8 +22,7 @@ log = logging.getLogger("governance.lite")
 PREFIX = "/lite"
 #: A light form is a few hundred bytes; anything far larger is not one of ours.
 MAX_BODY = 64 * 1024
-SUS_SCALE = (("1", "1 Strongly disagree"), ("2", "2 Disagree"), ("3", "3 Neither"), ("4", "4 Agree"),
-             ("5", "5 Strongly agree"))
+SUS_SCALE = tuple((str(n), f"{n} {words}") for n, words in SUS_WORDS.items())
 #: Results shown after the redirect, by name (no text travels in the URL).
 DONE = {"survey": "Thank you — your survey answer is recorded. You can change it until the round closes.",
         "ballot": "Your ballot is recorded. You can change it until the vote closes; only the latest counts.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from governance.queries._base import Page, paginate, reader
 from governance.queries.audit import ClaimRow, claim_rows
@@ -125,9 +125,11 @@ def my_survey_pilots(uow: UnitOfWork, actor_id: int, *, limit: int = 200) -> lis
 
 
 def feedback_page(uow: UnitOfWork, actor_id: int, *, pilot_id: int | None = None,
-                  status: str | None = None, awaiting_me: bool = False, page: int = 1,
-                  per_page: int = 20) -> Page[FeedbackRow]:
-    """Feedback items with due dates; status 'open', 'overdue' or 'answered'."""
+                  status: str | None = None, awaiting_me: bool = False, mine: bool = False,
+                  item_id: int | None = None, page: int = 1, per_page: int = 20) -> Page[FeedbackRow]:
+    """Feedback items with due dates, newest first; status 'open', 'overdue' or 'answered'.
+    ``mine``: only the items I raised or own (a pilot of my commissioning team, whose owner
+    answers them); ``item_id``: only that item (a deep link to it)."""
     with uow.reading() as s:
         actor = reader(s, actor_id)
         today = local_today(s, uow.now())
@@ -145,10 +147,15 @@ def feedback_page(uow: UnitOfWork, actor_id: int, *, pilot_id: int | None = None
             q = q.where(FeedbackItem.responded_at.is_(None), FeedbackItem.due_on < today)
         elif status == "answered":
             q = q.where(FeedbackItem.responded_at.is_not(None))
+        my_pilots = select(PilotTeamMember.pilot_id).where(PilotTeamMember.person_id == actor.id)
         if awaiting_me:
-            q = q.where(FeedbackItem.responded_at.is_(None), FeedbackItem.pilot_id.in_(
-                select(PilotTeamMember.pilot_id).where(PilotTeamMember.person_id == actor.id)))
-        rows, total, page = paginate(s, q.order_by(FeedbackItem.due_on, FeedbackItem.id), page, per_page)
+            q = q.where(FeedbackItem.responded_at.is_(None), FeedbackItem.pilot_id.in_(my_pilots))
+        if mine:
+            q = q.where(or_(FeedbackItem.raised_by == actor.id, FeedbackItem.pilot_id.in_(my_pilots)))
+        if item_id is not None:
+            q = q.where(FeedbackItem.id == item_id)
+        rows, total, page = paginate(s, q.order_by(FeedbackItem.raised_at.desc(), FeedbackItem.id.desc()),
+                                     page, per_page)
         my_teams = set(s.scalars(select(PilotTeamMember.pilot_id).where(
             PilotTeamMember.person_id == actor.id, PilotTeamMember.pilot_id.in_({r.pilot_id for r in rows}))))
         return Page([FeedbackRow(

@@ -176,6 +176,9 @@ class SurveyRoundRow:
     answers: dict[str, int]
     sus_mean: float | None
     sus_n: int
+    #: For who runs an open round: what closing it now would mean, when it is below the
+    #: charter's minimum (``rules.acts.round_close_notice``); None otherwise.
+    close_notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,7 +430,8 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
             metric_amendments=[MetricAmendment(metric=name, by=by, reason=a.reason, before=a.before_json,
                                                after=a.after_json, at=a.decided_at, after_real_use=a.after_real_use)
                                for a, name, by in metric_amendments],
-            rounds=[_round(r, _may.may_run_survey(roles, on_team, membership)) for r in rounds],
+            rounds=[_round(r, _may.may_run_survey(roles, on_team, membership), charter.min_survey_responses,
+                           charter.allow_adopt_override) for r in rounds],
             evidence=evidence,
             usage=[UsageWeekRow(week_start=r.week_start, active_users=r.active_users,
                                 eligible_users=r.eligible_users, filename=r.filename, sha256=r.sha256)
@@ -459,11 +463,14 @@ def pilot_detail(uow: UnitOfWork, actor_id: int, pilot_id: int) -> PilotDetail:
         )
 
 
-def _round(r: SurveyRound, runs_it: bool) -> SurveyRoundRow:
-    """A round as the reader may see it: while open, no answers; the count only for who runs it."""
+def _round(r: SurveyRound, runs_it: bool, minimum: int, override_allowed: bool) -> SurveyRoundRow:
+    """A round as the reader may see it: while open, no answers; the count (and what closing
+    now would mean) only for who runs it."""
     counts = kept_counts(r)
     if r.closed_at is not None:
         return SurveyRoundRow(id=r.id, number=r.number, opened_at=r.opened_at, closed_at=r.closed_at, **counts)
     return SurveyRoundRow(id=r.id, number=r.number, opened_at=r.opened_at, closed_at=None,
-                          n=counts["n"] if runs_it else None, answers={}, sus_mean=None, sus_n=0)
+                          n=counts["n"] if runs_it else None, answers={}, sus_mean=None, sus_n=0,
+                          close_notice=_may.round_close_notice(counts["n"], minimum, override_allowed=override_allowed)
+                          if runs_it else None)
 

@@ -110,6 +110,21 @@ def real_use_blockers(title: str, problem_title: str, *, criteria_locked: bool, 
     return found
 
 
+def round_close_notice(responses: int, minimum: int, *, override_allowed: bool) -> str | None:
+    """What closing a survey round below the charter's minimum means (R7, R9, R10), said
+    before the person confirms; None when the round has enough responses. ``close_survey_round``
+    closes it either way (the responses are evidence too); this is what the round will count as."""
+    if responses >= minimum:
+        return None
+    adopt = ("'adopt' is then open only through the charter's override, and flagged"
+             if override_allowed else "'adopt' will not be open")
+    answers = "1 response" if responses == 1 else f"{responses} responses"
+    return (f"{answers} — below the charter's minimum of {minimum}. Closed now, this round counts as "
+            f"\"insufficient evidence\", never as a score that passes: in the outcome vote {adopt}, and "
+            "revisiting the problem is proposed. Keep it open for more answers, or close it and open "
+            "another round later.")
+
+
 # --------------------------------------------------------------------- votes
 def may_cast(roles: frozenset[Role], status: str, my_group: str | None, on_team: bool = False) -> bool:
     """``cast_ballot``: CAST_BALLOT, an open vote, among its eligible voters (fixed at opening),

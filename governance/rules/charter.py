@@ -67,6 +67,9 @@ FIELD_LABELS = {
     "time_zone": "Time zone",
 }
 VOTING_GROUPS = ("frontline", "commissioning", "steering")
+#: The terms that are shares (0–1): every page shows them as percentages ("40 %").
+SHARE_TERMS = frozenset({"weight_frontline", "weight_commissioning", "weight_steering", "quorum_frontline",
+                         "quorum_commissioning", "quorum_steering", "indispensability_threshold"})
 FIELDS = tuple(f.name for f in fields(CharterTerms))
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from statistics import NormalDist
 from typing import Any, Literal
 
-from governance.vocabulary import SurveyAnswer
+from governance.vocabulary import SurveyAnswer, percent
 
 
 @functools.lru_cache(maxsize=16)
@@ -57,6 +57,18 @@ SUS_ITEMS = (
     "I felt very confident using the system.",
     "I needed to learn a lot of things before I could get going with this system.",
 )
+
+#: The SUS answer scale, each point with its words (pages and the light path show both).
+SUS_SCALE = {1: "Strongly disagree", 2: "Disagree", 3: "Neither", 4: "Agree", 5: "Strongly agree"}
+
+
+def sus_unanswered(answers: Sequence[int | None]) -> list[int]:
+    """The SUS items (1-based) left unanswered in a partly answered questionnaire; empty when
+    all ten or none are answered (the SUS is optional, but only whole: a score needs all ten)."""
+    given = list(answers) + [None] * (10 - len(answers))
+    if all(v is None for v in given):
+        return []
+    return [position for position, v in enumerate(given[:10], start=1) if v is None]
 
 
 def sus_score(answers: Sequence[int]) -> float:
@@ -109,11 +121,33 @@ class Indispensability:
             return f"insufficient evidence ({self.n} of {self.minimum_n} responses needed)"
         assert self.score is not None and self.low is not None and self.high is not None
         verdict = "meets" if self.passed else "below"
-        return (f"{self.score:.0%} very disappointed (95% CI {self.low:.0%}–{self.high:.0%}, "
-                f"n={self.n}) — {verdict} the {self.threshold:.0%} threshold")
+        return (f"{percent(self.score)} very disappointed (95 % CI {percent(self.low)}–{percent(self.high)}, "
+                f"n={self.n}) — {verdict} the {percent(self.threshold)} threshold")
+
+    @property
+    def words(self) -> str:
+        """``text`` with its interval explained in words, for the first place a page shows it:
+        "40 % very disappointed — the true share is likely between 34 % and 66 % (the 95 %
+        confidence interval), from 34 answers — meets the 40 % threshold"."""
+        return in_words(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "passed": self.passed, "text": self.text}
+
+
+def in_words(evidence: dict[str, Any]) -> str:
+    """Indispensability evidence (``Indispensability.as_dict()``, as a frozen basis keeps it) in
+    plain words: the interval said as "likely between … and …", n as "from … answers"."""
+    status, n = evidence.get("status"), evidence.get("n", 0)
+    if status == "none" or not n:
+        return "no responses yet"
+    if status == "insufficient" or evidence.get("score") is None:
+        return (f"insufficient evidence: {n} answers, and the charter needs at least {evidence['minimum_n']} "
+                "before the share counts")
+    verdict = "meets" if evidence.get("passed") else "is below"
+    return (f"{percent(evidence['score'])} would be very disappointed to lose it — the true share is likely "
+            f"between {percent(evidence['low'])} and {percent(evidence['high'])} (the 95 % confidence interval), "
+            f"from {n} answers — {verdict} the {percent(evidence['threshold'])} threshold")
 
 
 def indispensability(very_disappointed: int, n: int, threshold: float, minimum_n: int) -> Indispensability:

@@ -37,7 +37,7 @@ from fractions import Fraction
 from typing import Any
 
 from governance.rules.charter import group_quorums, group_weights
-from governance.vocabulary import Outcome, PanelOption, VotingGroup
+from governance.vocabulary import Outcome, PanelOption, VotingGroup, percent
 
 CAUTION_ORDER: tuple[str, ...] = (Outcome.ITERATE, Outcome.REVISIT_PROBLEM, Outcome.STOP, Outcome.ADOPT)
 OUTCOME_OPTIONS: tuple[str, ...] = (Outcome.ADOPT, Outcome.ITERATE, Outcome.REVISIT_PROBLEM, Outcome.STOP)
@@ -181,7 +181,7 @@ def tally_outcome(ballots: Iterable[tuple[str, str]], *, eligible: Mapping[str, 
     notes: list[str] = []
     total_cast = sum(g.cast for g in groups.values())
     if not quorum_met:
-        short = [f"{g.group} ({g.cast} of {g.eligible}, needs {float(g.quorum):.0%})"
+        short = [f"{g.group} ({g.cast} of {g.eligible}, needs {percent(g.quorum)})"
                  for g in participating if not g.quorum_met]
         notes.append("Quorum not met: " + (", ".join(short) or "no group can vote") + ".")
     if total_cast == 0:
@@ -222,7 +222,7 @@ def tally_panel(ballots: Iterable[str], *, eligible: int, quorum: float | Fracti
     notes = []
     if not quorum_met:
         notes.append(f"Quorum not met: {g.cast} of {g.eligible} panel members voted, "
-                     f"{float(g.quorum):.0%} needed.")
+                     f"{percent(g.quorum)} needed.")
     elif approve == reject:
         notes.append("Tie: the motion fails and nothing changes.")
     winner = None

@@ -21,21 +21,13 @@ from governance.services._base import get, log, session_of
 from governance.storage.db import UnitOfWork, use_case
 from governance.storage.models import Claim, Decision, Pilot
 from governance.storage.repository import citable
-from governance.validation import NAME_MAX, TEXT_MAX, text
+from governance.validation import NAME_MAX, TEXT_MAX, Problems, text
 
 MAX_CITATIONS = 20
 
 
-@use_case
-def record_claim(uow: UnitOfWork, actor_id: int, pilot_id: int, *, statement: str,
-                 cited_metrics: Iterable[str], asserts_success: bool = True) -> int:
-    """Record a non-binding claim about a pilot, with the metrics it cites; returns its id."""
-    s = session_of(uow)
-    actor = require(s, actor_id, Action.RECORD_CLAIM)
-    pilot = get(s, Pilot, pilot_id, "pilot")
-    words = text(statement, "Claim", max_len=TEXT_MAX)
-    if not isinstance(asserts_success, bool):
-        raise InvalidInput("Say whether the claim asserts success (yes or no).")
+def _citations(cited_metrics: Iterable[str]) -> list[str]:
+    """The cited metric names, each once (case aside), at least one and at most MAX_CITATIONS (R12)."""
     if isinstance(cited_metrics, str) or not isinstance(cited_metrics, Iterable):
         raise InvalidInput("List the metrics the claim cites, one by one.", field="Cited metrics")
     names: list[str] = []
@@ -48,6 +40,24 @@ def record_claim(uow: UnitOfWork, actor_id: int, pilot_id: int, *, statement: st
                            "against what it cites.", field="Cited metrics", rule="R12")
     if len(names) > MAX_CITATIONS:
         raise InvalidInput(f"Cite at most {MAX_CITATIONS} metrics.", field="Cited metrics")
+    return names
+
+
+@use_case
+def record_claim(uow: UnitOfWork, actor_id: int, pilot_id: int, *, statement: str,
+                 cited_metrics: Iterable[str], asserts_success: bool = True) -> int:
+    """Record a non-binding claim about a pilot, with the metrics it cites; returns its id."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RECORD_CLAIM)
+    pilot = get(s, Pilot, pilot_id, "pilot")
+    # Every field is checked before refusing, so the form reports all its problems at once.
+    found = Problems()
+    words = found.check("Claim", text, statement, "Claim", max_len=TEXT_MAX)
+    if not isinstance(asserts_success, bool):
+        found.add("Claims success", "Say whether the claim asserts success (yes or no).")
+    names = found.check("Cited metrics", _citations, cited_metrics) or []
+    found.raise_any()
+    assert words is not None  # raise_any refused otherwise
     decision = s.scalar(select(Decision).where(Decision.pilot_id == pilot.id)
                         .order_by(Decision.id.desc()).limit(1))
     checks = claim_checks(names, citable(s, pilot), pilot.real_use_started_at,

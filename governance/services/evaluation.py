@@ -23,7 +23,7 @@ from governance.record.events import evaluation as events, people as people_even
 from governance.rules import deadlines
 from governance.rules.charter import terms_of, validate_charter
 from governance.rules.electorate import answerable_from, may_answer
-from governance.rules.evidence import sus_score
+from governance.rules.evidence import sus_score, sus_unanswered
 from governance.rules.permissions import Action
 from governance.rules.times import local_date
 from governance.services._base import (
@@ -52,7 +52,7 @@ from governance.storage.models import (
     Vote,
 )
 from governance.storage.repository import current_charter, current_responses, local_today
-from governance.validation import TEXT_MAX, a_list, choice, text
+from governance.validation import TEXT_MAX, Problems, a_list, choice, text
 from governance.vocabulary import (
     FeedbackKind,
     PanelRole,
@@ -156,6 +156,27 @@ def close_survey_round(uow: UnitOfWork, actor_id: int, round_id: int) -> None:
                                         responses_sha256=digest, counts=counts))
 
 
+def _sus(sus: Sequence[int] | None) -> tuple[list[int | None], float | None]:
+    """The ten SUS answers as stored and their score; (ten blanks, None) when none is given.
+    Partly answered is refused, naming every item left out (a score needs all ten)."""
+    if sus is None:
+        return [None] * 10, None
+    given = a_list(sus, "Usability answers", max_items=100)
+    if all(v is None for v in given):
+        return [None] * 10, None
+    missing = sus_unanswered(given) if len(given) <= 10 else []
+    if missing:
+        named = ", ".join(str(i) for i in missing[:-1]) + (" and " if len(missing) > 1 else "") + str(missing[-1])
+        raise InvalidInput(f"Usability question{'s' if len(missing) > 1 else ''} {named} "
+                           f"{'are' if len(missing) > 1 else 'is'} not answered. Answer all ten from 1 to 5, "
+                           "or none.", field="Usability")
+    try:
+        return list(given), sus_score(list(given))
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"Usability questions: {exc}. Answer all ten from 1 to 5, or none.",
+                           field="Usability") from None
+
+
 def _count(rnd: SurveyRound, answer: str, sus: float | None, sign: int) -> None:
     """Keep the round's counts of current responses (read by every evidence view)."""
     rnd.responses += sign
@@ -191,20 +212,20 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
     if rnd.closed_at is not None:
         raise RuleViolation(f"Round {rnd.number} of the survey closed on {rnd.closed_at:%d %b %Y}; "
                             "answers can no longer be given or changed.", rule="R7")
-    choice_ = choice(answer, SurveyAnswer, "Answer")
-    items: list[int | None] = [None] * 10
-    score = None
-    if sus is not None:
-        sus = a_list(sus, "Usability answers", max_items=100)
-    if sus is not None and any(v is not None for v in sus):
-        try:
-            score = sus_score(list(sus))
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"Usability questions: {exc}. Answer all ten from 1 to 5, or none.",
-                               field="SUS") from None
-        items = list(sus)
-    instead = text(use_instead, "What would you use instead?", max_len=TEXT_MAX, required=False)
-    benefit = text(main_benefit, "Main benefit", max_len=TEXT_MAX, required=False)
+    # Every field is checked before refusing, so the form reports all its problems at once.
+    found = Problems()
+    if answer is None or answer == "":
+        choice_ = None
+        found.add("Answer", "Choose an answer to the main question first: how would you feel if you could "
+                            "no longer use it?")
+    else:
+        choice_ = found.check("Answer", choice, answer, SurveyAnswer, "Answer")
+    items, score = found.check("Usability", _sus, sus) or ([None] * 10, None)
+    instead = found.check("What would you use instead?", text, use_instead, "What would you use instead?",
+                          max_len=TEXT_MAX, required=False)
+    benefit = found.check("Main benefit", text, main_benefit, "Main benefit", max_len=TEXT_MAX, required=False)
+    found.raise_any()
+    assert choice_ is not None  # raise_any refused otherwise
     previous = s.scalar(select(SurveyResponse).where(SurveyResponse.round_id == rnd.id,
                                                      SurveyResponse.person_id == actor.id,
                                                      SurveyResponse.is_current.is_(True)))
