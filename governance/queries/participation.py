@@ -8,20 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, select
-from sqlalchemy.orm import Session
 
 from governance.queries._base import Page, paginate, reader
-from governance.rules.ballots import parse_groups, voter_token
+from governance.rules.ballots import parse_groups
 from governance.storage.db import UnitOfWork
 from governance.storage.models import (
     Ballot,
     Pilot,
     ProblemVersion,
-    SecretBallot,
     Vote,
     VoteEligibility,
     VoteParticipation,
 )
+from governance.storage.repository import my_secret_ballots
 from governance.vocabulary import PanelOption, VoteKind, VoteStatus
 
 
@@ -52,15 +51,6 @@ class Participation:
         return self.status == VoteStatus.OPEN
 
 
-def _receipts(s: Session, key: bytes, person_id: int, vote_ids: list[int]) -> dict[int, str]:
-    """vote → my current secret ballot's receipt, found by my voter token."""
-    if not vote_ids:
-        return {}
-    tokens = {voter_token(key, v, person_id): v for v in vote_ids}
-    rows = s.execute(select(SecretBallot.voter_token, SecretBallot.receipt).where(
-        SecretBallot.vote_id.in_(vote_ids), SecretBallot.voter_token.in_(list(tokens)),
-        SecretBallot.is_current.is_(True)))
-    return {tokens[t]: r for t, r in rows}
 
 
 def _result(kind: str, outcome: str | None, passed: bool | None) -> str | None:
@@ -92,7 +82,8 @@ def my_participation(uow: UnitOfWork, actor_id: int, *, page: int = 1, per_page:
             select(Ballot.vote_id, Ballot.option, Ballot.reason).where(
                 Ballot.vote_id.in_(ids), Ballot.person_id == actor.id, Ballot.is_current.is_(True)))}
         secret_ids = [r.id for r in rows if r.voting_group in (parse_groups(r.secret_groups) or ())]
-        receipts = _receipts(s, uow.keys.ballot_key() if secret_ids else b"", actor.id, secret_ids)
+        mine = my_secret_ballots(s, uow.keys.ballot_key() if secret_ids else b"", actor.id, secret_ids)
+        receipts = {vid: receipt for vid, (_option, receipt) in mine.items()}
         out = []
         for r in rows:
             secret = r.id in secret_ids

@@ -33,7 +33,7 @@ from governance.storage.models import (
     Vote,
     VoteEligibility,
 )
-from governance.storage.repository import eligible_counts, participants, tally_of, turnout
+from governance.storage.repository import eligible_counts, my_secret_ballots, participants, tally_of, turnout
 from governance.vocabulary import Outcome, PanelOption, VoteKind, VoteStatus
 
 
@@ -221,7 +221,8 @@ def votes_page(uow: UnitOfWork, actor_id: int, *, status: str = VoteStatus.OPEN,
             VoteEligibility.vote_id.in_(ids), VoteEligibility.person_id == actor.id)).all())
         ballots = dict(s.execute(select(Ballot.vote_id, Ballot.option).where(
             Ballot.vote_id.in_(ids), Ballot.person_id == actor.id, Ballot.is_current.is_(True))).all())
-        ballots |= _my_secret_ballots(s, uow.keys.ballot_key() if ids else b"", actor.id, ids)
+        secret = my_secret_ballots(s, uow.keys.ballot_key() if ids else b"", actor.id, ids)
+        ballots |= {vid: option for vid, (option, _receipt) in secret.items()}
         return Page([VoteRow(id=r.id, kind=r.kind, question=r.question, status=r.status, deadline=r.deadline,
                              opened_at=r.opened_at, closed_at=r.closed_at, outcome=r.outcome, passed=r.passed,
                              quorum_met=r.quorum_met, pilot=r.pilot, problem=r.problem,
@@ -230,15 +231,6 @@ def votes_page(uow: UnitOfWork, actor_id: int, *, status: str = VoteStatus.OPEN,
                     total, page, per_page)
 
 
-def _my_secret_ballots(s: Session, key: bytes, person_id: int, vote_ids: list[int]) -> dict[int, str]:
-    """vote → my current secret ballot's option, found by my voter token (only I can ask this)."""
-    if not vote_ids:
-        return {}
-    tokens = {voter_token(key, v, person_id): v for v in vote_ids}
-    rows = s.execute(select(SecretBallot.voter_token, SecretBallot.option).where(
-        SecretBallot.vote_id.in_(vote_ids), SecretBallot.voter_token.in_(list(tokens)),
-        SecretBallot.is_current.is_(True)))
-    return {tokens[t]: o for t, o in rows}
 
 
 def _my_history(s: Session, uow: UnitOfWork, vote: Vote, person_id: int, secret: bool) -> list[MyBallot]:

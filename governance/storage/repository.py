@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from governance.errors import NotFound
-from governance.rules.ballots import named_order
+from governance.rules.ballots import named_order, voter_token
 from governance.rules.basis import voter_entry
 from governance.rules.charter import CharterTerms, terms_of
 from governance.rules.claims import Citable
@@ -376,3 +376,15 @@ def organisation_name(session: Session) -> str:
     if payload is None:
         return "Organisation"
     return str(json.loads(payload).get("organisation") or "Organisation")
+
+
+def my_secret_ballots(s: Session, key: bytes, person_id: int, vote_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """vote → (option, receipt) of the person's current secret ballot, found by their voter
+    token (only they, with the ballot key, can ask this; R17)."""
+    if not vote_ids:
+        return {}
+    tokens = {voter_token(key, v, person_id): v for v in vote_ids}
+    rows = s.execute(select(SecretBallot.voter_token, SecretBallot.option, SecretBallot.receipt).where(
+        SecretBallot.vote_id.in_(vote_ids), SecretBallot.voter_token.in_(list(tokens)),
+        SecretBallot.is_current.is_(True)))
+    return {tokens[t]: (o, r) for t, o, r in rows}
