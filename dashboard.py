@@ -88,7 +88,7 @@ def sign_in_page() -> None:
 
         st.info(f"This is the **demo organisation**. Every demo person's password is "
                 f"`{DEMO_PASSWORD}`.")
-        st.dataframe(people, hide_index=True, width="stretch",
+        st.dataframe(people, placeholder=common.NOTHING, hide_index=True, width="stretch",
                      column_config={"name": "Name", "email": "Email", "roles": "Roles"})
 
 

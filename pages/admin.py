@@ -36,14 +36,14 @@ def people_import_section() -> None:
         if plan.problems:
             st.error(common.esc(plan.summary()))
             st.dataframe(pd.DataFrame([{"Line": n or "—", "Problem": m} for n, m in plan.problems]),
-                         hide_index=True, width="stretch")
+                         placeholder=common.NOTHING, hide_index=True, width="stretch")
             return
         (st.success if plan.changes else st.info)(common.esc(plan.summary()))
         for title, rows in (("New people", plan.new_people), ("Renamed", plan.renamed),
                             ("More roles", plan.roles_added), ("Panel memberships", plan.memberships)):
             if rows:
                 st.markdown(f"**{title}** ({len(rows):,})")
-                st.dataframe(pd.DataFrame(rows[:200]), hide_index=True, width="stretch")
+                st.dataframe(pd.DataFrame(rows[:200]), placeholder=common.NOTHING, hide_index=True, width="stretch")
         if plan.new_panels:
             st.markdown("**New panels:** " + common.esc(", ".join(plan.new_panels)))
         if plan.changes and st.button("Import", type="primary", key="people-import"):
@@ -105,7 +105,7 @@ with tabs[0]:
                                         "Reminders sent": sum(r.reminders_sent.values()),
                                         "Reminders failed": sum(r.reminders_failed.values())}
                                        for r in runs[:5]]),
-                         hide_index=True, width="stretch")
+                         placeholder=common.NOTHING, hide_index=True, width="stretch")
         with (st.expander("Add a person", icon=":material/person_add:"),
               st.form("add-person", clear_on_submit=False)):
             # Kept on a refusal (every problem is reported at once); emptied after success.
@@ -153,7 +153,7 @@ with tabs[1]:
     if allowed(me.roles, Action.MANAGE_PANELS):  # a row opens the panel's members below
         common.selectable(panel_table, [p.id for p in panels], chooser="panel-chosen")
     else:
-        st.dataframe(panel_table, hide_index=True, width="stretch")
+        st.dataframe(panel_table, placeholder=common.NOTHING, hide_index=True, width="stretch")
     if allowed(me.roles, Action.MANAGE_PANELS):
         with (st.expander("Create a panel", icon=":material/group_add:"),
               st.form("create-panel", clear_on_submit=False)):
@@ -168,7 +168,7 @@ with tabs[1]:
         if pid:
             members = common.cached(people_q.panel_members)(me.id, pid)
             st.dataframe(pd.DataFrame([{"Name": m.name, "Email": m.email, "Panel role": label(m.panel_role)}
-                                       for m in members]), hide_index=True, width="stretch")
+                                       for m in members]), placeholder=common.NOTHING, hide_index=True, width="stretch")
             find = st.text_input("Find frontline people by name or email", key="member-find")
             candidates = {c.id: c.name for c in common.cached(people_q.people_options)(
                 me.id, role="frontline", search=find, limit=200)}
@@ -188,7 +188,7 @@ with tabs[2]:
                                 "By": c.adopted_by_name, "Reason": c.reason,
                                 **{FIELD_LABELS[k]: common.pct(v) if k in SHARE_TERMS else v
                                    for k, v in c.terms.as_dict().items()}} for c in charters]),
-                 hide_index=True, width="stretch")
+                 placeholder=common.NOTHING, hide_index=True, width="stretch")
     if allowed(me.roles, Action.ADOPT_CHARTER):
         with (st.expander("Adopt a new charter version (steering decision)", icon=":material/gavel:"),
               st.form("charter")):

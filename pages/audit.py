@@ -86,7 +86,7 @@ with tab_amend:
             "#": a.id, "Of": a.subject, "Kind": label(a.kind), "Status": label(a.status),
             "Change": common.change_text(a.before, a.after), "Reason": a.reason, "Proposed by": a.proposed_by,
             "Applied": common.when(a.applied_at), "Flag": "AMENDED AFTER REAL USE BEGAN" if a.after_real_use
-            else ""} for a in rows]), hide_index=True, width="stretch",
+            else ""} for a in rows]), placeholder=common.NOTHING, hide_index=True, width="stretch",
             column_config={"Change": st.column_config.TextColumn(width="medium"),
                            "Reason": st.column_config.TextColumn(width="large")})
         downloads("amendments", shown, "amend")
@@ -159,7 +159,7 @@ def checkpoints_section() -> None:
     st.dataframe(pd.DataFrame([{"#": c.id, "Events": c.seq, "Head hash": c.head_hash[:16] + "…",
                                 "Why": c.reason, "Signed": common.when(c.made_at),
                                 "Witnessed by": ", ".join(c.witnesses) or "—"} for c in rows]),
-                 hide_index=True, width="stretch")
+                 placeholder=common.NOTHING, hide_index=True, width="stretch")
     newest = rows[0]
     st.code(newest.note, language=None)
     st.download_button("Download this checkpoint", newest.note.encode("utf-8"), f"checkpoint-{newest.seq}.txt",

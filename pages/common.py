@@ -27,6 +27,7 @@ from governance.vocabulary import label
 
 # What pages show (pages/present.py); pages reach it through common, as common.esc(…).
 from pages.present import (
+    NOTHING as NOTHING,
     PALETTE as PALETTE,
     ZONE_KEY,
     badge as badge,
@@ -368,7 +369,7 @@ def refusal(exc: GovernanceError) -> None:
         st.error(f"'{esc(exc.filename)}' was not imported — nothing was saved. Fix the {len(exc.errors)} "
                  "problems below and upload it again." if len(exc.errors) > 1 else for_people(str(exc)))
         if len(exc.errors) > 1:
-            st.dataframe(problem_table(exc.errors), hide_index=True, width="stretch",
+            st.dataframe(problem_table(exc.errors), placeholder=NOTHING, hide_index=True, width="stretch",
                          column_config={"Problem": st.column_config.TextColumn(width="large"),
                                         "What to do": st.column_config.TextColumn(width="large")})
         return
@@ -477,7 +478,7 @@ def personal_links(key: str, fn: Callable[..., Any], act_id: int, what: str) -> 
     if rows:
         st.warning("These links are shown only now: the database keeps only a fingerprint of each. Give each "
                    "person their own link; whoever holds a link can use it once as that person.")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.dataframe(rows, placeholder=NOTHING, hide_index=True, width="stretch")
         csv_download("Download the links (CSV)", rows, f"personal-links-{key}.csv", key=f"download-{key}")
         if st.button("Done — forget these links", key=f"forget-{key}"):
             st.session_state.pop(state_key, None)

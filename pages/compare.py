@@ -114,7 +114,7 @@ if flagged.empty:
 else:
     shown, config = common.percent_columns(flagged[["Pilot", "Quadrant", "Commissioning attainment",
                                                      "Indispensability", "Adoption", "Flags"]], *SHARES)
-    st.dataframe(shown.rename(columns=PLOTTED), hide_index=True, width="stretch",
+    st.dataframe(shown.rename(columns=PLOTTED), placeholder=common.NOTHING, hide_index=True, width="stretch",
                  column_config={"Pilot": st.column_config.TextColumn(width=210),
                                 "Quadrant": st.column_config.TextColumn(width=170),
                                 "On target": common.percent_column(85),
@@ -171,7 +171,7 @@ else:
                                         "not_indispensable": "Not indispensable",
                                         "cumulative_indispensable": "Running total: indispensable",
                                         "cumulative_not_indispensable": "Running total: not"}),
-                 hide_index=True, width="stretch",
+                 placeholder=common.NOTHING, hide_index=True, width="stretch",
                  column_config={"Month": st.column_config.TextColumn(width=110),
                                 **{name: st.column_config.NumberColumn(width=180) for name in (
                                     "Indispensable", "Not indispensable", "Running total: indispensable",

@@ -159,7 +159,7 @@ def rounds_tab(me: Me) -> None:
     if d.rounds:
         st.dataframe(pd.DataFrame([{"Round": r.number, "Opened": common.when(r.opened_at),
                                     "Closed": common.when(r.closed_at), "Responses": "—" if r.n is None else r.n}
-                                   for r in d.rounds]), hide_index=True, width="stretch")
+                                   for r in d.rounds]), placeholder=common.NOTHING, hide_index=True, width="stretch")
     open_round = next((r for r in d.rounds if r.closed_at is None), None)
     if open_round is None:
         if not d.window_open:

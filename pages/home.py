@@ -90,5 +90,6 @@ if agenda.may_oversee_feedback:
                    "the pilot's owner.")
         st.dataframe(pd.DataFrame([{"Pilot": f.pilot, "Raised by": f.raised_by, "Kind": label(f.kind),
                                     "Feedback": f.body, "Due": common.when(f.due_on)}
-                                   for f in overdue.rows]), hide_index=True, width="stretch")
+                                   for f in overdue.rows]),
+                     placeholder=common.NOTHING, hide_index=True, width="stretch")
         common.pager("overdue-page", overdue.total, overdue.per_page)

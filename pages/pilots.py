@@ -122,18 +122,18 @@ with tabs[0]:
     if d.metrics_sha256:
         st.caption(f"Locked at real use — SHA-256 `{d.metrics_sha256}`")
     st.dataframe(pd.DataFrame([{
-        "Metric": m.name, "Target": m.target, "Direction": label(m.direction), "Unit": label(m.unit),
-        "Latest": m.latest.value if m.latest else None,
+        "Metric": m.name, "Target": views.target_text(m.target, m.direction, m.unit),
+        "Latest": views.value_in_unit(m.latest.value if m.latest else None, m.unit),
         "On target": "—" if m.on_target is None else ("Yes" if m.on_target else "No"),
         "Flag": "AMENDED AFTER REAL USE BEGAN" if m.amended_after_real_use else ""} for m in d.metrics]),
-        hide_index=True, width="stretch")
+        placeholder=common.NOTHING, hide_index=True, width="stretch")
     st.markdown("**Frontline criteria** (pre-registered by the panel)")
     st.dataframe(pd.DataFrame([{
-        "Criterion": c.name, "Target": c.target, "Direction": label(c.direction),
-        "Latest": c.latest.value if c.latest else None,
+        "Criterion": c.name, "Target": views.target_text(c.target, c.direction, c.unit),
+        "Latest": views.value_in_unit(c.latest.value if c.latest else None, c.unit),
         "On target": "—" if c.on_target is None else ("Yes" if c.on_target else "No"),
         "Flag": "AMENDED AFTER REAL USE BEGAN" if c.amended_after_real_use else ""} for c in d.criteria]),
-        hide_index=True, width="stretch")
+        placeholder=common.NOTHING, hide_index=True, width="stretch")
     for a in d.metric_amendments:
         st.warning(f"Metric '{common.esc(a.metric)}' amended {common.when(a.at)} by {common.esc(a.by)} "
                    f"after real use began: {common.esc(a.before)} → {common.esc(a.after)}. Reason: "
@@ -226,7 +226,7 @@ def team_controls(d: pilots_q.PilotDetail) -> None:
 
 with tabs[2]:
     st.dataframe(pd.DataFrame([{"#": r.id, "Name": r.name} for r in d.roster]) if d.roster
-                 else pd.DataFrame(), hide_index=True, width="stretch")
+                 else pd.DataFrame(), placeholder=common.NOTHING, hide_index=True, width="stretch")
     if d.may_manage and d.state != PilotState.DECIDED:
         find = st.text_input("Find frontline people by name or email", key="roster-find")
         frontline = common.cached(people_q.people_options)(me.id, role="frontline", search=find, limit=200)
@@ -263,7 +263,8 @@ with tabs[3]:
         st.dataframe(pd.DataFrame([{"Measure": r.measure, "Value": r.value, "Observed": r.observed_on,
                                     "Source": label(r.source), "File": r.filename or "",
                                     "File SHA-256": r.sha256 or "", "Recorded by": r.recorded_by}
-                                   for r in measures.rows]), hide_index=True, width="stretch")
+                                   for r in measures.rows]),
+                     placeholder=common.NOTHING, hide_index=True, width="stretch")
     common.pager("measure-page", measures.total, measures.per_page)
     if d.may_record_measurement:
         subjects = [("metric", m.id, m.name) for m in d.metrics] + [
@@ -298,7 +299,7 @@ with tabs[4]:
             "Weekly adoption: active users as a share of eligible users; the table "
             "beside it holds the numbers."
         )), width="stretch")
-        table_col.dataframe(frame, hide_index=True, width="stretch")
+        table_col.dataframe(frame, placeholder=common.NOTHING, hide_index=True, width="stretch")
     else:
         st.caption("No usage imported yet.")
     if d.may_import_usage and d.real_use_started_at:

@@ -59,6 +59,11 @@ def time_zone() -> str:
         return DEFAULT_ZONE
 
 
+#: What a table shows where a value is missing (``st.dataframe(placeholder=…)``): the grid's
+#: default is the word "None", which means nothing to a person.
+NOTHING = "—"
+
+
 def when(moment: datetime | date | None) -> str:
     """A date or time as a person reads it: in the organisation's zone, with its abbreviation
     (the one formatter pages use; ``governance.rules.times.moment_text``)."""
@@ -110,7 +115,7 @@ def selectable(frame: Any, ids: list[int], *, chooser: str, **kwargs: Any) -> No
     """A table whose rows open their record with one click (single-row selection): the
     clicked row becomes the choice of the ``choose`` box ``chooser`` that follows it, which
     stays as the keyboard's and screen reader's way to the same records."""
-    event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+    event = st.dataframe(frame, placeholder=NOTHING, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key=f"{chooser}-table", **kwargs)
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     picked = ids[rows[0]] if rows and rows[0] < len(ids) else None

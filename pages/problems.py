@@ -97,7 +97,7 @@ with tab_criteria:
             "Criterion": a.criterion, "Status": label(a.status), "Before": str(a.before),
             "After": str(a.after), "Reason": a.reason, "By": a.proposed_by,
             "Flag": "AMENDED AFTER REAL USE BEGAN" if a.after_real_use else ""} for a in p.amendments]),
-            hide_index=True, width="stretch")
+            placeholder=common.NOTHING, hide_index=True, width="stretch")
     if p.may_edit_criteria:
         with st.expander("Add a success criterion", icon=":material/add:"), st.form("add-criterion"):
             name = st.text_input("Name", max_chars=120)
@@ -149,7 +149,7 @@ with tab_votes:
         st.dataframe(pd.DataFrame([{"Vote": v.id, "Kind": label(v.kind), "Status": label(v.status),
                                     "Question": v.question, "Closes": common.when(v.deadline),
                                     "Passed": "—" if v.passed is None else ("Yes" if v.passed else "No")}
-                                   for v in p.votes]), hide_index=True, width="stretch")
+                                   for v in p.votes]), placeholder=common.NOTHING, hide_index=True, width="stretch")
     else:
         st.caption("No panel votes yet.")
     if p.may_open_panel_vote:
@@ -177,14 +177,14 @@ with tab_votes:
 with tab_history:
     st.dataframe(pd.DataFrame([{"Version": v.version, "Title": v.title, "Created": common.when(v.created_at),
                                 "Ratified": common.when(v.ratified_at)} for v in p.versions]),
-                 hide_index=True, width="stretch")
+                 placeholder=common.NOTHING, hide_index=True, width="stretch")
     for r in p.reopenings:
         st.warning(f"Version {r.version} reopened after '{common.esc(r.pilot or '—')}': "
                    f"{common.esc(r.reason)}")
     if p.pilots:
         st.dataframe(pd.DataFrame([{"Pilot": x.title, "State": label(x.state),
                                     "Outcome": label(x.outcome) if x.outcome else "—"} for x in p.pilots]),
-                     hide_index=True, width="stretch")
+                     placeholder=common.NOTHING, hide_index=True, width="stretch")
     if p.may_edit_text:
         with st.form("revise"):
             new_title = st.text_input("Title", value=p.title, max_chars=200)

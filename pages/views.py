@@ -26,26 +26,27 @@ def tally_view(result: dict[str, Any]) -> None:
             rows.append({"Group": label(group), "Option": label(option), "Share": share,
                          "Ballots": g["counts"].get(option, 0)})
     for option, share in result["combined"].items():
-        rows.append({"Group": "Combined (weighted)", "Option": label(option), "Share": share, "Ballots": None})
-    frame = pd.DataFrame(rows)
+        rows.append({"Group": "Combined (weighted)", "Option": label(option), "Share": share, "Ballots": "—"})
+    # Ballots as text: the combined rows have no count, and a blank number cell reads "None".
+    frame = pd.DataFrame(rows).astype({"Ballots": "string"})
     chart = alt.Chart(frame).mark_bar(aria=False).encode(
-        y=alt.Y("Group:N", title=None), x=alt.X("Share:Q", stack="normalize", axis=alt.Axis(format="%")),
+        y=alt.Y("Group:N", title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("Share:Q", stack="normalize", axis=alt.Axis(format="%")),
         color=alt.Color("Option:N", scale=alt.Scale(range=common.PALETTE)),
         tooltip=["Group", "Option", alt.Tooltip("Share:Q", format=".0%"), "Ballots"])
-    left, right = st.columns([3, 2])
-    left.altair_chart(chart.properties(description=(
+    # Chart above its table: side by side, the table's last column was cut off at 1400 px.
+    st.altair_chart(chart.properties(description=(
         "The share of each option, group by group and combined with the "
-        "charter's weights; the table beside it holds the numbers."
+        "charter's weights; the table below holds the numbers."
     )), width="stretch")
-    right.dataframe(frame, hide_index=True, width="stretch",
-                    column_config={"Share": st.column_config.NumberColumn(format="percent")})
+    shown, config = common.percent_columns(frame, "Share")
+    st.dataframe(shown, placeholder=common.NOTHING, hide_index=True, width="stretch", column_config=config)
     groups = pd.DataFrame([{"Group": label(k), "Eligible": g["eligible"], "Voted": g["cast"],
                             "Turnout": g["turnout"], "Quorum": g["quorum"],
                             "Quorum met": "Yes" if g["quorum_met"] else "No",
                             "Weight": g["effective_weight"]} for k, g in result["groups"].items()])
-    st.dataframe(groups, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="percent")
-                                for c in ("Turnout", "Quorum", "Weight")})
+    shown, config = common.percent_columns(groups, "Turnout", "Quorum", "Weight")
+    st.dataframe(shown, placeholder=common.NOTHING, hide_index=True, width="stretch", column_config=config)
     for note in result["notes"]:
         st.caption(common.esc(note))
 
@@ -58,16 +59,18 @@ def published_lists(result: dict[str, Any]) -> None:
         st.markdown("**Ballots on the record by name**")
         st.dataframe(pd.DataFrame([{"Name": b["name"], "Group": label(b["group"]), "Ballot": label(b["option"]),
                                     "Reason": b.get("reason") or ""} for b in named]),
-                     hide_index=True, width="stretch")
+                     placeholder=common.NOTHING, hide_index=True, width="stretch")
     secret = result.get("secret_ballots")
     if secret:
         groups = ", ".join(label(g).lower() for g in secret["groups"])
         st.markdown(f"**Secret ballots** ({groups}): who took part, and every counted receipt with its option")
         left, right = st.columns(2)
         left.dataframe(pd.DataFrame([{"Took part": p["name"], "Group": label(p["group"])}
-                                     for p in secret["participants"]]), hide_index=True, width="stretch")
+                                     for p in secret["participants"]]),
+                       placeholder=common.NOTHING, hide_index=True, width="stretch")
         right.dataframe(pd.DataFrame([{"Receipt": r["receipt"], "Ballot": label(r["option"])}
-                                      for r in secret["receipts"]]), hide_index=True, width="stretch")
+                                      for r in secret["receipts"]]),
+                        placeholder=common.NOTHING, hide_index=True, width="stretch")
 
 
 def outcome_statement(statement: str | None) -> None:
@@ -158,28 +161,29 @@ def decision_view(dd: DecisionDetail) -> None:
                 f"SHA-256 `{lock['sha256']}`")
     status = {c["name"]: c for c in basis["frontline_criteria_latest"]}
 
-    def latest(name: str) -> float | None:
+    def latest(name: str, unit: str) -> str:
         row = status.get(name)
-        return row["latest"]["value"] if row and row["latest"] else None
+        return value_in_unit(row["latest"]["value"] if row and row["latest"] else None, unit)
 
     st.dataframe(pd.DataFrame([{
-        "Criterion": c["name"], "Target": c["target"], "Direction": label(c["direction"]),
-        "Latest": latest(c["name"]),
+        "Criterion": c["name"], "Target": target_text(c["target"], c["direction"], c.get("unit", "")),
+        "Latest": latest(c["name"], c.get("unit", "")),
         "Flag": _flag(bool(status.get(c["name"], {}).get("amended_after_real_use")))}
-        for c in lock["criteria"]]), hide_index=True, width="stretch")
+        for c in lock["criteria"]]), placeholder=common.NOTHING, hide_index=True, width="stretch")
     st.markdown(f"**Commissioning metrics** — locked at real use, SHA-256 "
                 f"`{basis['commissioning_metrics']['sha256_at_real_use']}`")
     st.dataframe(pd.DataFrame([{
-        "Metric": m["name"], "Target": m["target"], "Direction": label(m["direction"]),
-        "Latest": m["latest"]["value"] if m["latest"] else None,
+        "Metric": m["name"], "Target": target_text(m["target"], m["direction"], m.get("unit", "")),
+        "Latest": value_in_unit(m["latest"]["value"] if m["latest"] else None, m.get("unit", "")),
         "On target": "—" if m["on_target"] is None else ("Yes" if m["on_target"] else "No"),
         "Flag": _flag(m["amended_after_real_use"])} for m in basis["commissioning_metrics"]["latest"]]),
-        hide_index=True, width="stretch")
+        placeholder=common.NOTHING, hide_index=True, width="stretch")
     if basis["amendments"]:
         st.markdown("**Amendments on record**")
-        st.dataframe(pd.DataFrame([{"Before": json.dumps(a["before"]), "After": json.dumps(a["after"]),
+        st.dataframe(pd.DataFrame([{"Change": common.change_text(a["before"], a["after"]),
                                     "Reason": a["reason"], "Flag": _flag(a["after_real_use"])}
-                                   for a in basis["amendments"]]), hide_index=True, width="stretch")
+                                   for a in basis["amendments"]]),
+                     placeholder=common.NOTHING, hide_index=True, width="stretch")
     st.markdown("**The binding vote**")
     tally_view(basis["tally"])
     if basis.get("secret_ballots") is None:
@@ -188,7 +192,7 @@ def decision_view(dd: DecisionDetail) -> None:
     st.dataframe(pd.DataFrame([{"Name": v["name"], "Group": label(v["group"]), "Ballot": label(v["option"]),
                                 "Reason": v.get("reason") or "", "Cast": common.when_text(v["cast_at"])}
                                for v in basis["voters"]]),
-                 hide_index=True, width="stretch")
+                 placeholder=common.NOTHING, hide_index=True, width="stretch")
     secret = basis.get("secret_ballots")
     if secret:
         published_lists({"secret_ballots": secret})

@@ -49,3 +49,27 @@ def test_the_function_check_notices_a_long_function() -> None:
     body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES + 1))
     assert _long_functions(f"def f() -> None:\n    \"\"\"Short docstring.\"\"\"\n{body}\n") == ["f (63 lines)"]
     assert _long_functions(f"def f() -> None:\n    \"\"\"{REASON}: a test.\"\"\"\n{body}\n") == []
+
+
+def test_every_test_that_drives_the_browser_is_marked_browser() -> None:
+    """CI's PostgreSQL pass leaves the browser out (``-m "not browser"``): a file that
+    starts Chromium without the mark would run twice and lengthen CI past its budget."""
+    unmarked = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        drives = "tests.browser_support import" in text or "sync_playwright" in text
+        if drives and "pytestmark = pytest.mark.browser" not in text and "@pytest.mark.browser" not in text:
+            unmarked.append(path.name)
+    assert unmarked == []
+
+
+def test_every_table_says_what_a_missing_value_is() -> None:
+    """A grid draws a missing value as the word "None" unless told otherwise: every table a
+    page draws passes ``placeholder=`` (the pages use ``common.NOTHING``, "—")."""
+    bare = []
+    for path in [*sorted((ROOT / "pages").glob("*.py")), ROOT / "dashboard.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dataframe"
+                    and not any(k.arg == "placeholder" for k in node.keywords)):
+                bare.append(f"{path.name}:{node.lineno}")
+    assert bare == []

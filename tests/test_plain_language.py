@@ -35,11 +35,16 @@ __all__ = ["furnished"]  # the furnished organisation of test_pages_render, a fi
 RULE_CODE = re.compile(r"\bR(?:[1-9]|1[0-8])\b")
 
 
-def _cells(frame: Any) -> list[str]:
-    """A table's header and every cell, as a person sees them (a missing value is blank)."""
+def _cells(frame: Any, placeholder: str = "None") -> list[str]:
+    """A table's header and every cell, as a person sees them: the grid draws a missing
+    value (None, NaN, NA) as the table's placeholder, the word "None" unless one is set."""
+    import pandas as pd
+
     out = [str(c) for c in frame.columns]
     for row in frame.itertuples(index=False):
-        out.extend("" if v is None or (isinstance(v, float) and v != v) else str(v) for v in row)
+        out.extend(f"{placeholder} (a blank in column {col!r})"
+                   if v is None or (not isinstance(v, (list, tuple, dict)) and pd.isna(v)) else str(v)
+                   for col, v in zip(frame.columns, row, strict=True))
     return out
 
 
@@ -54,7 +59,7 @@ def everything_shown(at: AppTest) -> list[str]:
     parts.extend(str(e.label) for e in at.expander)
     parts.extend(f"{m.label} {m.value}" for m in at.metric)
     for d in at.dataframe:
-        parts.extend(_cells(d.value))
+        parts.extend(_cells(d.value, d.proto.placeholder if d.proto.HasField("placeholder") else "None"))
     for table in at.table:
         parts.extend(_cells(table.value))
     for box in at.selectbox:

@@ -23,6 +23,8 @@ from tests.browser_support import (
 )
 from tests.world import VERY, World
 
+pytestmark = pytest.mark.browser
+
 __all__ = ["browser", "page_factory"]  # fixtures used below
 PASSWORD = "phone journey 2026"
 REASON = "The assistant drafts the letter; I only check it. It saves me an hour a clinic."
