@@ -26,9 +26,9 @@ def tally_view(result: dict[str, Any]) -> None:
             rows.append({"Group": label(group), "Option": label(option), "Share": share,
                          "Ballots": g["counts"].get(option, 0)})
     for option, share in result["combined"].items():
-        rows.append({"Group": "Combined (weighted)", "Option": label(option), "Share": share, "Ballots": "—"})
-    # Ballots as text: the combined rows have no count, and a blank number cell reads "None".
-    frame = pd.DataFrame(rows).astype({"Ballots": "string"})
+        rows.append({"Group": "Combined (weighted)", "Option": label(option), "Share": share, "Ballots": None})
+    # Whole numbers that may be missing (the combined rows have no count): shown as "—".
+    frame = pd.DataFrame(rows).astype({"Ballots": "Int64"})
     chart = alt.Chart(frame).mark_bar(aria=False).encode(
         y=alt.Y("Group:N", title=None, axis=alt.Axis(labelLimit=260)),
         x=alt.X("Share:Q", stack="normalize", axis=alt.Axis(format="%")),
