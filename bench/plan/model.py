@@ -52,6 +52,9 @@ SCALES: dict[str, Scale] = {
                   ballots=100_000, panel_size=350, steering=8),
     "ministry": Scale("ministry", panels=100, people=20_000, problems=1_000, pilots=2_000,
                       survey_responses=500_000, ballots=1_000_000, panel_size=350, steering=25),
+    # Ten ministries: a national programme (issue 16), generated on PostgreSQL through COPY.
+    "nation": Scale("nation", panels=1_000, people=200_000, problems=10_000, pilots=20_000,
+                    survey_responses=5_000_000, ballots=10_000_000, panel_size=350, steering=25),
 }
 
 #: Final stages of pilots (shares of all pilots); every one occurs at least once.

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any
 
 from bench import texts
@@ -78,7 +80,9 @@ class PeoplePlanner:
 
     def _names(self, blocks: Sequence[tuple[str, ...]]) -> None:
         combos = len(texts.FIRST_NAMES) * len(texts.INITIALS) * len(texts.LAST_NAMES)
-        picks = self.rng.sample(range(combos), len(blocks))
+        # A nation has more people than one initial can keep apart: a second initial then.
+        middle = len(blocks) > combos
+        picks = self.rng.sample(range(combos * (len(texts.INITIALS) if middle else 1)), len(blocks))
         self.names = [""]
         self.emails = [""]
         self.roles: list[tuple[str, ...]] = [()]
@@ -86,8 +90,9 @@ class PeoplePlanner:
         for pid, (roles, pick) in enumerate(zip(blocks, picks, strict=True), start=1):
             first = texts.FIRST_NAMES[pick % nf]
             initial = texts.INITIALS[(pick // nf) % ni]
-            last = texts.LAST_NAMES[pick // (nf * ni)]
-            self.names.append(f"{first} {initial}. {last}")
+            last = texts.LAST_NAMES[(pick // (nf * ni)) % len(texts.LAST_NAMES)]
+            second = f"{texts.INITIALS[pick // combos]}. " if middle else ""
+            self.names.append(f"{first} {initial}. {second}{last}")
             self.emails.append(f"{texts.ascii_slug(first)}.{texts.ascii_slug(last)}.{pid}@bench.example")
             self.roles.append(tuple(sorted(roles)))
 
@@ -128,7 +133,26 @@ class PeoplePlanner:
             self.facilitators_of.append(facs)
             size = max(len(home[p]) + 3, int(s.panel_size * rng.uniform(0.85, 1.15)))
             guests_needed = size - len(home[p]) - 3
-            others = [pid for q in range(s.panels) if q != p for pid in home[q]] if s.panels > 1 else []
-            guests = rng.sample(others, min(len(others), max(0, guests_needed))) if others else []
+            others = _Joined([home[q] for q in range(s.panels) if q != p]) if s.panels > 1 else _Joined([])
+            guests = rng.sample(others, min(len(others), max(0, guests_needed))) if len(others) else []
             self.members.append(sorted(facs + home[p] + guests))
         self.member_sets = [frozenset(m) for m in self.members]
+
+
+class _Joined(Sequence[int]):
+    """Lists read as one, without copying them: ``random.sample`` draws by index, so it
+    chooses exactly what it would from the joined list (at nation scale the copy per
+    panel was quadratic)."""
+
+    def __init__(self, parts: list[list[int]]) -> None:
+        self._parts = [part for part in parts if part]
+        self._starts = list(accumulate((len(part) for part in self._parts), initial=0))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        at = bisect_right(self._starts, index) - 1
+        return self._parts[at][index - self._starts[at]]

@@ -151,7 +151,15 @@ class PilotPlanner(ProblemPlanner):
     def _candidate(self, p: PilotP, t_reg: int) -> tuple[ProblemP, VersionP] | None:
         rng = self.rng
         real = t_reg + p.rel.get("real", 0)
-        own = [pb for pb in self.problems if pb.panel == p.panel]
+        # The panel's own problems, looked up (not filtered from every problem per pilot: at
+        # nation scale that scan was most of the planning time). Same order, same choices.
+        by_panel = getattr(self, "_problems_by_panel", None)
+        if by_panel is None or by_panel[0] != len(self.problems):
+            grouped: dict[int, list[ProblemP]] = {}
+            for pb in self.problems:
+                grouped.setdefault(pb.panel, []).append(pb)
+            by_panel = self._problems_by_panel = (len(self.problems), grouped)
+        own = by_panel[1].get(p.panel, [])
         for pool in (own, self.problems):
             found = [(pb, v) for pb in pool if (v := pb.version_at(t_reg)) is not None]
             if not found:
