@@ -291,7 +291,9 @@ def verify_events(events: Iterable[EventRecord | tuple[Any, ...]], *,
     return ChainVerification(True, checked, expected_seq - 1, prev, heads_checked=heads_seen)
 
 
-_NEEDS_ESCAPE_BYTES = re.compile(rb'["\\\x00-\x1f]')
+#: The bytes JSON escapes in a string (a quote, a backslash, control characters): a field free of them is
+#: written as it is. Deleting them with ``bytes.translate`` and comparing is cheaper than a regex search.
+_ESCAPED_BYTES = bytes(range(0x20)) + b'"\\'
 #: ``_EVENT_TEMPLATE`` as bytes: rows read as UTF-8 bytes are assembled without decoding them.
 _EVENT_TEMPLATE_BYTES = _EVENT_TEMPLATE.encode("ascii")
 _GENESIS_BYTES = GENESIS_HASH.encode("ascii")
@@ -325,7 +327,7 @@ def verify_fast(batches: Iterable[Iterable[tuple[Any, ...]]], kept: Mapping[int,
     wanted = {s: kept[s].encode("ascii") for s in kept if s > start_seq}
     marks = iter(sorted(wanted))
     next_mark = next(marks, -1)
-    template, sha256, escapes = _EVENT_TEMPLATE_BYTES, hashlib.sha256, _NEEDS_ESCAPE_BYTES.search
+    template, sha256, escaped = _EVENT_TEMPLATE_BYTES, hashlib.sha256, _ESCAPED_BYTES
     try:
         for rows in batches:
             for seq, at, actor_id, name, action, etype, eid, payload, prev_hash, digest in rows:
@@ -333,7 +335,9 @@ def verify_fast(batches: Iterable[Iterable[tuple[Any, ...]]], kept: Mapping[int,
                     if seq <= start_seq:
                         continue
                     return FastPass(checked, heads_seen, expected - 1, prev.decode("ascii"), False)
-                if escapes(action + name + etype + eid + at + prev_hash) is None:
+                # prev_hash equals the previous event's (hex) hash: it needs no escaping.
+                text = action + name + etype + eid + at
+                if text.translate(None, escaped) == text:
                     body = template % (action, b"null" if actor_id is None else b"%d" % actor_id, name, eid, etype,
                                        at, payload, prev_hash, seq)
                 else:  # a quote, backslash or control character: built the careful way
