@@ -46,3 +46,27 @@ def test_the_unfiltered_log_never_counts_the_record(world: World) -> None:
     assert not any("count(" in s for s in unfiltered), unfiltered
     assert any("audit_event.seq <=" in s for s in unfiltered)  # a range of the primary key, not a skip
     assert any("count(" in s for s in counted)  # the filtered query does count: the check can see it
+
+
+def test_the_filters_offer_every_action_and_entity_type_in_one_query(world: World) -> None:
+    from sqlalchemy import select
+
+    from governance.storage.models import AuditEvent
+
+    world.person("Facet Clerk", ["frontline"])
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", seen)
+    try:
+        facets = audit_q.facets(world.uow, world.auditor)
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", seen)
+    with world.db.uow().reading() as s:
+        actions = sorted(s.scalars(select(AuditEvent.action).distinct()))
+        entity_types = sorted(s.scalars(select(AuditEvent.entity_type).distinct()))
+    assert len(actions) > 3
+    assert (facets.actions, facets.entity_types) == (actions, entity_types)
+    assert len([s for s in statements if "audit_event" in s]) == 2  # one walk per column, not one per value

@@ -162,13 +162,13 @@ def export_events(uow: UnitOfWork, actor_id: int, **filters: Any) -> list[str]:
 
 def distinct_values(session: Session, column: InstrumentedAttribute[str]) -> list[str]:
     """The distinct values of an indexed text column by walking its index (a "loose
-    index scan"): one short lookup per value instead of reading every row."""
-    values: list[str] = []
-    value = session.scalar(select(func.min(column)))
-    while value is not None:
-        values.append(value)
-        value = session.scalar(select(func.min(column)).where(column > value))
-    return values
+    index scan"): one short lookup per value instead of reading every row — all of them in one
+    recursive query, so a hundred values cost one round trip to the database, not a hundred."""
+    walk = select(func.min(column).label("value")).cte("walk", recursive=True)
+    step = select(select(func.min(column)).where(column > walk.c.value).scalar_subquery()) \
+        .where(walk.c.value.is_not(None))
+    walk = walk.union_all(step)
+    return list(session.scalars(select(walk.c.value).where(walk.c.value.is_not(None)).order_by(walk.c.value)))
 
 
 def facets(uow: UnitOfWork, actor_id: int) -> Facets:
