@@ -83,6 +83,8 @@ def machine_info(db: Database) -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "postgresql": postgres,
         "engine": db.dialect,
+        # 1/5/15-minute load: on a shared 2-core machine, what the wall-clock figures were measured under.
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }
 
 

@@ -17,7 +17,8 @@ SCALES = ("smoke", "town", "ministry")
 
 
 def load(paths: list[str]) -> list[dict[str, Any]]:
-    results = [json.loads(Path(p).read_text()) for p in paths]
+    # Only full benchmark runs: bench/results/ also holds the people import's and bench.chain_speed's.
+    results = [r for r in (json.loads(Path(p).read_text()) for p in paths) if "scale" in r and "pages" in r]
     return sorted(results, key=lambda r: (r["engine"] != "sqlite", SCALES.index(r["scale"])))
 
 

@@ -188,12 +188,16 @@ def test_the_benchmark_json_has_every_field(owner_db_url: str, tmp_path: Path) -
     assert {"cores", "memory_gb", "python", "sqlite", "postgresql"} <= set(r["machine"])
     assert set(r["targets"]) == {"generation_s", "chain_verify_s", "tally_one_pilot_ms",
                                  "compare_readmodel_ratio", "pages_cold_ms_max", "peak_rss_mb",
-                                 "incremental_verify_ms", "integrity_check_s", "full_live_verify_s"}
+                                 "incremental_verify_ms", "integrity_check_s", "full_live_verify_s",
+                                 "full_verify_events_per_s"}
     record = r["record"]
     assert isinstance(record["checkpoint_ms"], float)
     inc = record["incremental"]
     # Resumed from the checkpoint made at the head, over the 10,000 events appended after it.
     assert inc["ok"] and inc["from_seq"] == inc["checkpoint_seq"] and inc["events"] == 10_001, inc
+    assert set(inc["scaling"]) == {"1001", "10001"}, inc  # after 1,000 events, then after 10,000
+    assert record["full_chain"]["ok"] and record["full_chain"]["events"] == r["chain_verify"]["events"]
+    assert record["full_chain"]["events_per_s"] > 0
     assert record["integrity"]["alterations"] == 0
     full = record["full_live"]
     assert full["ok"] and full["events"] == r["chain_verify"]["events"], full

@@ -291,6 +291,73 @@ def verify_events(events: Iterable[EventRecord | tuple[Any, ...]], *,
     return ChainVerification(True, checked, expected_seq - 1, prev, heads_checked=heads_seen)
 
 
+#: The bytes JSON escapes in a string (a quote, a backslash, control characters): a field free of them is
+#: written as it is. Deleting them with ``bytes.translate`` and comparing is cheaper than a regex search.
+_ESCAPED_BYTES = bytes(range(0x20)) + b'"\\'
+#: ``_EVENT_TEMPLATE`` as bytes: rows read as UTF-8 bytes are assembled without decoding them.
+_EVENT_TEMPLATE_BYTES = _EVENT_TEMPLATE.encode("ascii")
+_GENESIS_BYTES = GENESIS_HASH.encode("ascii")
+
+
+class FastPass(NamedTuple):
+    """How far ``verify_fast`` got: events checked, kept heads met, the last event that holds."""
+
+    checked: int
+    heads_seen: int
+    seq: int
+    hash: str
+    #: True when the stream ended with every event holding; False when it stopped at one that did not.
+    finished: bool
+
+
+def verify_fast(batches: Iterable[Iterable[tuple[Any, ...]]], kept: Mapping[int, str],
+                start: tuple[int, str] = (0, GENESIS_HASH)) -> FastPass:
+    """The lean first pass of a verification, over rows in ``EventRecord`` order whose text fields
+    are UTF-8 bytes (the database hands them over undecoded), a batch at a time.
+
+    It checks what ``verify_events`` checks — sequence, links, hashes, kept heads — but says
+    nothing about what is wrong: it stops just before the first event that does not hold, and
+    the caller hands the rest to ``verify_events`` from there (which names the problem exactly).
+    No per-event objects, no decoding: the canonical bytes are assembled from the stored bytes
+    (the same bytes ``canonical_event`` builds, a test holds this); a row whose text needs JSON
+    escaping (rare) is decoded and built by ``canonical_event``."""
+    start_seq, start_hash = start
+    expected, prev = start_seq + 1, start_hash.encode("ascii")
+    checked, heads_seen = 0, (1 if start_seq in kept else 0)
+    wanted = {s: kept[s].encode("ascii") for s in kept if s > start_seq}
+    marks = iter(sorted(wanted))
+    next_mark = next(marks, -1)
+    template, sha256, escaped = _EVENT_TEMPLATE_BYTES, hashlib.sha256, _ESCAPED_BYTES
+    try:
+        for rows in batches:
+            for seq, at, actor_id, name, action, etype, eid, payload, prev_hash, digest in rows:
+                if seq != expected or prev_hash != prev:
+                    if seq <= start_seq:
+                        continue
+                    return FastPass(checked, heads_seen, expected - 1, prev.decode("ascii"), False)
+                # prev_hash equals the previous event's (hex) hash: it needs no escaping.
+                text = action + name + etype + eid + at
+                if text.translate(None, escaped) == text:
+                    body = template % (action, b"null" if actor_id is None else b"%d" % actor_id, name, eid, etype,
+                                       at, payload, prev_hash, seq)
+                else:  # a quote, backslash or control character: built the careful way
+                    body = canonical_event(seq, at.decode(), actor_id, name.decode(), action.decode(),
+                                           etype.decode(), eid.decode(), payload.decode(), prev_hash.decode())
+                if sha256(body).hexdigest().encode("ascii") != digest:
+                    return FastPass(checked, heads_seen, expected - 1, prev.decode("ascii"), False)
+                if seq == next_mark:
+                    if wanted[seq] != digest:
+                        return FastPass(checked, heads_seen, expected - 1, prev.decode("ascii"), False)
+                    heads_seen += 1
+                    next_mark = next(marks, -1)
+                checked += 1
+                expected, prev = seq + 1, digest
+    except (TypeError, AttributeError, ValueError):  # a value of the wrong type (SQLite keeps any), or
+        # text that is not UTF-8: the careful pass says what it is
+        return FastPass(checked, heads_seen, expected - 1, prev.decode("ascii"), False)
+    return FastPass(checked, heads_seen, expected - 1, prev.decode("ascii"), True)
+
+
 # ------------------------------------------------------------------ exports
 def export_record(ev: EventRecord | tuple[Any, ...]) -> dict[str, Any]:
     """One event as exported: its fields, the payload as a JSON object."""

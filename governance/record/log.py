@@ -7,12 +7,13 @@ Python); this module adds only what needs the database.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import String, func, insert, select, type_coerce
+from sqlalchemy import LargeBinary, String, cast, func, insert, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from governance.errors import RuleViolation
@@ -26,6 +27,7 @@ from governance.record.chain import (
     export_line,
     format_time,
     verify_events,
+    verify_fast,
 )
 from governance.record.events import Event
 from governance.storage.models import AuditChainHead, AuditEvent
@@ -186,6 +188,58 @@ def event_records(session: Session, *, after: int = 0, batch: int = 20_000) -> I
         cursor.close()
 
 
+def _event_bytes(session: Session, *, after: int, batch: int = 20_000) -> Generator[list[tuple[Any, ...]], None, None]:
+    """Events after ``after``, in order, in batches, with every text field as its UTF-8 bytes —
+    what ``chain.verify_fast`` reads. The database hands the stored bytes over undecoded
+    (``CAST … AS BLOB`` on SQLite, ``convert_to`` in binary on PostgreSQL), so the verifier
+    builds no ``str`` per field. Only the columns hashed, through a server-side cursor."""
+    conn = session.connection()
+    table = AuditEvent.__table__.c
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        def raw(col: Any) -> Any:
+            return cast(col, LargeBinary)
+    else:
+        def raw(col: Any) -> Any:
+            return func.convert_to(col, literal_column("'UTF8'"))
+    stmt = (select(table.seq, raw(_time_text(dialect)), table.actor_id, raw(table.actor_name), raw(table.action),
+                   raw(table.entity_type), raw(table.entity_id), raw(table.payload), raw(table.prev_hash),
+                   raw(table.hash))
+            .where(table.seq > int(after)).order_by(table.seq))
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    postgres = dialect == "postgresql"
+    cursor = driver.cursor(name="audit_chain_fast", binary=True) if postgres else driver.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _verify_from(session: Session, kept: dict[int, str], begin: tuple[int, str],
+                 locate: Callable[[str], int | None]) -> ChainVerification:
+    """The chain after ``begin``: the lean pass (``verify_fast``) as far as every event holds, then
+    ``verify_events`` from the last event that held — over the rest, to say exactly what is wrong
+    there, or over nothing, for the end-of-chain checks. The result is the one ``verify_events``
+    alone gives."""
+    if session.connection().dialect.name not in ("sqlite", "postgresql"):
+        return verify_events(event_records(session, after=begin[0]), locate_hash=locate, kept_heads=kept,
+                             start=begin)
+    batches = _event_bytes(session, after=begin[0])
+    try:
+        fast = verify_fast(batches, kept, begin)
+    finally:
+        batches.close()
+    rest: Iterable[tuple[Any, ...]] = () if fast.finished else event_records(session, after=fast.seq)
+    tail = verify_events(rest, locate_hash=locate, kept_heads=kept, start=(fast.seq, fast.hash))
+    # ``verify_events`` counts the head it starts from if kept; the lean pass counted it already.
+    heads = fast.heads_seen + tail.heads_checked - (1 if fast.seq in kept else 0)
+    return replace(tail, events_checked=fast.checked + tail.events_checked, heads_checked=heads)
+
+
 def verify_chain(session: Session, *, kept_heads: KeptHeads | None = None,
                  start: tuple[int, str] | None = None) -> ChainVerification:
     """Verify the stored chain against itself, its head row and any heads kept earlier.
@@ -212,8 +266,7 @@ def verify_chain(session: Session, *, kept_heads: KeptHeads | None = None,
                                  f"event #{begin[0]} no longer carries the hash of the checkpoint "
                                  "verification started from.", kept_hash=begin[1],
                                  found_hash=event_at(session, begin[0]))
-    result = verify_events(event_records(session, after=begin[0]), locate_hash=locate, kept_heads=kept,
-                           start=begin)
+    result = _verify_from(session, kept, begin, locate)
     if result.ok and head is None and result.head_seq:
         return ChainVerification(False, result.events_checked, result.head_seq, result.head_hash,
                                  result.head_seq, "truncated", "the chain's head record is missing.")
