@@ -64,6 +64,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 RUNTIME_ROLE = "peg_runtime"
+#: Every simulated user's password (the demo's published one is refused by the password rule, rightly).
+WRITER_PASSWORD = "bench replicas password 1"
 ACT_TIMEOUT_S = 30.0
 RECEIPT = re.compile(r"Your receipt: <strong>([^<]+)</strong>")
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
@@ -74,6 +76,11 @@ class SetupError(RuntimeError):
 
 
 # ------------------------------------------------------------------ processes
+def progress(message: str) -> None:
+    """A line on stderr while the run goes on."""
+    print(f"[bench.replicas {datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
@@ -113,6 +120,8 @@ class Child:
         with contextlib.suppress(OSError):
             pids += [int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
                      .read_text().split()]
+        if self.process.poll() is not None:
+            return None
         total = 0.0
         for pid in pids:
             try:
@@ -254,14 +263,17 @@ class Reader:
     page: str
 
 
-def seed(owner_url: str) -> tuple[list[Writer], list[Reader], str]:
-    """The demo organisation through the use cases; a password for everyone who can write.
+def seed(owner_url: str, users: int, reader_share: float) -> tuple[list[Writer], list[Reader]]:
+    """The demo organisation through the use cases, and the simulated users' people.
 
-    Returns the writers (each eligible person with the votes and rounds open to them), the
-    readers' accounts and the password."""
+    Writers: one person each, eligible in an open vote or on an open survey round's roster
+    (taken in turn from both kinds, so that both acts are exercised); readers: the demo's
+    steering people (Compare) and auditors (Audit), in turn, several sessions per account when
+    there are more readers than accounts. Everyone chosen gets ``WRITER_PASSWORD`` (set by the
+    administrator through ``services.set_password``; the demo's published password is refused
+    by the password rule)."""
     from governance import services as sv
     from governance.demo.build import build_demo
-    from governance.identity.passwords import DEMO_PASSWORD
     from governance.migrate import grant_runtime
     from governance.queries import evaluate as evaluate_q, votes as votes_q
     from governance.storage.db import Database
@@ -276,19 +288,34 @@ def seed(owner_url: str) -> tuple[list[Writer], list[Reader], str]:
             grant_runtime(conn, RUNTIME_ROLE)
         rows = _people(db)
         admin = next(pid for pid, _email, roles in rows if Role.ADMIN.value in roles)
-        writers: list[Writer] = []
         open_votes = _open_votes(db)
+        voters: list[Writer] = []
+        respondents: list[Writer] = []
         for pid, email, _roles in rows:
             votes = [v for v in open_votes if votes_q.vote_detail(db.uow(), pid, v).may_cast]
             rounds = [r.round_id for r in evaluate_q.my_surveys(db.uow(), pid)]
             if votes or rounds:
-                sv.set_password(db.uow(), admin, pid, DEMO_PASSWORD, temporary=False)
-                writers.append(Writer(pid, email, votes, rounds))
-        readers = [Reader(email, "Compare" if Role.STEERING.value in roles else "Audit")
-                   for _pid, email, roles in rows
-                   if roles & {Role.STEERING.value, Role.AUDITOR.value} and not roles - {Role.STEERING.value,
-                                                                                          Role.AUDITOR.value}]
-        return writers, readers, DEMO_PASSWORD
+                (respondents if rounds and (not votes or len(respondents) < len(voters)) else voters).append(
+                    Writer(pid, email, votes, rounds))
+        candidates = [w for pair in zip(voters, respondents, strict=False) for w in pair]
+        candidates += voters[len(respondents):] + respondents[len(voters):]
+        accounts = {"Compare": [(pid, e) for pid, e, roles in rows if roles == {Role.STEERING.value}],
+                    "Audit": [(pid, e) for pid, e, roles in rows if roles == {Role.AUDITOR.value}]}
+        if not candidates or not accounts["Compare"] or not accounts["Audit"]:
+            raise SetupError("the demo has no open vote or survey round, or no steering person or auditor")
+        n_readers = max(1, round(users * reader_share))
+        writers = candidates[:max(0, users - n_readers)]
+        n_readers = users - len(writers)
+        readers = []
+        for i in range(n_readers):
+            page = "Compare" if i % 2 == 0 else "Audit"
+            pid, email = accounts[page][(i // 2) % len(accounts[page])]
+            readers.append(Reader(email, page))
+        chosen = {w.person_id for w in writers} | {pid for page in accounts.values() for pid, e in page
+                                                   if any(r.email == e for r in readers)}
+        for pid in sorted(chosen):
+            sv.set_password(db.uow(), admin, pid, WRITER_PASSWORD, temporary=False)
+        return writers, readers
     finally:
         db.dispose()
 
@@ -381,10 +408,12 @@ def _csrf(page: str) -> str:
 
 
 async def writer_loop(w: Writer, password: str, base: str, deadline: float, tally: Tally,
-                      think: float, rng: random.Random) -> None:
-    """Sign in on /lite/ and, until ``deadline``, cast or change ballots and answer surveys."""
+                      think: float, rng: random.Random, arrive: float) -> None:
+    """After ``arrive`` seconds sign in on /lite/ and, until ``deadline``, cast or change ballots and
+    answer surveys."""
     import httpx
 
+    await asyncio.sleep(arrive)
     from governance.vocabulary import SurveyAnswer
 
     user = f"writer {w.email}"
@@ -514,9 +543,12 @@ async def settled(page: Any, heading: str) -> None:
 
 
 async def reader_loop(browser: Any, r: Reader, password: str, base: str, deadline: float, tally: Tally,
-                      think: float, rng: random.Random, index: int) -> None:
-    """Sign in on the dashboard; until ``deadline`` open the reader's page (Audit: verify the chain) and Home."""
+                      think: float, rng: random.Random, index: int, arrive: float, shots: Path | None) -> None:
+    """After ``arrive`` seconds sign in on the dashboard; until ``deadline`` open the reader's page
+    (Audit: and verify the chain) and Home. A screenshot into ``shots`` after an error."""
+    await asyncio.sleep(arrive)
     user = f"reader {index} {r.email}"
+    errors_before = len(tally.errors)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = await context.new_page()
@@ -562,6 +594,10 @@ async def reader_loop(browser: Any, r: Reader, password: str, base: str, deadlin
             if time.monotonic() < deadline:
                 await attempt(tally, "open_home", await go("Home"), user=user)
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+        if shots is not None and len(tally.errors) > errors_before:
+            shots.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(Exception):
+                await page.screenshot(path=str(shots / f"reader-{index}.png"), full_page=True)
     finally:
         with contextlib.suppress(Exception):
             await context.close()
@@ -701,9 +737,10 @@ def stack(runtime_url: str, tmp: Path) -> Iterator[Stack]:
             child.stop()
 
 
-async def drive(st: Stack, writers: list[Writer], readers: list[Reader], password: str, seconds: float,
-                think: float, kill_at: float | None, seed_: int) -> tuple[Tally, dict[str, Any]]:
-    """Run every user for ``seconds``; kill replica B at ``kill_at`` × ``seconds``."""
+async def drive(st: Stack, writers: list[Writer], readers: list[Reader], seconds: float, think: float,
+                kill_at: float | None, seed_: int, shots: Path | None = None) -> tuple[Tally, dict[str, Any]]:
+    """Run every user for ``seconds`` (arriving over the first ``ramp`` seconds); kill replica B at
+    ``kill_at`` × ``seconds``."""
     from playwright.async_api import async_playwright
 
     tally = Tally()
@@ -724,10 +761,18 @@ async def drive(st: Stack, writers: list[Writer], readers: list[Reader], passwor
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            jobs = [writer_loop(w, password, st.base, deadline, tally, think, random.Random(rng.random()))
-                    for w in writers]
-            jobs += [reader_loop(browser, r, password, st.base, deadline, tally, think,
-                                 random.Random(rng.random()), i) for i, r in enumerate(readers)]
+            # People arrive over the first quarter of the run (at most 10 s), not all in the same instant.
+            ramp = min(10.0, seconds / 4)
+            everyone = len(writers) + len(readers)
+
+            def arrival(i: int) -> float:
+                return ramp * i / max(1, everyone)
+
+            jobs = [writer_loop(w, WRITER_PASSWORD, st.base, deadline, tally, think, random.Random(rng.random()),
+                                arrival(2 * i)) for i, w in enumerate(writers)]
+            jobs += [reader_loop(browser, r, WRITER_PASSWORD, st.base, deadline, tally, think,
+                                 random.Random(rng.random()), i, arrival(2 * i + 1), shots)
+                     for i, r in enumerate(readers)]
             await asyncio.wait_for(asyncio.gather(*jobs, killer()), seconds + 4 * ACT_TIMEOUT_S + 60)
         finally:
             await browser.close()
@@ -767,17 +812,15 @@ def run(users: int, seconds: float, *, admin_url: str = ADMIN_URL, think: float 
 
         write_signing_key(tmp / "signing.pem")
         write_ballot_key(tmp / "ballot.key")
-        writers, readers, password = seed(owner_url)
-        n_readers = max(1, round(users * reader_share))
-        n_writers = min(users - n_readers, len(writers))
-        n_readers = users - n_writers
-        chosen_writers = writers[:n_writers]
-        chosen_readers = [readers[i % len(readers)] for i in range(n_readers)]
+        chosen_writers, chosen_readers = seed(owner_url, users, reader_share)
+        progress(f"seeded the demo in {time.perf_counter() - began:.0f} s: {len(chosen_writers)} writers, "
+                 f"{len(chosen_readers)} readers")
         baseline = receipts(owner_url)
         with stack(runtime_url, tmp) as st:
             setup_s = time.perf_counter() - began
-            tally, memory = asyncio.run(drive(st, chosen_writers, chosen_readers, password, seconds, think,
-                                              0.5 if kill else None, seed_))
+            progress(f"two replicas and nginx up at {st.base} after {setup_s:.0f} s; load for {seconds:.0f} s")
+            tally, memory = asyncio.run(drive(st, chosen_writers, chosen_readers, seconds, think,
+                                              0.5 if kill else None, seed_, logs))
             tracebacks = sum(c.log_path.read_text(errors="replace").count("Traceback") for c in st.replicas)
             if logs is not None:
                 logs.mkdir(parents=True, exist_ok=True)
