@@ -51,7 +51,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -356,6 +356,9 @@ class Tally:
     ambiguous_secret: int = 0
     replica_of_reader: dict[str, str] = field(default_factory=dict)
     killed_at: float | None = None
+    kill_moment: float | None = None                                      # time.monotonic() of the kill
+    users: set[str] = field(default_factory=set)
+    carried_on: set[str] = field(default_factory=set)                     # users with an act done after it
 
     def record(self, kind: str, ms: float) -> None:
         """One finished interaction."""
@@ -383,6 +386,7 @@ async def attempt(tally: Tally, kind: str, act: Any, *, user: str) -> Any:
 
     The first failure is a failover retry (the person's page was on the killed replica, or its
     answer was lost with it); a second failure is an error."""
+    tally.users.add(user)
     for tries in (1, 2):
         started = time.perf_counter()
         try:
@@ -395,6 +399,8 @@ async def attempt(tally: Tally, kind: str, act: Any, *, user: str) -> Any:
             tally.errors.append(f"{user} {kind}: {type(exc).__name__}: {str(exc)[:300]}")
             return None
         tally.record(kind, (time.perf_counter() - started) * 1000)
+        if tally.kill_moment is not None and time.monotonic() - (time.perf_counter() - started) > tally.kill_moment:
+            tally.carried_on.add(user)
         return result
     return None
 
@@ -702,9 +708,9 @@ class Stack:
 
 
 @contextlib.contextmanager
-def stack(runtime_url: str, tmp: Path) -> Iterator[Stack]:
+def stack(runtime_url: str, tmp: Path, meanwhile: Callable[[], None] = lambda: None) -> Iterator[Stack]:
     """Two replicas and nginx, stopped (process groups) on the way out. The key files in ``tmp`` exist
-    already (the demo was signed with them)."""
+    already (the demo is signed with them); ``meanwhile`` runs while the replicas start."""
     env = {**os.environ, "DATABASE_URL": runtime_url, "PYTHONUNBUFFERED": "1",
            "GOVERNANCE_SESSION_KEY": os.environ["GOVERNANCE_SESSION_KEY"],
            "GOVERNANCE_SIGNING_KEY_FILE": str(tmp / "signing.pem"),
@@ -721,6 +727,7 @@ def stack(runtime_url: str, tmp: Path) -> Iterator[Stack]:
                 "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
                 "--server.fileWatcherType", "none"], env, tmp / f"replica-{'ab'[i]}.log"))
             children.append(replicas[-1])
+        meanwhile()  # the replicas start up meanwhile (they touch the database only when a page is opened)
         for port, child in zip(ports, replicas, strict=True):
             wait_http(f"http://127.0.0.1:{port}/_stcore/health", child)
         port = free_port()
@@ -756,7 +763,8 @@ async def drive(st: Stack, writers: list[Writer], readers: list[Reader], seconds
         memory["before_kill_rss_mb"] = [c.rss_mb() for c in st.replicas]
         memory["readers_per_replica"] = _per_replica(tally, st)
         st.replicas[1].kill(signal.SIGKILL)
-        tally.killed_at = round(time.monotonic() - started, 1)
+        tally.kill_moment = time.monotonic()
+        tally.killed_at = round(tally.kill_moment - started, 1)
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -812,11 +820,17 @@ def run(users: int, seconds: float, *, admin_url: str = ADMIN_URL, think: float 
 
         write_signing_key(tmp / "signing.pem")
         write_ballot_key(tmp / "ballot.key")
-        chosen_writers, chosen_readers = seed(owner_url, users, reader_share)
-        progress(f"seeded the demo in {time.perf_counter() - began:.0f} s: {len(chosen_writers)} writers, "
-                 f"{len(chosen_readers)} readers")
-        baseline = receipts(owner_url)
-        with stack(runtime_url, tmp) as st:
+        chosen_writers: list[Writer] = []
+        chosen_readers: list[Reader] = []
+        baseline: set[str] = set()
+
+        def seed_meanwhile() -> None:
+            chosen_writers[:], chosen_readers[:] = seed(owner_url, users, reader_share)
+            baseline.update(receipts(owner_url))
+            progress(f"seeded the demo in {time.perf_counter() - began:.0f} s: {len(chosen_writers)} writers, "
+                     f"{len(chosen_readers)} readers")
+
+        with stack(runtime_url, tmp, seed_meanwhile) as st:
             setup_s = time.perf_counter() - began
             progress(f"two replicas and nginx up at {st.base} after {setup_s:.0f} s; load for {seconds:.0f} s")
             tally, memory = asyncio.run(drive(st, chosen_writers, chosen_readers, seconds, think,
@@ -859,6 +873,9 @@ def _result(users: int, seconds: float, think: float, writers: list[Writer], rea
                                "mean_ms": round(statistics.fmean(v), 1)} for k, v in sorted(tally.kinds.items())},
         "errors": len(tally.errors), "error_samples": tally.errors[:10],
         "failover_retries": tally.failover_retries, "replica_killed": kill, "killed_at_s": tally.killed_at,
+        # Users who finished an act begun after the kill: everyone, if the survivor took them all on.
+        "users_carried_on": len(tally.carried_on) if kill else None,
+        "users_started": len(tally.users),
         "server_tracebacks": tracebacks,
         "lost_writes": checks["lost_writes"], **{k: v for k, v in checks.items() if k != "lost_writes"},
         "memory": {**memory, "browser_sessions_per_replica": sessions,
