@@ -17,7 +17,9 @@ SCALES = ("smoke", "town", "ministry")
 
 
 def load(paths: list[str]) -> list[dict[str, Any]]:
-    results = [json.loads(Path(p).read_text()) for p in paths]
+    # Only the scale benchmark's results: bench/results/ also holds other benchmarks' JSON
+    # (people-import-*, replicas-*), which have no scale.
+    results = [r for r in (json.loads(Path(p).read_text()) for p in paths) if "scale" in r and "engine" in r]
     return sorted(results, key=lambda r: (r["engine"] != "sqlite", SCALES.index(r["scale"])))
 
 
