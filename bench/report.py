@@ -13,11 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-SCALES = ("smoke", "town", "ministry")
+SCALES = ("smoke", "town", "ministry", "nation")
 
 
 def load(paths: list[str]) -> list[dict[str, Any]]:
-    # Only full benchmark runs: bench/results/ also holds the people import's and bench.chain_speed's.
+    # Only full benchmark runs: bench/results/ also holds other benchmarks' JSON (people-import-*,
+    # replicas-*, *-chain-speed), which have no pages.
     results = [r for r in (json.loads(Path(p).read_text()) for p in paths) if "scale" in r and "pages" in r]
     return sorted(results, key=lambda r: (r["engine"] != "sqlite", SCALES.index(r["scale"])))
 

@@ -1,0 +1,58 @@
+"""Two replicas behind nginx on one PostgreSQL, a replica killed mid-run (issue 16, item 3).
+
+Runs the real command, ``python -m bench.replicas``, briefly: 6 users for 20 s, replica B
+killed half-way. Nothing written may be lost or doubled, nobody may see an error that a retry
+did not cure, the chain must verify, and every user must carry on after the kill.
+
+Skips (with the reason) without nginx, Chromium/Playwright or PostgreSQL; ``REQUIRE_POSTGRES=1``
+turns a missing PostgreSQL into a failure, ``REQUIRE_BROWSER=1`` a missing Chromium.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.replicas import ADMIN_URL, NGINX
+from tests.browser_support import ROOT, browser_or_skip
+from tests.conftest import require_postgres_or_skip
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def test_replicas_behind_nginx_lose_nothing_when_one_is_killed(tmp_path: Path) -> None:
+    if not NGINX.exists():
+        pytest.skip(f"nginx is not installed at {NGINX} (apt-get install -y nginx)")
+    browser_or_skip()
+    admin_url = os.environ.get("REPLICAS_ADMIN_URL", ADMIN_URL)
+    require_postgres_or_skip(admin_url)
+    out = tmp_path / "replicas.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.replicas", "--users", "6", "--seconds", "20", "--json", str(out),
+         "--admin-url", admin_url, "--logs", str(tmp_path / "logs")],
+        cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert out.exists(), done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    shown = json.dumps({k: v for k, v in result.items() if k != "by_interaction"}, indent=1)[:4000]
+    assert result["replica_killed"] and result["killed_at_s"] is not None, shown
+    assert result["errors"] == 0, shown
+    assert result["believed_writes"] > 0 and result["lost_writes"] == 0, shown
+    assert result["duplicates"] == 0 and not result["wrong_writes"], shown
+    assert result["last_not_current"] == 0 and result["double_current"] == 0, shown
+    assert result["unexplained_secret_ballots"] == 0, shown
+    assert result["chain_ok"], shown
+    assert result["users_carried_on"] == result["users"] == result["users_started"], shown
+    assert result["server_tracebacks"] == 0, shown
+    assert {"interactions_per_s", "p50_ms", "p95_ms", "p99_ms"} <= result.keys()
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_replicas_refuses_bad_input_with_a_message() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.replicas", "--seconds", "-1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--seconds must be between" in done.stderr
+    assert "Traceback" not in done.stderr
