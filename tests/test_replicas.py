@@ -4,7 +4,7 @@ Runs the real command, ``python -m bench.replicas``, briefly: 6 users for 20 s, 
 killed half-way. Nothing written may be lost or doubled, nobody may see an error that a retry
 did not cure, the chain must verify, and every user must carry on after the kill.
 
-Skips (with the reason) without nginx, Chromium/Playwright or PostgreSQL; ``REQUIRE_POSTGRES=1``
+Runs only with ``RUN_REPLICAS=1`` (a benchmark, not the default suite). Skips (with the reason) without nginx, Chromium/Playwright or PostgreSQL; ``REQUIRE_POSTGRES=1``
 turns a missing PostgreSQL into a failure, ``REQUIRE_BROWSER=1`` a missing Chromium.
 """
 from __future__ import annotations
@@ -22,8 +22,14 @@ from tests.browser_support import ROOT, browser_or_skip
 from tests.conftest import require_postgres_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
+#: A load run belongs to the benchmark, not to the default suite (CI's 30 minutes, and a
+#: load run on a machine busy with the rest of the suite measures the machine).
+RUN_REPLICAS = os.environ.get("RUN_REPLICAS") == "1"
 
 
+@pytest.mark.replicas
+@pytest.mark.skipif(not RUN_REPLICAS, reason="the replica load run is a benchmark: RUN_REPLICAS=1 python -m pytest "
+                    "tests/test_replicas.py, or python -m bench.replicas")
 def test_replicas_behind_nginx_lose_nothing_when_one_is_killed(tmp_path: Path) -> None:
     if not NGINX.exists():
         pytest.skip(f"nginx is not installed at {NGINX} (apt-get install -y nginx)")
