@@ -141,3 +141,19 @@ def build_pdf(paper: Paper, sheets: Sequence[Sheet]) -> bytes:
         pdf.cell(0, 5, "Hand this sheet back to your facilitator. It is entered and checked by two people.",
                  align="C")
     return bytes(pdf.output())
+
+
+def certificate_pdf(title: str, lines: Sequence[tuple[str, str]]) -> bytes:
+    """The closure certificate of an attested batch as a one-page PDF: ``lines`` of (what, value)."""
+    pdf = FPDF(format="A4")
+    pdf.set_title(_latin1(f"Closure certificate - {title}"))
+    pdf.add_page()
+    pdf.set_font(FONT, style="B", size=14)
+    pdf.multi_cell(0, 8, _latin1(f"Closure certificate - {title}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    for what, value in lines:
+        pdf.set_font(FONT, style="B", size=10)
+        pdf.cell(55, 6, _latin1(what))
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(0, 6, _latin1(value or "-"), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

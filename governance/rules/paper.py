@@ -43,7 +43,11 @@ def new_sheet_code() -> str:
 
 
 def normalise_code(typed: str) -> str:
-    """A sheet code as typed or scanned (any case, spaces, O for 0…) in its printed form."""
+    """A sheet code as typed (any case, spaces, O for 0…) or as its QR code reads (``qr_payload``:
+    the code is taken from it), in its printed form."""
+    if typed.strip().upper().startswith("PEG1;"):
+        fields = dict(part.split("=", 1) for part in typed.strip().split(";")[1:] if "=" in part)
+        typed = fields.get("sheet", "")
     return normalise_receipt(typed)
 
 

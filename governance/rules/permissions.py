@@ -149,6 +149,8 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "compare": frozenset({S, AU, C}),
     "audit": frozenset({AU}),
     "admin": frozenset({AD, S}),
+    # Paper, attested: facilitators print and enter; steering (or another facilitator) attests.
+    "paper": frozenset({FA, S}),
 }
 
 

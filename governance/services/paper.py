@@ -153,6 +153,7 @@ def print_paper_batch(uow: UnitOfWork, actor_id: int, *, round_id: int | None = 
     One batch at a time per round or vote: the earlier one is attested first, so no person holds
     two sheets that could both be entered."""
     s = session_of(uow)
+    require(s, actor_id, Action.ENTER_PAPER)
     act = _act(s, uow, round_id=round_id, vote_id=vote_id)
     actor = _enterer(s, actor_id, act, "print paper for it")
     pending = s.scalars(select(PaperBatch).where(_batch_filter(act), PaperBatch.attested_at.is_(None))).first()
@@ -258,6 +259,7 @@ def enter_paper_sheet(uow: UnitOfWork, actor_id: int, batch_id: int, *, code: st
 
     The entry counts only once the batch is attested (``attest_paper_batch``). Returns the sheet's id."""
     s = session_of(uow)
+    require(s, actor_id, Action.ENTER_PAPER)
     batch, act = _batch_act(s, uow, batch_id)
     actor = _enterer(s, actor_id, act, "enter its paper sheets")
     if batch.attested_at is not None:
@@ -331,8 +333,8 @@ def attest_paper_batch(uow: UnitOfWork, actor_id: int, batch_id: int, *, returne
     """A second person attests a batch: counts the paper returned, uploads its scan or photo (its SHA-256 is
     kept), and signs the closure certificate. From now on the batch's entries count. Returns the certificate."""
     s = session_of(uow)
-    batch, act = _batch_act(s, uow, batch_id)
     actor = require(s, actor_id, Action.ATTEST_PAPER)
+    batch, act = _batch_act(s, uow, batch_id)
     if batch.attested_at is not None:
         raise RuleViolation(f"Batch {batch.id} was already attested on {batch.attested_at:%d %b %Y}.", rule="R18")
     if act.closed:
