@@ -145,15 +145,3 @@ def certificate(*, issued: int, returned: int, entered: int, spoiled: int, note:
     mismatch = words + (f" {note.strip()}" if words and note.strip() else "")
     return Certificate(issued, returned, entered, spoiled, mismatch), problems
 
-
-def split(counts: Iterable[tuple[str, int]]) -> dict[str, int]:
-    """n online / n paper from (channel, count) rows; both keys always present."""
-    result = {ONLINE: 0, PAPER: 0}
-    for channel, n in counts:
-        result[channel if channel in result else ONLINE] += int(n)
-    return result
-
-
-def split_words(channels: dict[str, int]) -> str:
-    """How the split reads beside the evidence: "12 online / 3 paper"."""
-    return f"{channels.get(ONLINE, 0)} online / {channels.get(PAPER, 0)} paper"

@@ -24,7 +24,7 @@ from governance.rules import deadlines
 from governance.rules.charter import terms_of, validate_charter
 from governance.rules.electorate import answerable_from, may_answer
 from governance.rules.evidence import sus_score, sus_unanswered
-from governance.rules.paper import ONLINE, double_refusal
+from governance.rules.paper import ONLINE, PAPER, double_refusal
 from governance.rules.permissions import Action
 from governance.rules.times import local_date
 from governance.services._base import (
@@ -178,9 +178,11 @@ def _sus(sus: Sequence[int] | None) -> tuple[list[int | None], float | None]:
                            field="Usability") from None
 
 
-def _count(rnd: SurveyRound, answer: str, sus: float | None, sign: int) -> None:
+def _count(rnd: SurveyRound, answer: str, sus: float | None, sign: int, channel: str = ONLINE) -> None:
     """Keep the round's counts of current responses (read by every evidence view)."""
     rnd.responses += sign
+    if channel == PAPER:
+        rnd.paper_responses += sign
     setattr(rnd, answer, getattr(rnd, answer) + sign)
     if sus is not None:
         rnd.sus_total += sign * sus
@@ -246,9 +248,9 @@ def record_response(uow: UnitOfWork, actor_id: int, rnd: SurveyRound, *, channel
                                                      SurveyResponse.is_current.is_(True)))
     if previous is not None:
         previous.is_current = False
-        _count(rnd, previous.answer, previous.sus_score, -1)
+        _count(rnd, previous.answer, previous.sus_score, -1, previous.channel)
         s.flush()
-    _count(rnd, choice_, score, +1)
+    _count(rnd, choice_, score, +1, channel)
     response = SurveyResponse(round_id=rnd.id, person_id=actor.id, answer=choice_, sus_score=score,
                               use_instead=instead, main_benefit=benefit, submitted_at=uow.now(),
                               is_current=True, channel=channel,

@@ -214,7 +214,8 @@ def pilot_evidence(session: Session, pilot: Pilot, charter: Charter, *,
         return survey_evidence(None, threshold=threshold, minimum_n=minimum_n)
     return survey_evidence({a.value: getattr(rnd, a.value) for a in SurveyAnswer}, threshold=threshold,
                            minimum_n=minimum_n, round_id=rnd.id, round_number=rnd.number,
-                           closed=rnd.closed_at is not None, sus_total=rnd.sus_total, sus_n=rnd.sus_responses)
+                           closed=rnd.closed_at is not None, sus_total=rnd.sus_total, sus_n=rnd.sus_responses,
+                           paper_n=rnd.paper_responses)
 
 
 def latest_usage(session: Session, pilot_id: int) -> dict[str, Any] | None:

@@ -1,6 +1,8 @@
 """Paper, attested (issue 15, item 3): paper batches, their sheets and closure certificates,
 and where each answer and ballot came from.
 
+* ``survey_round.paper_responses`` — how many of its current responses came from paper (kept
+  with its other counts, so evidence reads n online / n paper from one row);
 * ``channel`` ("online" by default, or "paper") on ``ballot``, ``secret_ballot`` and
   ``survey_response`` — fixed once written (a trigger refuses changing it);
 * ``paper_batch`` — a printed set of sheets for a survey round or a panel vote;
@@ -159,6 +161,7 @@ def _postgresql_guards() -> None:
 
 
 def upgrade() -> None:
+    op.add_column("survey_round", sa.Column("paper_responses", sa.Integer(), server_default="0", nullable=False))
     for table in CHANNEL_TABLES:
         op.add_column(table, sa.Column("channel", sa.String(length=10), server_default=sa.text("'online'"),
                                        nullable=False))
@@ -197,4 +200,5 @@ def downgrade() -> None:
     op.drop_table("paper_batch")
     for table in CHANNEL_TABLES:
         op.execute(f"ALTER TABLE {table} DROP COLUMN channel")
+    op.execute("ALTER TABLE survey_round DROP COLUMN paper_responses")
 

@@ -101,6 +101,8 @@ class SurveyRound(Base):
     no_longer_use: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sus_total: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     sus_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: How many of the current responses came from attested paper forms (n online / n paper).
+    paper_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SurveyResponse(Base):
