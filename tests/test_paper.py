@@ -245,3 +245,30 @@ def test_paper_ballots_are_for_panel_votes(world: World) -> None:
     vote = sv.open_outcome_vote(w.uow, w.facilitator, pilot)
     with w.refuses(RuleViolation, "panel votes only"):
         sv.print_paper_batch(w.uow, w.facilitator, vote_id=vote)
+
+
+def test_paper_answers_count_like_online_ones_and_show_as_paper_in_the_evidence_and_the_basis(
+        survey: tuple[World, int, int]) -> None:
+    """R9: the evidence a vote opens with, and the basis it freezes, say n online / n paper."""
+    w, pilot, rnd = survey
+    for m in w.members[:3]:
+        sv.submit_survey_response(w.uow, m, rnd, answer=VERY)
+    printed = sv.print_paper_batch(w.uow, w.facilitator, round_id=rnd)
+    for code in sheets_of(printed.pdf).values():
+        sv.enter_paper_sheet(w.uow, w.facilitator, printed.batch_id, code=code, answer=VERY)
+    sv.attest_paper_batch(w.uow, w.steering, printed.batch_id, returned=3, scan=SCAN, scan_filename="s.pdf")
+    sv.close_survey_round(w.uow, w.commissioner, rnd)
+    from governance.queries import pilots as pilots_q
+    from governance.storage.models import Decision, Vote
+
+    evidence = pilots_q.pilot_detail(w.uow, w.commissioner, pilot).evidence
+    assert evidence.channels == {"online": 3, "paper": 3} and evidence.channels_text == "3 online / 3 paper"
+    assert evidence.indispensability.n == 6 and evidence.indispensability.very_disappointed == 6
+    vote = sv.open_outcome_vote(w.uow, w.facilitator, pilot)
+    for person in [w.facilitator, *w.members, w.commissioner, w.steering]:
+        sv.cast_ballot(w.uow, person, vote, "iterate")
+    w.close_at_deadline(vote)
+    with w.db.uow().reading() as s:
+        assert json.loads(s.get(Vote, vote).evidence_json)["channels"] == {"online": 3, "paper": 3}
+        basis = json.loads(s.scalar(select(Decision.basis_json).where(Decision.vote_id == vote)))
+        assert basis["survey_channels"] == {"online": 3, "paper": 3}
