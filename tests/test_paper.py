@@ -272,3 +272,7 @@ def test_paper_answers_count_like_online_ones_and_show_as_paper_in_the_evidence_
         assert json.loads(s.get(Vote, vote).evidence_json)["channels"] == {"online": 3, "paper": 3}
         basis = json.loads(s.scalar(select(Decision.basis_json).where(Decision.vote_id == vote)))
         assert basis["survey_channels"] == {"online": 3, "paper": 3}
+    from governance.queries import votes as votes_q
+
+    [row] = votes_q.decisions_page(w.uow, w.auditor).rows  # the Audit page's declarations export reads these
+    assert row.survey_channels == {"online": 3, "paper": 3}
