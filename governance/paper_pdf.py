@@ -53,7 +53,7 @@ def _latin1(text: str) -> str:
 
 def _qr_png(payload: str) -> io.BytesIO:
     buffer = io.BytesIO()
-    segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
+    segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=4, border=4)
     buffer.seek(0)
     return buffer
 

@@ -276,3 +276,21 @@ def test_paper_answers_count_like_online_ones_and_show_as_paper_in_the_evidence_
 
     [row] = votes_q.decisions_page(w.uow, w.auditor).rows  # the Audit page's declarations export reads these
     assert row.survey_channels == {"online": 3, "paper": 3}
+
+
+def test_the_database_keeps_an_attested_batch_final(survey: tuple[World, int, int]) -> None:
+    """R18: an attested batch, its sheets and its certificate are not edited behind the app's back."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    w, _, rnd = survey
+    printed = sv.print_paper_batch(w.uow, w.facilitator, round_id=rnd)
+    code = sheets_of(printed.pdf)["Member 1"]
+    sv.enter_paper_sheet(w.uow, w.facilitator, printed.batch_id, code=code, answer=NOT)
+    sv.attest_paper_batch(w.uow, w.steering, printed.batch_id, returned=1, scan=SCAN, scan_filename="s.pdf",
+                          note="Five sheets stayed at the clinic.")
+    for sql in ("UPDATE paper_sheet SET answers_json = '{\"answer\": \"very_disappointed\"}'",
+                "UPDATE paper_certificate SET mismatch = ''", "DELETE FROM paper_sheet",
+                "UPDATE paper_batch SET attested_by = NULL", "UPDATE survey_response SET channel = 'online'"):
+        with pytest.raises(DBAPIError), w.db.engine.begin() as conn:
+            conn.execute(text(sql))
