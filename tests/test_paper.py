@@ -208,8 +208,12 @@ def test_a_secret_paper_ballot_names_nobody_and_its_code_is_the_receipt(world: W
     codes = sheets_of(printed.pdf)
     assert printed.sheets == 8  # the two facilitators and six members
     sv.cast_ballot(w.uow, w.members[5], vote, "approve")  # Member 6 votes online
-    for name in ("Member 1", "Member 2"):
-        sv.enter_paper_sheet(w.uow, w.facilitator, printed.batch_id, code=codes[name], option="approve")
+    sv.enter_paper_sheet(w.uow, w.facilitator, printed.batch_id, code=codes["Member 1"], option="approve")
+    with w.refuses(RuleViolation, "counted alone, it would tell how that person voted") as info:
+        sv.attest_paper_batch(w.uow, other, printed.batch_id, returned=1, scan=SCAN, scan_filename="box.jpg",
+                              note="Only one came back so far.")
+    assert info.value.rule == "R17"
+    sv.enter_paper_sheet(w.uow, w.facilitator, printed.batch_id, code=codes["Member 2"], option="approve")
     sv.enter_paper_sheet(w.uow, w.facilitator, printed.batch_id, code=codes["Member 3"], option="reject")
     with w.refuses(RuleViolation, "already answered or voted online") as info:
         sv.enter_paper_sheet(w.uow, w.facilitator, printed.batch_id, code=codes["Member 6"], option="reject")

@@ -105,6 +105,15 @@ def double_refusal(*, done_online: bool, entered_on_paper: bool, to: str) -> str
     return None
 
 
+def secret_batch_refusal(*, secret: bool, entered: int) -> str | None:
+    """R17: a secret batch counted with a single ballot would tell that voter's option (its ballot is the
+    only one marked paper, and the attestation shows who voted on paper). It waits for a second one."""
+    if secret and entered == 1:
+        return ("Only one ballot of this secret batch has been entered: counted alone, it would tell how that "
+                "person voted. Enter at least one more sheet of the batch before attesting it.")
+    return None
+
+
 def mismatch_words(*, issued: int, returned: int, entered: int, spoiled: int) -> str:
     """Every difference between what was printed and what came back, in plain words ("" if none)."""
     parts = []

@@ -199,6 +199,7 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
     whose paper form was entered (``governance.services.paper``) answers on paper only.
     """
     s = session_of(uow)
+    require(s, actor_id, Action.RESPOND_TO_SURVEY)  # R14 first, as before any other check
     rnd = get(s, SurveyRound, round_id, "survey round")
     why = double_refusal(done_online=False, to=ONLINE,
                          entered_on_paper=paper_entered(s, round_id=rnd.id, person_id=actor_id))

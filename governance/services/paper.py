@@ -346,6 +346,9 @@ def attest_paper_batch(uow: UnitOfWork, actor_id: int, batch_id: int, *, returne
                                entered_by=enterers)
     if why is not None:
         raise PermissionDenied(why, rule="R14")
+    alone = rules.secret_batch_refusal(secret=batch.secret, entered=sum(1 for sh in sheets if sh.state == "entered"))
+    if alone is not None:
+        raise RuleViolation(alone, rule="R17")
     found = Problems()
     if not isinstance(scan, bytes | bytearray) or not scan:
         found.add("Scan or photo", "Upload a scan or photo of the paper sheets (and of the count); its SHA-256 "

@@ -353,6 +353,7 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
     tallies stay hidden, R8), and the closing event publishes it with the ballot.
     """
     s = session_of(uow)
+    require(s, actor_id, Action.CAST_BALLOT)  # R14 first: nothing about the vote is told to whoever may not vote
     vote = get(s, Vote, vote_id, "vote")
     key = uow.keys.ballot_key()
     entered = (paper_entered(s, vote_id=vote.id, person_id=actor_id, holder=holder_token(key, vote.id, actor_id))
