@@ -90,7 +90,7 @@ def certificate_section(act: PaperAct, batch: BatchView) -> None:
              ("Attested", common.when(cert.get("attested_at"))),
              ("Scan or photo", f"{cert.get('scan_filename')} (SHA-256 {cert.get('scan_sha256')})")]
     st.markdown("**Closure certificate**")
-    st.table({"": [w for w, _ in lines], "Value": [v for _, v in lines]})
+    st.table({"Item": [w for w, _ in lines], "Value": [v for _, v in lines]})
     st.download_button("Download the certificate (PDF)", data=certificate_pdf(f"{act.title}, batch {batch.id}", lines),
                        file_name=f"certificate-batch-{batch.id}.pdf", mime="application/pdf",
                        key=f"certificate-{batch.id}")
