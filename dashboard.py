@@ -40,9 +40,10 @@ PAGES = {
     "compare": ("pages/compare.py", "Compare", ":material/compare_arrows:"),
     "audit": ("pages/audit.py", "Audit", ":material/verified:"),
     "admin": ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
+    "paper": ("pages/paper.py", "Paper", ":material/print:"),
 }
 #: Menu order: what everyone uses, then the frontline's pages, commissioning and steering's, oversight's.
-ORDER = ["home", "votes", "problems", "evaluate", "pilots", "compare", "audit", "admin"]
+ORDER = ["home", "votes", "problems", "evaluate", "paper", "pilots", "compare", "audit", "admin"]
 
 
 def sign_in_page() -> None:

@@ -26,7 +26,8 @@ from governance.storage.db import make_engine
 from governance.storage.models import Base
 
 #: The revisions whose SQLite triggers guard the record, and the function in each that makes them.
-SQLITE_GUARD_REVISIONS: tuple[tuple[str, str], ...] = (("0002", "_sqlite_upgrade"), ("0004", "_sqlite_triggers"))
+SQLITE_GUARD_REVISIONS: tuple[tuple[str, str], ...] = (("0002", "_sqlite_upgrade"), ("0004", "_sqlite_triggers"),
+                                                   ("0009", "_sqlite_guards"))
 
 
 def sqlite_triggers(conn: sqlite3.Connection) -> dict[str, str]:

@@ -49,6 +49,8 @@ RUNTIME_GRANTS: dict[str, str] = {
     "sign_in_throttle": "INSERT, UPDATE, DELETE", "known_address": "INSERT, UPDATE, DELETE",
     "personal_link": "INSERT, UPDATE", "reminder_sent": "INSERT, UPDATE",
     "reminder_opt_out": "INSERT, DELETE",
+    # Paper, attested: sheets are entered (updated) until their batch is attested; certificates only inserted.
+    "paper_batch": "INSERT, UPDATE", "paper_sheet": "INSERT, UPDATE", "paper_certificate": "INSERT",
 }
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

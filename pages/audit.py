@@ -33,9 +33,12 @@ def downloads(name: str, records: list[dict[str, Any]], key: str) -> None:
 
 with tab_decisions:
     page = common.cached(votes_q.decisions_page)(me.id, page=st.session_state.get("audit-dec-page", 1))
-    shown = [{"decision": r.id, "pilot": r.pilot, "outcome": r.outcome,
+    shown: list[dict[str, Any]] = [{"decision": r.id, "pilot": r.pilot, "outcome": r.outcome,
               "declared_at": common.when_utc(r.declared_at), "vote_closed_by": r.declared_by,
-              "adopted_despite_failed_threshold": r.adopt_override, "basis_sha256": r.basis_sha256}
+              "adopted_despite_failed_threshold": r.adopt_override, "basis_sha256": r.basis_sha256,
+              # Where the survey answers came from (blank for a basis frozen before paper existed).
+              "survey_answers_online": (r.survey_channels or {}).get("online", ""),
+              "survey_answers_paper": (r.survey_channels or {}).get("paper", "")}
              for r in page.rows]
     if shown:
         common.selectable(views.decisions_frame(page.rows), [r.id for r in page.rows], chooser="audit-decision")

@@ -138,7 +138,7 @@ if chosen:
         st.markdown("**Frontline criteria and indispensability**")
         ev = detail.evidence.indispensability
         st.metric("Indispensability", common.pct(ev.score) if ev.score is not None else "—", help=ev.text)
-        st.caption(common.esc(ev.words))
+        st.caption(common.esc(ev.words) + f" ({detail.evidence.channels_text})")
         usage = detail.latest_usage
         st.metric("Adoption (latest week)", common.pct(usage.adoption) if usage else "—")
         views.plain_table([{"Criterion": c.name, "Target": views.target_text(c.target, c.direction, c.unit),

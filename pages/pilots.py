@@ -110,7 +110,7 @@ m1.metric("Rostered users", len(d.roster))
 m2.metric("Real use since", common.when(d.real_use_started_at))
 ind = d.evidence.indispensability
 m3.metric("Indispensability (latest closed round)", common.pct(ind.score) if ind.score is not None else "—",
-          help=ind.words)
+          help=f"{ind.words} ({d.evidence.channels_text})")
 usage = d.latest_usage
 m4.metric("Adoption (latest week)", common.pct(usage.adoption) if usage else "—")
 

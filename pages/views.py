@@ -13,7 +13,7 @@ import streamlit as st
 
 from governance.queries.people import Me
 from governance.queries.votes import DecisionDetail, DecisionRow
-from governance.rules.evidence import in_words
+from governance.rules.evidence import channels_text, in_words
 from governance.vocabulary import label
 from pages import common
 
@@ -146,12 +146,14 @@ def decision_view(dd: DecisionDetail) -> None:
     a, b, c, e = st.columns(4)
     a.metric("Indispensability", common.pct(ind["score"]) if ind and ind["score"] is not None else "—",
              help=ind["text"] if ind else None)
-    b.metric("Respondents (n)", ind["n"] if ind else 0)
+    b.metric("Respondents (n)", ind["n"] if ind else 0, help=channels_text(basis.get("survey_channels")) or None)
     c.metric("SUS mean", f"{basis['sus_mean']:.0f}" if basis["sus_mean"] is not None else "—")
     adoption = basis["adoption"]
     e.metric("Adoption (latest week)", common.pct(adoption["adoption"]) if adoption else "—")
     if ind:  # the interval in words; the frozen text (with "95 % CI") is in the metric's help
-        st.markdown("Indispensability: " + common.esc(in_words(ind) if "status" in ind else ind["text"]))
+        split = channels_text(basis.get("survey_channels"))
+        st.markdown("Indispensability: " + common.esc(in_words(ind) if "status" in ind else ind["text"])
+                    + (f" ({split})" if split else ""))
     st.caption(f"Declared {common.when(dd.declared_at)} · vote closed by "
                f"{common.esc(basis['closed_by']['name'])} · {_voters_text(basis)} · charter "
                f"v{basis['charter']['version']} · audit chain head #{dd.chain_head_seq} "

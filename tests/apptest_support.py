@@ -32,7 +32,7 @@ TIMEOUT = 30
 PAGE_FILES = {
     "home": "pages/home.py", "problems": "pages/problems.py", "pilots": "pages/pilots.py",
     "evaluate": "pages/evaluate.py", "votes": "pages/votes.py", "compare": "pages/compare.py",
-    "audit": "pages/audit.py", "admin": "pages/admin.py",
+    "audit": "pages/audit.py", "admin": "pages/admin.py", "paper": "pages/paper.py",
 }
 
 _ORIGINAL_LOOKUP = common.identity_lookup

@@ -40,6 +40,10 @@ SQLITE_TRIGGERS = {
     "vote_eligibility_refuse_delete", "vote_eligibility_refuse_update", "vote_participation_refuse_delete",
     "vote_participation_refuse_insert_closed", "vote_participation_refuse_update", "vote_refuse_closed_update",
     "vote_refuse_delete",
+    # 0009: paper, attested
+    "ballot_channel_fixed", "secret_ballot_channel_fixed", "survey_response_channel_fixed",
+    "paper_certificate_refuse_update", "paper_certificate_refuse_delete", "paper_sheet_refuse_attested_update",
+    "paper_sheet_refuse_delete", "paper_batch_refuse_attested_update", "paper_batch_refuse_delete",
 }
 POSTGRES_TRIGGERS = {
     "audit_event_refuse_change", "audit_event_refuse_truncate", "criteria_lock_refuse_change",
@@ -55,6 +59,10 @@ POSTGRES_TRIGGERS = {
     "survey_round_guard", "survey_round_refuse_truncate", "vote_eligibility_refuse_change",
     "vote_eligibility_refuse_truncate", "vote_guard", "vote_participation_guard", "vote_participation_refuse_change",
     "vote_participation_refuse_truncate", "vote_refuse_truncate",
+    # 0009
+    "ballot_channel_fixed", "secret_ballot_channel_fixed", "survey_response_channel_fixed",
+    "paper_certificate_refuse_change", "paper_sheet_guard", "paper_batch_guard", "paper_certificate_refuse_truncate",
+    "paper_sheet_refuse_truncate", "paper_batch_refuse_truncate",
 }
 
 

@@ -136,6 +136,7 @@ def details(s: Furnished) -> dict[str, list[tuple[str, int]]]:
         "compare": [("compare-pilot", s.decided), ("compare-pilot", s.in_use)],
         "audit": [("audit-decision", s.decision)],
         "admin": [("person-chosen", s.world.members[0]), ("panel-chosen", s.world.panel)],
+        "paper": [("paper-act", 1)],
         "home": [],
     }
 
@@ -193,6 +194,10 @@ def _ballot(s: Furnished, person: int) -> Any:
     return sv.cast_ballot(s.world.uow, person, s.open_vote, "approve")
 
 
+def _print(s: Furnished, person: int) -> Any:
+    return sv.print_paper_batch(s.world.uow, person, vote_id=s.open_vote)
+
+
 def _verify(s: Furnished, person: int) -> Any:
     return audit_q.verify(s.world.uow, person)
 
@@ -204,7 +209,7 @@ def _add_person(s: Furnished, person: int) -> Any:
 
 #: The act each page exists for (Compare only reads; any role may read the comparison).
 ACTS = {"problems": _draft, "pilots": _register, "evaluate": _open_round, "votes": _ballot,
-        "audit": _verify, "admin": _add_person}
+        "audit": _verify, "admin": _add_person, "paper": _print}
 
 
 def test_the_auditor_reads_votes_but_has_no_ballot_and_cannot_cast_one(shown: Furnished) -> None:

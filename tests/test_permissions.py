@@ -270,6 +270,10 @@ AUDITOR_ATTEMPTS: dict[str, Callable[[Org, int], Any]] = {
                                                                    content=PEOPLE),
     "issue_survey_links": lambda o, a: sv.issue_survey_links(o.world.uow, a, o.round),
     "issue_vote_links": lambda o, a: sv.issue_vote_links(o.world.uow, a, o.vote),
+    "print_paper_batch": lambda o, a: sv.print_paper_batch(o.world.uow, a, round_id=o.round),
+    "enter_paper_sheet": lambda o, a: sv.enter_paper_sheet(o.world.uow, a, 1, code="AAAAA-AAAAA", spoiled=True),
+    "attest_paper_batch": lambda o, a: sv.attest_paper_batch(o.world.uow, a, 1, returned=0, scan=b"x",
+                                                             scan_filename="x.pdf"),
 }
 
 #: Services that act for no one in particular (or before anyone exists): sign-in, set-up and the

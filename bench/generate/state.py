@@ -267,7 +267,8 @@ class RoundRT:
         return {"id": self.id, "pilot_id": self.pilot_id, "number": self.number, "opened_by": self.opened_by,
                 "opened_at": db_ts(self.opened_at), "closed_by": self.closed_by, "closed_at": db_ts(self.closed_at),
                 "responses": sum(self.answers.values()), **{a: self.answers.get(a, 0) for a in answers},
-                "sus_total": self.sus_total, "sus_responses": self.sus_responses}
+                "sus_total": self.sus_total, "sus_responses": self.sus_responses,
+                "paper_responses": 0}  # the generated organisation answers online only
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from governance.record.events import evaluation as events
 from governance.rules.deadlines import require_window
 from governance.rules.electorate import may_answer
 from governance.rules.evidence import SurveyEvidence, evidence_threshold, survey_evidence, sus_score
+from governance.rules.paper import ONLINE
 from governance.vocabulary import PilotState, SurveyAnswer
 
 ANSWERS = tuple(a.value for a in SurveyAnswer)
@@ -120,7 +121,7 @@ class SurveyEmitter(RealUseEmitter):
         rr.current[pid] = (rid, answer, score)
         # Written in its final state: an answer revised later is already not current.
         self.w.add("survey_response", (rid, rr.id, pid, answer, *sus, score, rng.choice(texts.INSTEAD),
-                                       rng.choice(texts.BENEFIT), db_ts(t), kind != 1))
+                                       rng.choice(texts.BENEFIT), db_ts(t), kind != 1, ONLINE))
         self.log(pid, events.response_given(response_id=rid, round_id=rr.id,
                                             previous_id=previous[0] if previous else None))
 

@@ -38,6 +38,7 @@ from governance.rules.ballots import (
 )
 from governance.rules.deadlines import may_close_early, require_window, vote_deadline
 from governance.rules.electorate import TeamMembership, panel_electorate, pilot_electorate, still_in_group
+from governance.rules.paper import ONLINE
 from governance.rules.statements import scheduled_statement
 from governance.rules.voting import Tally, tally_vote
 from governance.services.votes import options_of, secret_groups_for
@@ -211,7 +212,7 @@ class VoteEmitter(SurveyEmitter):
         bid = self.next_id("ballot")
         # Written in its final state: a ballot changed later is already not current.
         # The generated voters give no reason (``ballot.reason`` is optional).
-        self.w.add("ballot", (bid, vr.id, pid, group, option, db_ts(t), kind != 1, None))
+        self.w.add("ballot", (bid, vr.id, pid, group, option, db_ts(t), kind != 1, None, ONLINE))
         vr.named[pid] = (group, option, t, bid)
         mark = commitment(self.ballot_key, vr.id, f"ballot-{bid}", option)
         self.log(pid, events.ballot_cast(ballot_id=bid, vote_id=vr.id, group=group, commitment=mark,
@@ -222,7 +223,7 @@ class VoteEmitter(SurveyEmitter):
         token = voter_token(self.ballot_key, vr.id, pid)
         receipt = new_receipt()
         row_id = new_ballot_id()
-        vr.secret_rows.append((row_id, vr.id, token, group, option, receipt, current))
+        vr.secret_rows.append((row_id, vr.id, token, group, option, receipt, current, ONLINE))
         vr.secret[token] = (row_id, group, option, receipt)
         mark = commitment(self.ballot_key, vr.id, receipt, option)
         if first:

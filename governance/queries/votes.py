@@ -175,6 +175,8 @@ class DecisionRow:
     pilot_id: int
     pilot: str
     declared_by: str
+    #: n online / n paper of the survey answers the decision rests on (None: frozen before paper existed).
+    survey_channels: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +351,7 @@ def decisions_page(uow: UnitOfWork, actor_id: int, *, page: int = 1, per_page: i
     with uow.reading() as s:
         reader(s, actor_id)
         q = (select(Decision.id, Decision.outcome, Decision.declared_at, Decision.adopt_override,
-                    Decision.basis_sha256, Decision.vote_id, Pilot.id.label("pilot_id"),
+                    Decision.basis_sha256, Decision.vote_id, Decision.basis_json, Pilot.id.label("pilot_id"),
                     Pilot.title.label("pilot"),
                     func.coalesce(Person.name, "system (deadline)").label("declared_by"))
              .join(Pilot, Pilot.id == Decision.pilot_id)
@@ -358,7 +360,8 @@ def decisions_page(uow: UnitOfWork, actor_id: int, *, page: int = 1, per_page: i
                                      page, per_page)
         return Page([DecisionRow(id=r.id, outcome=r.outcome, declared_at=r.declared_at,
                                  adopt_override=r.adopt_override, basis_sha256=r.basis_sha256, vote_id=r.vote_id,
-                                 pilot_id=r.pilot_id, pilot=r.pilot, declared_by=r.declared_by) for r in rows],
+                                 pilot_id=r.pilot_id, pilot=r.pilot, declared_by=r.declared_by,
+                                 survey_channels=json.loads(r.basis_json).get("survey_channels")) for r in rows],
                     total, page, per_page)
 
 

@@ -70,6 +70,8 @@ def build_basis(f: BasisFacts) -> dict[str, Any]:
         "survey_round": evidence["round_number"] if evidence else None,
         "sus_mean": evidence["sus_mean"] if evidence else None,
         "sus_n": evidence["sus_n"] if evidence else 0,
+        # n online / n paper (attested paper forms); None for evidence frozen before paper existed.
+        "survey_channels": evidence.get("channels") if evidence else None,
         "adoption": dict(f.adoption) if f.adoption else None,
         "tally": dict(f.tally),
         "voters": sorted((dict(v) for v in f.voters), key=lambda v: (v["group"], v["name"], v["person_id"])),

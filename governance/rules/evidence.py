@@ -175,17 +175,19 @@ def meets_target(value: float, target: float, direction: str) -> bool:
 
 def survey_evidence(counts: dict[str, int] | None, *, threshold: float, minimum_n: int,
                     round_id: int | None = None, round_number: int | None = None, closed: bool = False,
-                    sus_total: float = 0.0, sus_n: int = 0) -> SurveyEvidence:
-    """The evidence of one survey round from its answer counts (None: no round yet)."""
+                    sus_total: float = 0.0, sus_n: int = 0, paper_n: int = 0) -> SurveyEvidence:
+    """The evidence of one survey round from its answer counts (None: no round yet); ``paper_n`` of
+    its answers came from attested paper forms (the rest online)."""
     if counts is None:
         return SurveyEvidence(None, None, False, indispensability(0, 0, threshold, minimum_n), None, 0,
-                              {a.value: 0 for a in SurveyAnswer})
+                              {a.value: 0 for a in SurveyAnswer}, {"online": 0, "paper": 0})
     answers = {a.value: int(counts.get(a.value, 0)) for a in SurveyAnswer}
     n = sum(answers.values())
     return SurveyEvidence(round_id, round_number, closed,
                           indispensability(answers[SurveyAnswer.VERY_DISAPPOINTED.value], n, threshold,
                                            minimum_n),
-                          (sus_total / sus_n) if sus_n else None, sus_n, answers)
+                          (sus_total / sus_n) if sus_n else None, sus_n, answers,
+                          {"online": n - paper_n, "paper": paper_n})
 
 
 @dataclass(frozen=True)
@@ -199,12 +201,28 @@ class SurveyEvidence:
     sus_mean: float | None
     sus_n: int
     answers: dict[str, int]
+    #: Where the answers came from: {"online": n, "paper": n} (paper: attested paper forms).
+    channels: dict[str, int]
+
+    @property
+    def channels_text(self) -> str:
+        """"12 online / 3 paper" — shown wherever the evidence is."""
+        return channels_text(self.channels)
 
     def as_dict(self) -> dict[str, Any]:
         return {"round_id": self.round_id, "round_number": self.round_number,
                 "round_closed": self.round_closed,
                 "indispensability": self.indispensability.as_dict(),
-                "sus_mean": self.sus_mean, "sus_n": self.sus_n, "answers": self.answers}
+                "sus_mean": self.sus_mean, "sus_n": self.sus_n, "answers": self.answers,
+                "channels": self.channels}
+
+
+def channels_text(channels: dict[str, int] | None) -> str:
+    """How evidence says where its answers came from: "12 online / 3 paper" ("" when not recorded,
+    as in a basis frozen before paper existed)."""
+    if not channels:
+        return ""
+    return f"{channels.get('online', 0)} online / {channels.get('paper', 0)} paper"
 
 
 def evidence_threshold(criterion: tuple[float, int] | None, charter_threshold: float,

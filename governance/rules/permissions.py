@@ -44,6 +44,8 @@ class Action(StrEnum):
     READ_AUDIT_RECORD = "read_audit_record"
     ANSWER_INVITATION = "answer_invitation"
     WITNESS_CHECKPOINT = "witness_checkpoint"
+    ENTER_PAPER = "enter_paper"
+    ATTEST_PAPER = "attest_paper"
 
 
 F, FA, C, S, AU, AD = (Role.FRONTLINE, Role.FACILITATOR, Role.COMMISSIONING, Role.STEERING,
@@ -81,6 +83,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ANSWER_INVITATION: frozenset({F, FA, C, S, AD}),
     # R18: the one thing an auditor writes: their cosignature of a checkpoint.
     Action.WITNESS_CHECKPOINT: frozenset({AU}),
+    # Paper, attested: a facilitator prints and enters; a second person — steering or another
+    # facilitator — attests (governance/rules/paper.py).
+    Action.ENTER_PAPER: frozenset({FA}),
+    Action.ATTEST_PAPER: frozenset({FA, S}),
 }
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -111,6 +117,8 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.READ_AUDIT_RECORD: "read the audit record",
     Action.ANSWER_INVITATION: "accept or decline an invitation to a commissioning team",
     Action.WITNESS_CHECKPOINT: "cosign a checkpoint of the audit record as its witness",
+    Action.ENTER_PAPER: "print paper forms and ballot sheets and enter them",
+    Action.ATTEST_PAPER: "attest a batch of paper forms or ballot sheets",
 }
 
 assert set(PERMISSIONS) == set(Action) == set(DESCRIPTIONS), "every action needs a row"
@@ -141,6 +149,8 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "compare": frozenset({S, AU, C}),
     "audit": frozenset({AU}),
     "admin": frozenset({AD, S}),
+    # Paper, attested: facilitators print and enter; steering (or another facilitator) attests.
+    "paper": frozenset({FA, S}),
 }
 
 

@@ -14,6 +14,7 @@ from governance.services.evaluation import (
     submit_survey_response,
 )
 from governance.services.links import answer_by_link, issue_survey_links, issue_vote_links, vote_by_link
+from governance.services.paper import attest_paper_batch, enter_paper_sheet, print_paper_batch
 from governance.services.people import (
     add_panel_member,
     create_panel,
@@ -72,6 +73,7 @@ from governance.services.votes import (
 )
 
 __all__ = [
+    "attest_paper_batch", "enter_paper_sheet", "print_paper_batch",
     "answer_by_link", "issue_survey_links", "issue_vote_links", "vote_by_link",
     "accept_team_invitation", "add_criterion", "add_metric", "add_panel_member", "add_team_member",
     "add_to_roster", "adopt_charter", "amend_metric", "cast_ballot", "change_own_password", "checkpoint_if_due",

@@ -24,6 +24,7 @@ from governance.rules import deadlines
 from governance.rules.charter import terms_of, validate_charter
 from governance.rules.electorate import answerable_from, may_answer
 from governance.rules.evidence import sus_score, sus_unanswered
+from governance.rules.paper import ONLINE, PAPER, double_refusal
 from governance.rules.permissions import Action
 from governance.rules.times import local_date
 from governance.services._base import (
@@ -51,7 +52,7 @@ from governance.storage.models import (
     UsageWeek,
     Vote,
 )
-from governance.storage.repository import current_charter, current_responses, local_today
+from governance.storage.repository import current_charter, current_responses, local_today, paper_entered
 from governance.validation import TEXT_MAX, Problems, a_list, choice, text
 from governance.vocabulary import (
     FeedbackKind,
@@ -177,9 +178,11 @@ def _sus(sus: Sequence[int] | None) -> tuple[list[int | None], float | None]:
                            field="Usability") from None
 
 
-def _count(rnd: SurveyRound, answer: str, sus: float | None, sign: int) -> None:
+def _count(rnd: SurveyRound, answer: str, sus: float | None, sign: int, channel: str = ONLINE) -> None:
     """Keep the round's counts of current responses (read by every evidence view)."""
     rnd.responses += sign
+    if channel == PAPER:
+        rnd.paper_responses += sign
     setattr(rnd, answer, getattr(rnd, answer) + sign)
     if sus is not None:
         rnd.sus_total += sign * sus
@@ -192,11 +195,26 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
                            main_benefit: str = "") -> int:
     """A rostered user answers (or revises their answer to) the survey (R7).
 
-    A revision replaces the earlier answer until the round closes; both are kept.
+    A revision replaces the earlier answer until the round closes; both are kept. Someone
+    whose paper form was entered (``governance.services.paper``) answers on paper only.
     """
     s = session_of(uow)
-    actor = require(s, actor_id, Action.RESPOND_TO_SURVEY)
+    require(s, actor_id, Action.RESPOND_TO_SURVEY)  # R14 first, as before any other check
     rnd = get(s, SurveyRound, round_id, "survey round")
+    why = double_refusal(done_online=False, to=ONLINE,
+                         entered_on_paper=paper_entered(s, round_id=rnd.id, person_id=actor_id))
+    if why is not None:
+        raise RuleViolation(why, rule="R7")
+    return record_response(uow, actor_id, rnd, channel=ONLINE, answer=answer, sus=sus, use_instead=use_instead,
+                           main_benefit=main_benefit)
+
+
+def record_response(uow: UnitOfWork, actor_id: int, rnd: SurveyRound, *, channel: str, answer: str,
+                    sus: Sequence[int] | None, use_instead: str, main_benefit: str) -> int:
+    """Every rule an answer passes and its recording, whichever way it came (``channel``: online, or
+    paper when an attested batch is counted)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.RESPOND_TO_SURVEY)
     pilot = need(s.get(Pilot, rnd.pilot_id), "pilot")
     entry = s.get(RosterEntry, (pilot.id, actor.id))
     if entry is None:
@@ -231,12 +249,12 @@ def submit_survey_response(uow: UnitOfWork, actor_id: int, round_id: int, *, ans
                                                      SurveyResponse.is_current.is_(True)))
     if previous is not None:
         previous.is_current = False
-        _count(rnd, previous.answer, previous.sus_score, -1)
+        _count(rnd, previous.answer, previous.sus_score, -1, previous.channel)
         s.flush()
-    _count(rnd, choice_, score, +1)
+    _count(rnd, choice_, score, +1, channel)
     response = SurveyResponse(round_id=rnd.id, person_id=actor.id, answer=choice_, sus_score=score,
                               use_instead=instead, main_benefit=benefit, submitted_at=uow.now(),
-                              is_current=True,
+                              is_current=True, channel=channel,
                               **{f"sus_{i}": v for i, v in enumerate(items, start=1)})
     s.add(response)
     s.flush()

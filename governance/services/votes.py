@@ -35,6 +35,7 @@ from governance.rules.ballots import (
 from governance.rules.charter import terms_of
 from governance.rules.deadlines import vote_deadline
 from governance.rules.electorate import panel_electorate, pilot_electorate, still_in_group
+from governance.rules.paper import ONLINE, double_refusal, holder_token
 from governance.rules.permissions import Action
 from governance.services._base import get, log, need, session_of
 from governance.services.evaluation import open_vote_on, require_window
@@ -61,6 +62,7 @@ from governance.storage.repository import (
     criteria_of,
     current_charter,
     panel_voters,
+    paper_entered,
     pilot_evidence,
     steering_people,
     team_memberships,
@@ -351,14 +353,29 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
     tallies stay hidden, R8), and the closing event publishes it with the ballot.
     """
     s = session_of(uow)
-    actor = require(s, actor_id, Action.CAST_BALLOT)
+    require(s, actor_id, Action.CAST_BALLOT)  # R14 first: nothing about the vote is told to whoever may not vote
     vote = get(s, Vote, vote_id, "vote")
+    key = uow.keys.ballot_key()
+    entered = (paper_entered(s, vote_id=vote.id, person_id=actor_id, holder=holder_token(key, vote.id, actor_id))
+               or paper_entered(s, vote_id=vote.id, person_id=actor_id))
+    why = double_refusal(done_online=False, entered_on_paper=entered, to=ONLINE)
+    if why is not None:
+        raise RuleViolation(why, rule="R8")
+    return record_ballot(uow, actor_id, vote, option, as_group=as_group, reason=reason, channel=ONLINE)
+
+
+def record_ballot(uow: UnitOfWork, actor_id: int, vote: Vote, option: str, *, as_group: str | None,
+                  reason: str | None, channel: str, receipt: str | None = None) -> CastBallot:
+    """Every rule a ballot passes and its recording, whichever way it came (``channel``: online, or
+    paper when an attested batch is counted, with the sheet's code as the secret ballot's ``receipt``)."""
+    s = session_of(uow)
+    actor = require(s, actor_id, Action.CAST_BALLOT)
     eligibility = _check_ballot(s, uow, actor, vote, option, as_group)
     group = eligibility.voting_group
     if group in (parse_groups(vote.secret_groups) or ()):
         if reason_refused_in_secret(reason):
             raise RuleViolation(SECRET_REASON_REFUSED, rule="R17")
-        return _cast_secret(uow, actor, vote, group, option)
+        return _cast_secret(uow, actor, vote, group, option, channel=channel, receipt=receipt)
     why = text(reason, "Reason", max_len=REASON_MAX, required=False) or None
     current = s.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.person_id == actor.id,
                                             Ballot.is_current.is_(True)))
@@ -370,7 +387,7 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
         s.flush()
     _participate(s, vote, actor)
     ballot = Ballot(vote_id=vote.id, person_id=actor.id, voting_group=group, option=option, cast_at=uow.now(),
-                    is_current=True, reason=why)
+                    is_current=True, reason=why, channel=channel)
     s.add(ballot)
     s.flush()
     key = uow.keys.ballot_key()
@@ -382,7 +399,8 @@ def cast_ballot(uow: UnitOfWork, actor_id: int, vote_id: int, option: str, *,
     return CastBallot(vote.id, False, None, ballot.id)
 
 
-def _cast_secret(uow: UnitOfWork, actor: Actor, vote: Vote, group: str, option: str) -> CastBallot:
+def _cast_secret(uow: UnitOfWork, actor: Actor, vote: Vote, group: str, option: str, *, channel: str,
+                 receipt: str | None) -> CastBallot:
     s = session_of(uow)
     key = uow.keys.ballot_key()
     token = voter_token(key, vote.id, actor.id)
@@ -394,9 +412,9 @@ def _cast_secret(uow: UnitOfWork, actor: Actor, vote: Vote, group: str, option: 
             raise InvalidInput(f"Your ballot is already '{label(option)}'; your receipt is {current.receipt}.")
         current.is_current = False
         s.flush()
-    receipt = new_receipt()
+    receipt = receipt or new_receipt()
     s.add(SecretBallot(id=new_ballot_id(), vote_id=vote.id, voter_token=token, voting_group=group,
-                       option=option, receipt=receipt, is_current=True))
+                       option=option, receipt=receipt, is_current=True, channel=channel))
     first = _participate(s, vote, actor)
     s.flush()
     mark = commitment(key, vote.id, receipt, option)

@@ -35,6 +35,8 @@ from governance.storage.models import (
     Criterion,
     Measurement,
     PanelMembership,
+    PaperBatch,
+    PaperSheet,
     Person,
     PersonRole,
     Pilot,
@@ -212,7 +214,8 @@ def pilot_evidence(session: Session, pilot: Pilot, charter: Charter, *,
         return survey_evidence(None, threshold=threshold, minimum_n=minimum_n)
     return survey_evidence({a.value: getattr(rnd, a.value) for a in SurveyAnswer}, threshold=threshold,
                            minimum_n=minimum_n, round_id=rnd.id, round_number=rnd.number,
-                           closed=rnd.closed_at is not None, sus_total=rnd.sus_total, sus_n=rnd.sus_responses)
+                           closed=rnd.closed_at is not None, sus_total=rnd.sus_total, sus_n=rnd.sus_responses,
+                           paper_n=rnd.paper_responses)
 
 
 def latest_usage(session: Session, pilot_id: int) -> dict[str, Any] | None:
@@ -388,3 +391,14 @@ def my_secret_ballots(s: Session, key: bytes, person_id: int, vote_ids: list[int
         SecretBallot.vote_id.in_(vote_ids), SecretBallot.voter_token.in_(list(tokens)),
         SecretBallot.is_current.is_(True)))
     return {tokens[t]: (o, r) for t, o, r in rows}
+
+
+def paper_entered(s: Session, *, person_id: int, round_id: int | None = None, vote_id: int | None = None,
+                  holder: str | None = None) -> bool:
+    """Whether a paper sheet of this person for this round or vote has been entered (attested or
+    not): then they answer or vote on paper only. A secret sheet is found by its ``holder`` token."""
+    q = (select(PaperSheet.id).join(PaperBatch, PaperBatch.id == PaperSheet.batch_id)
+         .where(PaperSheet.state == "entered"))
+    q = q.where(PaperBatch.round_id == round_id) if round_id is not None else q.where(PaperBatch.vote_id == vote_id)
+    q = q.where(PaperSheet.holder_token == holder) if holder is not None else q.where(PaperSheet.person_id == person_id)
+    return s.scalar(q.limit(1)) is not None

@@ -12,7 +12,7 @@ and as it is, and whatever else an auditor needs to read the act.
 """
 from __future__ import annotations
 
-from governance.record.events import evaluation, people, pilots, problems, reach, record, votes
+from governance.record.events import evaluation, paper, people, pilots, problems, reach, record, votes
 from governance.record.events.base import Event, event
 
-__all__ = ["Event", "evaluation", "event", "people", "pilots", "problems", "reach", "record", "votes"]
+__all__ = ["Event", "evaluation", "event", "paper", "people", "pilots", "problems", "reach", "record", "votes"]

@@ -23,6 +23,7 @@ from governance.storage.models.evaluation import (
     VoteEligibility,
     VoteParticipation,
 )
+from governance.storage.models.paper import CHANNELS, SHEET_STATES, PaperBatch, PaperCertificate, PaperSheet
 from governance.storage.models.people import (
     KnownAddress,
     Organisation,
@@ -78,7 +79,12 @@ __all__ = [
     "JobLease",
     "JobRun",
     "KnownAddress",
+    "CHANNELS",
+    "PaperBatch",
+    "PaperCertificate",
+    "PaperSheet",
     "PersonalLink",
+    "SHEET_STATES",
     "ReminderOptOut",
     "ReminderSent",
     "LONG_TEXT",

@@ -101,6 +101,8 @@ class SurveyRound(Base):
     no_longer_use: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sus_total: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     sus_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: How many of the current responses came from attested paper forms (n online / n paper).
+    paper_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SurveyResponse(Base):
@@ -137,6 +139,8 @@ class SurveyResponse(Base):
     main_benefit: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: "online" or "paper" (entered from an attested paper form, issue 15).
+    channel: Mapped[str] = mapped_column(String(10), default="online", server_default=text("'online'"))
 
 
 # ------------------------------------------------------------------- votes
@@ -216,6 +220,8 @@ class Ballot(Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     #: The voter's optional reason, shown beside the ballot (open groups only: R17).
     reason: Mapped[str | None] = mapped_column(Text)
+    #: "online" or "paper" (entered from an attested ballot sheet, issue 15).
+    channel: Mapped[str] = mapped_column(String(10), default="online", server_default=text("'online'"))
 
 
 class SecretBallot(Base):
@@ -240,6 +246,8 @@ class SecretBallot(Base):
     option: Mapped[str] = mapped_column(String(20))
     receipt: Mapped[str] = mapped_column(String(16))
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: "online" or "paper" (a paper sheet's code is its receipt, issue 15).
+    channel: Mapped[str] = mapped_column(String(10), default="online", server_default=text("'online'"))
 
 
 class VoteParticipation(Base):
