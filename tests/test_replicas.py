@@ -4,7 +4,8 @@ Runs the real command, ``python -m bench.replicas``, briefly: 6 users for 20 s, 
 killed half-way. Nothing written may be lost or doubled, nobody may see an error that a retry
 did not cure, the chain must verify, and every user must carry on after the kill.
 
-Runs only with ``RUN_REPLICAS=1`` (a benchmark, not the default suite). Skips (with the reason) without nginx, Chromium/Playwright or PostgreSQL; ``REQUIRE_POSTGRES=1``
+Runs only with ``RUN_REPLICAS=1`` (a benchmark, not the default suite). Skips (with the
+reason) without nginx, Chromium/Playwright or PostgreSQL; ``REQUIRE_POSTGRES=1``
 turns a missing PostgreSQL into a failure, ``REQUIRE_BROWSER=1`` a missing Chromium.
 """
 from __future__ import annotations
