@@ -298,3 +298,29 @@ def test_the_database_keeps_an_attested_batch_final(survey: tuple[World, int, in
                 "UPDATE paper_batch SET attested_by = NULL", "UPDATE survey_response SET channel = 'online'"):
         with pytest.raises(DBAPIError), w.db.engine.begin() as conn:
             conn.execute(text(sql))
+
+
+def test_once_my_paper_form_is_entered_nothing_asks_me_to_answer_online(survey: tuple[World, int, int]) -> None:
+    """The use case refuses an online answer after a paper entry (never both): so Home, Evaluate
+    (and the light path, which reads them) and the reminders stop asking for one — before the
+    batch is attested too, since the entry already decides."""
+    from governance.queries import evaluate as evaluate_q, home as home_q
+    from governance.rules.reminders import SURVEY_OPEN
+    from governance.services.reminders import due_reminders
+
+    w, _, rnd = survey
+    member, other = w.members[0], w.members[1]
+    printed = sv.print_paper_batch(w.uow, w.facilitator, round_id=rnd)
+    codes = sheets_of(printed.pdf)
+
+    def asked(person: int) -> tuple[bool, bool, bool]:
+        return (rnd in [s.id for s in home_q.my_agenda(w.uow, person).surveys],
+                rnd in [s.round_id for s in evaluate_q.my_surveys(w.uow, person)],
+                any(r.person_id == person and r.kind == SURVEY_OPEN for r in due_reminders(w.uow)))
+
+    assert asked(member) == (True, True, True)
+    sv.enter_paper_sheet(w.uow, w.facilitator, printed.batch_id, code=codes["Member 1"], answer=VERY)
+    assert asked(member) == (False, False, False)
+    assert asked(other) == (True, True, True)
+    with w.refuses(RuleViolation, "paper"):
+        sv.submit_survey_response(w.uow, member, rnd, answer=VERY)

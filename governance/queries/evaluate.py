@@ -24,7 +24,7 @@ from governance.storage.models import (
     SurveyResponse,
     SurveyRound,
 )
-from governance.storage.repository import local_today
+from governance.storage.repository import local_today, rounds_entered_on_paper
 from governance.vocabulary import PanelRole, PilotState
 
 
@@ -72,7 +72,8 @@ class FeedbackRow:
 
 
 def my_surveys(uow: UnitOfWork, actor_id: int) -> list[MySurvey]:
-    """Open survey rounds of pilots I am rostered on, with my current answer if any."""
+    """Open survey rounds of pilots I am rostered on, with my current answer if any (not the
+    rounds whose paper form of mine was entered: I answer those on paper)."""
     with uow.reading() as s:
         actor = reader(s, actor_id)
         mine = (select(SurveyResponse.round_id, SurveyResponse.answer, SurveyResponse.submitted_at,
@@ -85,7 +86,8 @@ def my_surveys(uow: UnitOfWork, actor_id: int) -> list[MySurvey]:
             .join(Pilot, Pilot.id == SurveyRound.pilot_id)
             .join(RosterEntry, and_(RosterEntry.pilot_id == Pilot.id, RosterEntry.person_id == actor.id))
             .outerjoin(mine, mine.c.round_id == SurveyRound.id)
-            .where(SurveyRound.closed_at.is_(None)).order_by(SurveyRound.opened_at))
+            .where(SurveyRound.closed_at.is_(None), SurveyRound.id.not_in(rounds_entered_on_paper(actor.id)))
+            .order_by(SurveyRound.opened_at))
         return [MySurvey(round_id=r.round_id, number=r.number, opened_at=r.opened_at, pilot_id=r.pilot_id,
                          title=r.title, answer=r.answer, submitted_at=r.submitted_at, sus_score=r.sus_score)
                 for r in rows]

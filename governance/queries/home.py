@@ -25,7 +25,7 @@ from governance.storage.models import (
     VoteEligibility,
     VoteParticipation,
 )
-from governance.storage.repository import local_today
+from governance.storage.repository import local_today, rounds_entered_on_paper
 from governance.vocabulary import PilotState, ProblemState, VoteStatus
 
 
@@ -116,7 +116,8 @@ def my_agenda(uow: UnitOfWork, actor_id: int, *, limit: int = 20) -> Agenda:
             select(SurveyRound.id, SurveyRound.number, Pilot.id.label("pilot_id"), Pilot.title)
             .join(Pilot, Pilot.id == SurveyRound.pilot_id)
             .join(RosterEntry, and_(RosterEntry.pilot_id == Pilot.id, RosterEntry.person_id == actor.id))
-            .where(SurveyRound.closed_at.is_(None), SurveyRound.id.not_in(answered))
+            .where(SurveyRound.closed_at.is_(None), SurveyRound.id.not_in(answered),
+                   SurveyRound.id.not_in(rounds_entered_on_paper(actor.id)))
             .order_by(SurveyRound.opened_at).limit(limit)).all()
         feedback = s.execute(
             select(FeedbackItem.id, FeedbackItem.body, FeedbackItem.due_on, Pilot.title.label("pilot"))

@@ -45,7 +45,7 @@ from governance.storage.models import (
     VoteEligibility,
     VoteParticipation,
 )
-from governance.storage.repository import current_charter, local_today
+from governance.storage.repository import current_charter, local_today, paper_people
 from governance.vocabulary import Role, VoteStatus
 
 MAX_ATTEMPTS = 3
@@ -128,6 +128,7 @@ def due_reminders(uow: UnitOfWork, base_url: str = "") -> list[Reminder]:
                                     .where(SurveyRound.closed_at.is_(None))):
             answered = set(s.scalars(select(SurveyResponse.person_id).where(
                 SurveyResponse.round_id == rnd.id, SurveyResponse.is_current.is_(True))))
+            answered |= paper_people(s, round_id=rnd.id)  # their form is entered: nothing to remind
             for entry in s.scalars(select(RosterEntry).where(RosterEntry.pilot_id == pilot.id)):
                 if entry.person_id in answered or not may_answer(entry.added_at, pilot.real_use_started_at,
                                                                  window, rnd.opened_at):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from governance.errors import NotFound
@@ -402,3 +402,19 @@ def paper_entered(s: Session, *, person_id: int, round_id: int | None = None, vo
     q = q.where(PaperBatch.round_id == round_id) if round_id is not None else q.where(PaperBatch.vote_id == vote_id)
     q = q.where(PaperSheet.holder_token == holder) if holder is not None else q.where(PaperSheet.person_id == person_id)
     return s.scalar(q.limit(1)) is not None
+
+
+def rounds_entered_on_paper(person_id: int) -> Select[Any]:
+    """The survey rounds in which this person's paper form has been entered (attested or not):
+    they answer those on paper only, so nothing asks them to answer online (Home, Evaluate, the
+    light path, reminders) — the use case would refuse it (``paper_entered``)."""
+    return (select(PaperBatch.round_id).join(PaperSheet, PaperSheet.batch_id == PaperBatch.id)
+            .where(PaperSheet.person_id == person_id, PaperSheet.state == "entered",
+                   PaperBatch.round_id.is_not(None)))
+
+
+def paper_people(s: Session, *, round_id: int) -> set[int]:
+    """Everyone whose paper form for this survey round has been entered (attested or not)."""
+    return set(s.scalars(select(PaperSheet.person_id).join(PaperBatch, PaperBatch.id == PaperSheet.batch_id)
+                         .where(PaperBatch.round_id == round_id, PaperSheet.state == "entered",
+                                PaperSheet.person_id.is_not(None))))
