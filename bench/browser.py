@@ -18,6 +18,7 @@ chain-verification reads everything; the benchmark's organisation is a throwaway
 """
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import tempfile
@@ -305,7 +306,7 @@ def measure(db: Database, url: str, *, accounts: dict[str, Any], runs: int = 5, 
     prepare_s = time.perf_counter() - started
     keys = db.keys
     env = {BALLOT_KEY_ENV: str(keys.ballot_key_file or ""), SIGNING_KEY_ENV: str(keys.signing_key_file or "")}
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory() as tmp:
         server = StreamlitServer(url, Path(tmp) / "streamlit.log", env=env, timeout=120)
         try:
@@ -346,6 +347,7 @@ def measure(db: Database, url: str, *, accounts: dict[str, Any], runs: int = 5, 
         finally:
             server.stop()
             tracebacks = server.tracebacks()
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]  # the machine is shared
     results["server_tracebacks"] = len(tracebacks)
     results["prepare_s"] = round(prepare_s, 1)
     results["method"] = METHOD
