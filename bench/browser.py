@@ -291,10 +291,44 @@ def _closable_votes(db: Database, facilitator: int, n: int) -> list[int]:
 
 
 # ---------------------------------------------------------------- the run
+def measure_all(b: Browser, needs: dict[str, Any], *, runs: int, lite_runs: int,
+                say: Callable[[str], None]) -> dict[str, Any]:
+    """Every page, every act, then the light path, in the order of the JSON."""
+    results: dict[str, Any] = {}
+    context, page, settle = b.signed_in("frontline")  # the server's first runs: its imports
+    b.goto(page, settle, "/", "Home")
+    context.close()
+    for key, role in PAGE_ROLES.items():
+        say(f"  page {key} as {role} …")
+        results[key] = measure_page(b, key, role, runs)
+    acts: dict[str, Callable[[], dict[str, Any]]] = {
+        "open a pilot": lambda: act_open_pilot(b, runs, needs["pilots"]),
+        "cast a ballot": lambda: act_cast_ballot(b, runs, needs["ballot_vote"], needs["ballot_options"]),
+        "close a vote": lambda: act_close_vote(b, runs, needs["closable_votes"]),
+        "verify the chain": lambda: act_verify_chain(b, runs),
+    }
+    missing = {"open a pilot": len(needs["pilots"]) < 2, "cast a ballot": needs["ballot_vote"] is None,
+               "close a vote": len(needs["closable_votes"]) < 2 * runs}
+    for name, fn in acts.items():
+        if missing.get(name):
+            results[name] = {"role": ACT_ROLES[name], "pending": "nothing to do it on in this organisation"}
+            continue
+        say(f"  act: {name} …")
+        results[name] = fn()
+    if needs["survey_round"] is None:
+        results["lite"] = {"pending": "no open survey round for the frontline account"}
+    else:
+        say("  the light path on the emulated slow link …")
+        results["lite"] = lite.measure(b.chromium, b.base_url, email=b.accounts["frontline"]["email"],
+                                       password=ACCOUNT_PASSWORD, round_id=needs["survey_round"], runs=lite_runs)
+    return results
+
+
 def measure(db: Database, url: str, *, accounts: dict[str, Any], runs: int = 5, lite_runs: int | None = None,
             say: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     """Every page and act in Chromium against a dashboard server over ``url``:
-    ``{page or act: {"cold_ms", "warm_ms", …}, "lite": {…}}``."""
+    ``{page or act: {"cold_ms", "warm_ms", …}, "lite": {…}}``. Needs Playwright and the system
+    Chromium; the server runs on a free loopback port for the length of the call."""
     reason = missing_browser()
     if reason:
         raise SystemExit(f"--browser needs a browser: {reason}")
@@ -304,8 +338,7 @@ def measure(db: Database, url: str, *, accounts: dict[str, Any], runs: int = 5, 
     started = time.perf_counter()
     needs = prepare(db, accounts, closable=2 * runs)
     prepare_s = time.perf_counter() - started
-    keys = db.keys
-    env = {BALLOT_KEY_ENV: str(keys.ballot_key_file or ""), SIGNING_KEY_ENV: str(keys.signing_key_file or "")}
+    env = {BALLOT_KEY_ENV: str(db.keys.ballot_key_file or ""), SIGNING_KEY_ENV: str(db.keys.signing_key_file or "")}
     results: dict[str, Any] = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory() as tmp:
         server = StreamlitServer(url, Path(tmp) / "streamlit.log", env=env, timeout=120)
@@ -313,35 +346,8 @@ def measure(db: Database, url: str, *, accounts: dict[str, Any], runs: int = 5, 
             with sync_playwright() as p:
                 chromium = launch(p)
                 try:
-                    b = Browser(server.url, chromium, accounts)
-                    context, page, settle = b.signed_in("frontline")  # the server's first runs: imports
-                    b.goto(page, settle, "/", "Home")
-                    context.close()
-                    for key, role in PAGE_ROLES.items():
-                        say(f"  page {key} as {role} …")
-                        results[key] = measure_page(b, key, role, runs)
-                    acts: dict[str, Callable[[], dict[str, Any]]] = {
-                        "open a pilot": lambda: act_open_pilot(b, runs, needs["pilots"]),
-                        "cast a ballot": lambda: act_cast_ballot(b, runs, needs["ballot_vote"],
-                                                                 needs["ballot_options"]),
-                        "close a vote": lambda: act_close_vote(b, runs, needs["closable_votes"]),
-                        "verify the chain": lambda: act_verify_chain(b, runs),
-                    }
-                    missing = {"open a pilot": len(needs["pilots"]) < 2, "cast a ballot": needs["ballot_vote"] is None,
-                               "close a vote": len(needs["closable_votes"]) < 2 * runs}
-                    for name, fn in acts.items():
-                        if missing.get(name):
-                            results[name] = {"role": ACT_ROLES[name], "pending": "nothing to do it on here"}
-                            continue
-                        say(f"  act: {name} …")
-                        results[name] = fn()
-                    if needs["survey_round"] is None:
-                        results["lite"] = {"pending": "no open survey round for the frontline account"}
-                    else:
-                        say("  the light path on the emulated slow link …")
-                        results["lite"] = lite.measure(chromium, server.url, email=accounts["frontline"]["email"],
-                                                       password=ACCOUNT_PASSWORD, round_id=needs["survey_round"],
-                                                       runs=lite_runs or runs)
+                    results.update(measure_all(Browser(server.url, chromium, accounts), needs, runs=runs,
+                                               lite_runs=lite_runs or runs, say=say))
                 finally:
                     chromium.close()
         finally:
