@@ -62,9 +62,28 @@ def markdown(results: list[dict[str, Any]]) -> str:
         role = results[-1]["pages"][page]["role"]
         row(f"page {page} as {role}: cold / warm (ms)",
             lambda r, p=page: f"{_ms(r['pages'][p]['cold_ms'])} / {_ms(r['pages'][p]['warm_ms'])}")
+    browser_rows(results, row)
     row("peak RSS, benchmark (MB)", lambda r: f"{r['peak_rss_mb']:.0f}")
     row("peak RSS, generator (MB)", lambda r: f"{r['generation_peak_rss_mb']:.0f}")
     return "\n".join(lines) + "\n"
+
+
+def browser_rows(results: list[dict[str, Any]], row: Any) -> None:
+    """The browser-felt figures (``python -m bench --browser``), for the runs that have them."""
+    names: dict[str, str] = {}
+    for r in results:
+        for name, b in r.get("browser", {}).items():
+            if isinstance(b, dict) and "role" in b:
+                names.setdefault(name, b["role"])
+    for name, role in names.items():
+        row(f"browser-felt {name} as {role}: cold / warm (ms)",
+            lambda r, n=name: f"{_ms(r['browser'][n]['cold_ms'])} / {_ms(r['browser'][n]['warm_ms'])}")
+    if any("survey_submitted_ms" in r.get("browser", {}).get("lite", {}) for r in results):
+        row("lite, slow link: sign-in usable / survey saved (ms)",
+            lambda r: f"{_ms(r['browser']['lite']['sign_in_form_usable_ms'])} / "
+                      f"{_ms(r['browser']['lite']['survey_submitted_ms'])}")
+        row("lite, slow link: largest response (bytes)",
+            lambda r: f"{r['browser']['lite']['largest_response_bytes']:,}")
 
 
 def chart(results: list[dict[str, Any]], path: str) -> None:
@@ -75,19 +94,32 @@ def chart(results: list[dict[str, Any]], path: str) -> None:
     rows = [{"scale": r["scale"], "engine": r["engine"], "audit events": r["chain_verify"]["events"],
              "page": f"{name} ({p['role']})", "cold (ms)": p["cold_ms"]}
             for r in results for name, p in r["pages"].items()]
-    frame = pd.DataFrame(rows)
+    felt = [{"scale": r["scale"], "engine": r["engine"], "audit events": r["chain_verify"]["events"],
+             "page": f"{name} ({p['role']})", "cold (ms)": p["cold_ms"]}
+            for r in results for name, p in r.get("browser", {}).items()
+            if isinstance(p, dict) and "cold_ms" in p and name in r["pages"]]
     palette = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-    lines = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("audit events:Q", scale=alt.Scale(type="log", domain=[1_000, 3_000_000]),
-                title="Audit events (smoke → town → ministry)"),
-        y=alt.Y("cold (ms):Q", title="Page time, cold caches (ms, median of 5)"),
-        color=alt.Color("page:N", scale=alt.Scale(range=palette)),
-        strokeDash=alt.StrokeDash("engine:N", legend=None), shape=alt.Shape("engine:N"),
-        tooltip=["page", "engine", "scale", "cold (ms)"])
-    target = alt.Chart(pd.DataFrame({"y": [300]})).mark_rule(strokeDash=[6, 4], color="#444").encode(y="y:Q")
-    spec = (lines + target).properties(width=640, height=380,
-                                       title="Every page as its role: time against organisation size "
-                                             "(squares and dashes: SQLite; rule: the 300 ms target)")
+
+    def panel(frame: Any, title: str, y_title: str, target_ms: float) -> Any:
+        lines = alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X("audit events:Q", scale=alt.Scale(type="log", domain=[1_000, 3_000_000]),
+                    title="Audit events (smoke → town → ministry)"),
+            y=alt.Y("cold (ms):Q", title=y_title),
+            color=alt.Color("page:N", scale=alt.Scale(range=palette)),
+            strokeDash=alt.StrokeDash("engine:N", legend=None), shape=alt.Shape("engine:N"),
+            tooltip=["page", "engine", "scale", "cold (ms)"])
+        target = alt.Chart(pd.DataFrame({"y": [target_ms]})).mark_rule(strokeDash=[6, 4], color="#444").encode(
+            y="y:Q")
+        return (lines + target).properties(width=520, height=380, title=title)
+
+    spec = panel(pd.DataFrame(rows), "Script time in the server (AppTest; rule: the 300 ms target)",
+                 "Page time, cold caches (ms, median of 5)", 300)
+    if felt:  # beside it, what a person feels in the browser (python -m bench --browser)
+        spec = alt.hconcat(spec, panel(pd.DataFrame(felt), "Browser-felt, click or navigation to settled page "
+                                                           "(rule: the 1 s target)",
+                                       "Browser-felt page time, new context (ms, median)", 1000)
+                           ).properties(title="Every page as its role against organisation size "
+                                              "(squares and dashes: SQLite)")
     data = vlc.vegalite_to_png(spec.to_json(), scale=2) if path.endswith(".png") else \
         vlc.vegalite_to_svg(spec.to_json()).encode()
     Path(path).write_bytes(data)
