@@ -1,7 +1,7 @@
 """Tables and a chart from benchmark results (the JSON that ``python -m bench`` writes).
 
-    python -m bench.report bench/results/*.json --markdown bench/results/README-table.md \\
-        --chart bench/results/page-times.png
+    python -m bench.report bench/results/*.json --browser-results bench/results/browser/*.json \\
+        --markdown bench/results/growth.md --chart bench/results/page-times.png
 
 The markdown table shows how each figure grows with scale, per engine; the
 chart plots every page's cold time against the number of audit events.
@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 SCALES = ("smoke", "town", "ministry")
 
 
-def load(paths: list[str]) -> list[dict[str, Any]]:
+def load(paths: list[str], browser_paths: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The results, smoke to ministry, SQLite first. ``browser_paths``: later runs with
+    ``--browser`` whose browser-felt figures join the run of the same scale and engine (so the
+    growth table keeps its reference runs), or stand as their own column where there is none."""
     results = [json.loads(Path(p).read_text()) for p in paths]
+    for path in browser_paths:
+        later = json.loads(Path(path).read_text())
+        same = next((r for r in results if (r["scale"], r["engine"]) == (later["scale"], later["engine"])), None)
+        if same is None:
+            results.append(later)
+        else:
+            same["browser"] = later.get("browser", {})
     return sorted(results, key=lambda r: (r["engine"] != "sqlite", SCALES.index(r["scale"])))
 
 
@@ -128,10 +139,12 @@ def chart(results: list[dict[str, Any]], path: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report")
     parser.add_argument("results", nargs="+", help="JSON files written by python -m bench --json")
+    parser.add_argument("--browser-results", nargs="*", default=[],
+                        help="JSON files of later runs with --browser: their browser-felt figures join the table")
     parser.add_argument("--markdown", help="write the growth table here")
     parser.add_argument("--chart", help="write the page-time chart here (.png or .svg)")
     args = parser.parse_args(argv)
-    results = load(args.results)
+    results = load(args.results, args.browser_results)
     table = markdown(results)
     print(table)
     if args.markdown:
