@@ -19,7 +19,8 @@ from bench.browser import ACT_ROLES
 from bench.pages import PAGE_ROLES
 from tests.browser_support import browser_or_skip
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# About a minute and a half on an idle machine; the bound leaves room for a shared, loaded one.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _positive(value: object) -> bool:
