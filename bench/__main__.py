@@ -296,6 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--browser", action="store_true",
                         help="also time every page and act in headless Chromium, and the light path on a slow link")
     args = parser.parse_args(argv)
+    if args.browser:  # say so before generating, not after minutes of measuring
+        from bench.chromium import missing_browser
+
+        reason = missing_browser()
+        if reason:
+            parser.error(f"--browser needs Playwright and the system Chromium: {reason}")
     results = run(args.scale, args.json_path, url=args.url, keep=args.keep, reuse=args.reuse, reset=args.reset,
                   runs=args.runs, tally_runs=args.tally_runs, end=args.end,
                   browser=args.browser)
