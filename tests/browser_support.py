@@ -8,86 +8,34 @@ or fail, when REQUIRE_BROWSER=1 (CI installs Chromium and sets it).
 from __future__ import annotations
 
 import os
-import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from bench.chromium import (  # the server, the browser and the settle check, shared with the benchmark
+    CHROMIUM as CHROMIUM,
+    CHROMIUM_ARGS as CHROMIUM_ARGS,
+    ROOT as ROOT,
+    TIMEOUT_MS as TIMEOUT_MS,
+    StreamlitServer as StreamlitServer,
+    free_port as free_port,
+    launch,
+    missing_browser,
+    sign_in as sign_in_at,
+    wait_idle as wait_idle,
+)
+
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 SHOTS = Path(__file__).parent / "artifacts" / "browser"
-TIMEOUT_MS = 20_000
 
 
 def browser_or_skip() -> None:
-    reason = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reason = "Playwright is not installed (pip install -r requirements.txt)"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+    reason = missing_browser()
     if reason:
         if REQUIRE_BROWSER:
             pytest.fail(f"{reason}, and REQUIRE_BROWSER=1", pytrace=False)
         pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StreamlitServer:
-    """``streamlit run dashboard.py`` on a free port, over ``database_url``."""
-
-    def __init__(self, database_url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-        self.log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.log_path = log_path
-        self._wait_healthy()
-
-    def _wait_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"streamlit did not become healthy: {self.log_path.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-    def tracebacks(self) -> list[str]:
-        text = self.log_path.read_text()
-        return re.findall(r"Traceback \(most recent call last\):.*?(?=\n\S|\Z)", text, re.S)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +44,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        chromium = launch(p)
         yield chromium
         chromium.close()
 
@@ -123,20 +71,8 @@ def page_factory(browser, request) -> Iterator[object]:  # type: ignore[no-untyp
 
 
 # ------------------------------------------------------------- UI steps
-def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until Streamlit has finished rerunning the script."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
-    page.wait_for_timeout(200)
-
-
 def sign_in(page, server: StreamlitServer, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(server.url)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    wait_idle(page)
+    sign_in_at(page, server.url, email, password)
 
 
 def go(page, name: str) -> None:  # type: ignore[no-untyped-def]

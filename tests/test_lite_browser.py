@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from bench import lite
 from governance import services as sv
 from governance.queries import evaluate as evaluate_q, votes as votes_q
-from governance.rules.evidence import SUS_ITEMS
 from governance.storage.db import Database, FixedClock
 from tests.browser_support import (
     StreamlitServer,
@@ -46,8 +46,7 @@ pytestmark = pytest.mark.browser
 __all__ = ["browser", "page_factory"]  # fixtures used below
 PASSWORD = "lite journey 2026"
 ARTIFACTS = Path(__file__).parent / "artifacts"
-SLOW_LINK = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
-SIGN_IN_USABLE_S, SURVEY_SUBMITTED_S, MAX_PAGE = 5.0, 20.0, 50 * 1024
+SIGN_IN_USABLE_S, SURVEY_SUBMITTED_S, MAX_PAGE = lite.SIGN_IN_USABLE_S, lite.SURVEY_SUBMITTED_S, lite.MAX_PAGE_BYTES
 
 
 @dataclass
@@ -93,31 +92,14 @@ def organisation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Organisat
 def test_a_member_on_a_slow_phone_link_answers_votes_and_raises_feedback(  # type: ignore[no-untyped-def]
         organisation: Organisation, browser, page_factory) -> None:
     org = organisation
-    # The phone's own context (cold cache), closed before the dashboard is opened.
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-    cdp.send("Network.emulateNetworkConditions", SLOW_LINK)
-    sizes: dict[str, int] = {}
-
-    def count(request) -> None:  # type: ignore[no-untyped-def]
-        measured = request.sizes()
-        sizes[request.url] = max(sizes.get(request.url, 0),
-                                 measured["responseBodySize"] + measured["responseHeadersSize"])
-
-    page.on("requestfinished", count)
+    # The phone's own context (cold cache) on the slow link, closed before the dashboard is opened;
+    # the steps and the emulation are the benchmark's (bench/lite.py), so both measure the same.
+    phone = lite.SlowPhone(browser)
+    page, sizes = phone.page, phone.sizes
     try:
         started = time.monotonic()
-        page.goto(f"{org.server.url}/lite/")
-        page.get_by_label("Email").wait_for(state="visible")
-        sign_in_usable = time.monotonic() - started
-        page.get_by_label("Email").fill(org.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("heading", name="What needs you").wait_for()
+        sign_in_usable = lite.open_sign_in(page, org.server.url)
+        lite.sign_in(page, org.email, PASSWORD)
         page.get_by_role("link", name="Referral letter assistant — round 1").click()
         page.get_by_role("heading", name="Survey: Referral letter assistant, round 1").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing off-screen
@@ -125,13 +107,7 @@ def test_a_member_on_a_slow_phone_link_answers_votes_and_raises_feedback(  # typ
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
         survey_started = time.monotonic()
-        page.get_by_label("Very disappointed").check()
-        for i in range(1, 11):
-            group = page.get_by_role("group", name=f"{i}. {SUS_ITEMS[i - 1]}", exact=True)
-            group.get_by_label("4 Agree" if i % 2 else "2 Disagree").check()
-        page.get_by_label("What is the main benefit for you?").fill("No more Tuesday re-keying.")
-        page.get_by_role("button", name="Submit my answer").click()
-        page.get_by_role("status").filter(has_text="your survey answer is recorded").wait_for()
+        lite.answer_survey(page)
         survey_submitted = time.monotonic() - started
         survey_form_to_saved = time.monotonic() - survey_started
 
@@ -151,12 +127,12 @@ def test_a_member_on_a_slow_phone_link_answers_votes_and_raises_feedback(  # typ
         page.goto(f"{org.server.url}/lite/survey/{org.round_id}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
     finally:
-        context.close()
+        phone.close()
 
     timings = {"sign_in_form_usable_s": round(sign_in_usable, 2), "survey_submitted_s": round(survey_submitted, 2),
                "survey_form_to_saved_s": round(survey_form_to_saved, 2),
                "largest_response_bytes": max(sizes.values()), "requests": len(sizes),
-               "link": "400 kbit/s down and up, 400 ms latency, cache disabled, 390 x 844",
+               "link": lite.LINK,
                "command": "REQUIRE_BROWSER=1 python -m pytest tests/test_lite_browser.py -s"}
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "lite-timings.json").write_text(json.dumps(timings, indent=2) + "\n")
