@@ -15,6 +15,7 @@ from governance.queries import (
     votes as votes_q,
 )
 from governance.rules.ballots import REASON_MAX
+from governance.rules.evidence import channels_text
 from governance.rules.permissions import Action, allowed
 from governance.rules.statements import STATEMENT_MAX
 from governance.vocabulary import PilotState, VoteStatus, label
@@ -114,6 +115,9 @@ def turnout_table(v: votes_q.VoteDetail) -> None:
     if not v.turnout:
         return
     st.markdown("**Turnout**")
+    if (v.channels or {}).get("paper"):
+        st.caption(f"Ballots: {channels_text(v.channels)} (entered from attested paper sheets; they count "
+                   "like online ones).")
     for t in v.turnout:
         with st.container(border=True):
             st.markdown(f"**{label(t.group)}** — {t.voted} of {t.eligible} have voted · "

@@ -239,6 +239,11 @@ def test_a_secret_paper_ballot_names_nobody_and_its_code_is_the_receipt(world: W
         assert paper == {codes["Member 1"]: "approve", codes["Member 2"]: "approve", codes["Member 3"]: "reject"}
         took_part = set(s.scalars(select(VoteParticipation.person_id).where(VoteParticipation.vote_id == vote)))
         assert took_part == {w.members[0], w.members[1], w.members[2], w.members[5]}
+    # The vote says how its ballots came (counts only): 1 online / 3 paper.
+    from governance.queries import votes as votes_q
+    from governance.rules.evidence import channels_text
+
+    assert channels_text(votes_q.vote_detail(w.uow, w.members[4], vote).channels) == "1 online / 3 paper"
 
 
 def test_paper_ballots_are_for_panel_votes(world: World) -> None:

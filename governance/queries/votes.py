@@ -33,7 +33,14 @@ from governance.storage.models import (
     Vote,
     VoteEligibility,
 )
-from governance.storage.repository import eligible_counts, my_secret_ballots, participants, tally_of, turnout
+from governance.storage.repository import (
+    ballot_channels,
+    eligible_counts,
+    my_secret_ballots,
+    participants,
+    tally_of,
+    turnout,
+)
 from governance.vocabulary import Outcome, PanelOption, VoteKind, VoteStatus
 
 
@@ -140,6 +147,8 @@ class VoteDetail:
     ballot_privacy: str = ""
     #: What whoever closed it wrote about its outcome (the schedule's statement if nobody did).
     outcome_statement: str | None = None
+    #: Ballots by channel ("online", "paper"): paper ballots count like online ones, and show.
+    channels: dict[str, int] | None = None
 
     @property
     def my_ballot_is_secret(self) -> bool:
@@ -326,6 +335,7 @@ def vote_detail(uow: UnitOfWork, actor_id: int, vote_id: int) -> VoteDetail:
             is_closer=_may.closer_allowed(actor.roles, vote.kind, panel_role),
             secret_groups=secret_groups, turnout=turnouts, ballot_privacy=_privacy(my_group, secret_groups),
             outcome_statement=vote.outcome_statement if closed else None,
+            channels=ballot_channels(s, vote.id),
         )
 
 

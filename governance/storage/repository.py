@@ -418,3 +418,14 @@ def paper_people(s: Session, *, round_id: int) -> set[int]:
     return set(s.scalars(select(PaperSheet.person_id).join(PaperBatch, PaperBatch.id == PaperSheet.batch_id)
                          .where(PaperBatch.round_id == round_id, PaperSheet.state == "entered",
                                 PaperSheet.person_id.is_not(None))))
+
+
+def ballot_channels(s: Session, vote_id: int) -> dict[str, int]:
+    """Channel ("online", "paper") → how many current ballots of this vote came by it, on the
+    record and secret together (counts only: nobody is named, no option shown)."""
+    out: Counter[str] = Counter()
+    for model in (Ballot, SecretBallot):
+        out.update({channel: int(n) for channel, n in s.execute(
+            select(model.channel, func.count()).where(model.vote_id == vote_id, model.is_current.is_(True))
+            .group_by(model.channel))})
+    return dict(out)
