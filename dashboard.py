@@ -30,20 +30,7 @@ from governance.lite.app import routes as lite_routes
 from governance.rules.permissions import may_open
 from governance.services import change_own_password, close_due_votes, sign_in, sign_in_by_email
 from pages import common, views
-
-PAGES = {
-    "home": ("pages/home.py", "Home", ":material/home:"),
-    "problems": ("pages/problems.py", "Problems", ":material/report_problem:"),
-    "evaluate": ("pages/evaluate.py", "Evaluate", ":material/rate_review:"),
-    "votes": ("pages/votes.py", "Votes", ":material/how_to_vote:"),
-    "pilots": ("pages/pilots.py", "Pilots", ":material/rocket_launch:"),
-    "compare": ("pages/compare.py", "Compare", ":material/compare_arrows:"),
-    "audit": ("pages/audit.py", "Audit", ":material/verified:"),
-    "admin": ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
-    "paper": ("pages/paper.py", "Paper", ":material/print:"),
-}
-#: Menu order: what everyone uses, then the frontline's pages, commissioning and steering's, oversight's.
-ORDER = ["home", "votes", "problems", "evaluate", "paper", "pilots", "compare", "audit", "admin"]
+from pages.menu import ORDER, PAGES
 
 
 def sign_in_page() -> None:

@@ -35,10 +35,10 @@ from bench.pages import PAGE_ROLES
 from bench.plan import ACCOUNT_PASSWORD
 from governance.identity.keys import BALLOT_KEY_ENV, SIGNING_KEY_ENV
 from governance.storage.db import Database
+from pages.menu import TITLES
 
 #: The title (sidebar link and heading) of each page.
-PAGE_TITLES = {"home": "Home", "problems": "Problems", "evaluate": "Evaluate", "votes": "Votes",
-               "pilots": "Pilots", "compare": "Compare", "audit": "Audit", "admin": "Admin"}
+PAGE_TITLES = TITLES  # from the router's own table
 #: Each act and the role that does it.
 ACT_ROLES = {"open a pilot": "commissioning", "cast a ballot": "frontline", "close a vote": "facilitator",
              "verify the chain": "auditor"}

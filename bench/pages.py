@@ -20,6 +20,7 @@ PAGE_ROLES = {
     "problems": "frontline",
     "evaluate": "frontline",
     "votes": "frontline",
+    "paper": "facilitator",
     "pilots": "commissioning",
     "compare": "steering",
     "audit": "auditor",

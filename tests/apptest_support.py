@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from governance.storage.db import Database
 from pages import common
+from pages.menu import PAGES
 from tests.world import World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,11 +30,7 @@ DASHBOARD = str(ROOT / "dashboard.py")
 TIMEOUT = 30
 
 #: page key (governance.rules.permissions.PAGE_ROLES) → script path relative to dashboard.py
-PAGE_FILES = {
-    "home": "pages/home.py", "problems": "pages/problems.py", "pilots": "pages/pilots.py",
-    "evaluate": "pages/evaluate.py", "votes": "pages/votes.py", "compare": "pages/compare.py",
-    "audit": "pages/audit.py", "admin": "pages/admin.py", "paper": "pages/paper.py",
-}
+PAGE_FILES = {name: script for name, (script, _, _) in PAGES.items()}
 
 _ORIGINAL_LOOKUP = common.identity_lookup
 

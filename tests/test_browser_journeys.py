@@ -20,6 +20,7 @@ from governance.queries import pilots as pilots_q, problems as problems_q
 from governance.rules.permissions import pages_for
 from governance.storage.db import Database, FixedClock
 from governance.vocabulary import PilotState, ProblemState
+from pages.menu import TITLES
 from tests.browser_support import (
     StreamlitServer,
     axe_violations,
@@ -357,8 +358,7 @@ def test_thirty_day_survey_outcome_vote_decision_and_the_auditors_check(organisa
 
 # ------------------------------------------------------------- accessibility (axe-core, WCAG 2.1 A/AA)
 #: Each page's link text in the navigation, by its key (dashboard.PAGES).
-PAGE_TITLES = {"home": "Home", "problems": "Problems", "evaluate": "Evaluate", "votes": "Votes",
-               "pilots": "Pilots", "compare": "Compare", "audit": "Audit", "admin": "Admin"}
+PAGE_TITLES = TITLES  # from the router's own table
 AXE_REPORT = Path(__file__).parent / "artifacts" / "axe"
 ROLES = ["frontline", "facilitator", "commissioning", "steering", "auditor", "admin"]
 
