@@ -16,6 +16,7 @@ from bench.invariants import check_invariants
 from governance import jobs, services as sv
 from governance.record.chain import canonical_json
 from governance.record.log import verify_chain
+from governance.rules.permissions import PAGE_ROLES
 from governance.storage.db import Database
 from governance.storage.models import (
     Base,
@@ -184,7 +185,7 @@ def test_the_benchmark_json_has_every_field(owner_db_url: str, tmp_path: Path) -
         section = r[key]
         assert {"product_ms", "raw_sql_ms", "ratio"} <= set(section) and section["same_numbers"] is True, key
     pages = r["pages"]
-    assert set(pages) == {"home", "problems", "evaluate", "votes", "pilots", "compare", "audit", "admin"}
+    assert set(pages) == set(PAGE_ROLES)  # every page the router has, each as one role that uses it
     assert all({"role", "cold_ms", "warm_ms", "runs"} <= set(p) for p in pages.values())
     assert isinstance(r["peak_rss_mb"], float) and isinstance(r["generation_peak_rss_mb"], float)
     assert {"cores", "memory_gb", "python", "sqlite", "postgresql"} <= set(r["machine"])
