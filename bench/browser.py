@@ -137,6 +137,21 @@ def _pick(page: Any, settle: Settle, label: str, option: str, ready: str, arg: s
     return settle.wait(started, ready, arg)
 
 
+def _cold_and_warm(b: Browser, role: str, runs: int, once: Callable[[Any, Settle], float]
+                   ) -> tuple[list[float], list[float]]:
+    """``once`` timed ``runs`` times in a new signed-in context (cold), each followed by a second
+    time in the same context (warm)."""
+    cold, warm = [], []
+    for _ in range(runs):
+        context, page, settle = b.signed_in(role)
+        try:
+            cold.append(once(page, settle))
+            warm.append(once(page, settle))
+        finally:
+            context.close()
+    return cold, warm
+
+
 def act_open_pilot(b: Browser, runs: int, pilots: list[tuple[int, str]]) -> dict[str, Any]:
     """Pilots page: choose a pilot in "Open a pilot" until its page (title heading) is shown."""
     (first_id, first), (second_id, second) = pilots[0], pilots[1]
@@ -165,7 +180,6 @@ def _confirm(page: Any, settle: Settle, button: str, ready_text: str) -> float:
 def act_cast_ballot(b: Browser, runs: int, vote_id: int, options: list[str]) -> dict[str, Any]:
     """Votes page, an open vote: a ballot chosen, Cast (or Change), then the dialog's "Cast ballot"
     timed until the page says the ballot is recorded. Each cast changes the ballot."""
-    cold, warm = [], []
     turn = 0
 
     def cast(page: Any, settle: Settle) -> float:
@@ -176,20 +190,13 @@ def act_cast_ballot(b: Browser, runs: int, vote_id: int, options: list[str]) -> 
         page.get_by_role("button", name=CAST_BUTTON).first.click()
         return _confirm(page, settle, "Cast ballot", "ballot is recorded")
 
-    for _ in range(runs):
-        context, page, settle = b.signed_in("frontline")
-        try:
-            cold.append(cast(page, settle))
-            warm.append(cast(page, settle))
-        finally:
-            context.close()
+    cold, warm = _cold_and_warm(b, "frontline", runs, cast)
     return _figure("frontline", cold, warm, ACT_TARGET_MS, vote_id=vote_id)
 
 
 def act_close_vote(b: Browser, runs: int, votes: list[int]) -> dict[str, Any]:
     """Votes page, a vote everyone has voted in: the outcome statement, "Close this vote now",
     then the dialog's "Close the vote" timed until the page says it is closed."""
-    cold, warm = [], []
     queue = list(votes)
 
     def close(page: Any, settle: Settle) -> float:
@@ -199,13 +206,7 @@ def act_close_vote(b: Browser, runs: int, votes: list[int]) -> dict[str, Any]:
         page.get_by_role("button", name="Close this vote now", exact=True).first.click()
         return _confirm(page, settle, "Close the vote", "Vote closed.")
 
-    for _ in range(runs):
-        context, page, settle = b.signed_in("facilitator")
-        try:
-            cold.append(close(page, settle))
-            warm.append(close(page, settle))
-        finally:
-            context.close()
+    cold, warm = _cold_and_warm(b, "facilitator", runs, close)
     return _figure("facilitator", cold, warm, ACT_TARGET_MS, votes=votes)
 
 
@@ -213,7 +214,6 @@ def act_verify_chain(b: Browser, runs: int, button: str = "Verify the whole reco
     """Audit page, Chain verification: ``button`` ("Verify the whole record now", or "Verify since
     the latest checkpoint") timed until the result (its "Events verified" figure) is shown and
     the spinner gone."""
-    cold, warm = [], []
     done = ("(text) => document.body.innerText.includes(text) && "
             "!document.querySelector('[data-testid=\"stSpinner\"]')")
 
@@ -226,13 +226,7 @@ def act_verify_chain(b: Browser, runs: int, button: str = "Verify the whole reco
         page.get_by_role("button", name=button).click()
         return settle.wait(started, done, "Events verified", timeout_ms=300_000)
 
-    for _ in range(runs):
-        context, page, settle = b.signed_in("auditor")
-        try:
-            cold.append(verify(page, settle))
-            warm.append(verify(page, settle))
-        finally:
-            context.close()
+    cold, warm = _cold_and_warm(b, "auditor", runs, verify)
     return _figure("auditor", cold, warm, ACT_TARGET_MS)
 
 
