@@ -1,6 +1,6 @@
 """The organisation-scale benchmark.
 
-    python -m bench --scale smoke|town|ministry --json results.json [--keep] [--browser]
+    python -m bench --scale smoke|town|ministry|nation --json results.json [--keep] [--browser]
 
 Generates the organisation (``bench.generate``, in a child process) into the
 database ``--url`` or ``DATABASE_URL`` names (default: the SQLite file

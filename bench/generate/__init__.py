@@ -1,6 +1,6 @@
 """Scale generator: a complete, valid organisation, built fast with bulk inserts.
 
-    python -m bench.generate --scale smoke|town|ministry [--url URL] [--reset] [--report out.json]
+    python -m bench.generate --scale smoke|town|ministry|nation [--url URL] [--reset] [--report out.json]
 
 The database is the one ``--url`` (or ``DATABASE_URL``) names; by default a
 SQLite file ``bench/out/<scale>.db`` that is recreated. The plan
