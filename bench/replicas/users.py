@@ -7,6 +7,7 @@ import random
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,16 +155,22 @@ async def writer_loop(w: Writer, password: str, base: str, phase: Phase, tally: 
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
 
-async def cast(client: Any, w: Writer, vote_id: int, tally: Tally, rng: random.Random, user: str) -> None:
-    """Open the vote (one interaction) and cast or change the ballot (another)."""
-    path = f"/lite/vote/{vote_id}"
-    state: dict[str, str] = {}
+def _page(client: Any, path: str) -> Callable[[int], Awaitable[str]]:
+    """An interaction that opens a light-path page (its HTML), retried when it does not answer 200."""
 
-    async def open_vote(_tries: int) -> str:
+    async def open_page(_tries: int) -> str:
         r = await client.get(path)
         if r.status_code != 200:
             raise Retry(f"{path} answered {r.status_code}")
         return str(r.text)
+    return open_page
+
+
+async def cast(client: Any, w: Writer, vote_id: int, tally: Tally, rng: random.Random, user: str) -> None:
+    """Open the vote (one interaction) and cast or change the ballot (another)."""
+    path = f"/lite/vote/{vote_id}"
+    state: dict[str, str] = {}
+    open_vote = _page(client, path)
 
     page = await attempt(tally, "open_vote", open_vote, user=user)
     if page is None:
@@ -215,12 +222,7 @@ async def answer(client: Any, w: Writer, round_id: int, tally: Tally, rng: rando
                  answers: list[str]) -> None:
     """Open the survey (one interaction) and answer it, usability items too (another)."""
     path = f"/lite/survey/{round_id}"
-
-    async def open_survey(_tries: int) -> str:
-        r = await client.get(path)
-        if r.status_code != 200:
-            raise Retry(f"{path} answered {r.status_code}")
-        return str(r.text)
+    open_survey = _page(client, path)
 
     page = await attempt(tally, "open_survey", open_survey, user=user)
     if page is None:
