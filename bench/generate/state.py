@@ -307,6 +307,11 @@ class VoteRT:
     #: ``vote.outcome_statement``: the closer's (generated) or the schedule's, set at close
     outcome_statement: str | None = None
 
+    def release(self) -> None:
+        """Once closed and declared, nothing reads who was eligible or voted what again: let it go
+        (at ``nation`` these maps are 15 M eligibility and 10 M ballot entries, most of the memory)."""
+        self.eligible, self.participants, self.named, self.secret = {}, set(), {}, {}
+
     def row(self, dump_groups: Any) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "pilot_id": self.pilot_id,
                 "problem_version_id": self.problem_version_id, "amendment_id": self.amendment_id,

@@ -144,6 +144,7 @@ class SurveyEmitter(RealUseEmitter):
         rr.closed_at, rr.closed_by = self.now(), r.closer
         rt.open_round = None
         rt.closed_rounds.append(rr)
+        rr.current = {}  # final: only its counts are read again (the evidence)
         self.log(r.closer, events.round_closed(round_id=rr.id, pilot_id=rt.id, number=rr.number,
                                                responses_sha256=digest, counts=counts))
 

@@ -285,6 +285,7 @@ class VoteEmitter(SurveyEmitter):
         if actor is None:
             self.job_ran(closed_votes=[vr.id])
         self._after_close(v, vr, tally, shown, digest, actor)
+        vr.release()
 
     def _after_close(self, v: VoteP, vr: VoteRT, tally: Tally, shown: dict[str, Any], digest: str,
                      actor: int | None) -> None:
