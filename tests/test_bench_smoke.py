@@ -88,6 +88,9 @@ def test_the_smoke_organisation_keeps_every_invariant(smoke: tuple[Database, dic
     }.items():
         assert _scalar(db, sql), what
     assert report["rows"]["ballot"] + report["rows"]["secret_ballot"] == 1_100
+    # Nothing happens after the timeline's end (the product's clock carries on from it).
+    last = _scalar(db, "SELECT max(occurred_at) FROM audit_event")
+    assert str(last).replace(" ", "T")[:19] <= report["timeline"]["end"][:19]
     assert report["rows"]["survey_response"] == 520
 
 
@@ -157,12 +160,13 @@ def test_the_invariant_checks_notice_a_broken_organisation(smoke: tuple[Database
          f"WHERE id = {secret}"),
         "UPDATE decision SET basis_json = replace(basis_json, '\"sus_n\":', '\"sus_n\": ') WHERE id = 1",
         "UPDATE checkpoint SET note = replace(note, 'Bench organisation', 'Bench 0rganisation') WHERE id = 1",
+        "UPDATE audit_event SET occurred_at = '2999-01-01 00:00:00' WHERE seq = (SELECT max(seq) FROM audit_event)",
         ("UPDATE audit_event SET payload = replace(payload, 'iterate', 'adopt') "
          "WHERE seq = (SELECT min(seq) FROM audit_event WHERE payload LIKE '%iterate%')"),
     ])
     problems = "\n".join(check_invariants(db))
     for expected in ("audit chain", "not eligible", "voter tokens", "participation count", "tokens are not",
-                     "frozen basis", "checkpoints that do not verify", "Record altered"):
+                     "frozen basis", "checkpoints that do not verify", "Record altered", "dated in the future"):
         assert expected in problems, expected
 
 
@@ -208,3 +212,18 @@ def test_the_benchmark_json_has_every_field(owner_db_url: str, tmp_path: Path) -
     # The incremental run was rolled back: the organisation measured is as it was.
     with Database(db_url).uow().reading() as s:
         assert verify_chain(s).events_checked == r["chain_verify"]["events"]
+
+
+def test_no_planned_act_falls_after_the_end_of_the_timeline_or_after_the_decision() -> None:
+    """A measurement file imported a few hours after the last entry used to land past the end of the
+    timeline (23 events dated in the future at ``nation``, so the product's clock then saw five votes
+    still open after their deadlines) or after the pilot's decision. Planned at ``ministry``: no data."""
+    from bench.plan import DAY, SCALES, Planner
+
+    scale = SCALES["ministry"]
+    t_end = 1_796_400_000_000_000  # 2026-12-04T18:00Z, as µs
+    planner = Planner(scale, t_end - scale.days * DAY, t_end, 20261121).plan()
+    late = [(p.t_reg, kind) for p in planner.pilots for t, kind, _ in p.actions if t >= t_end]
+    after = [(p.t_reg, kind) for p in planner.pilots if p.t_decision is not None for t, kind, _ in p.actions
+             if t > p.t_decision and kind in ("usage", "measure", "measure_import")]
+    assert late == [] and after == []

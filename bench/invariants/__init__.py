@@ -55,7 +55,8 @@ def check_invariants(db: Database, *, chain: ChainVerification | None = None,
                 a.summary for a in integrity.check(session)))
             _guarded(check, "results.bases", lambda: results.bases(check, session))
         record.chain_head(check, verified)
-        for fn in (record.event_counts, record.checkpoints, record.checkpoint_cadence, ballots.named_ballots,
+        for fn in (record.nothing_in_the_future, record.event_counts, record.checkpoints, record.checkpoint_cadence,
+                   ballots.named_ballots,
                    ballots.secret_ballots, ballots.electorate, ballots.closing, evidence.responses, evidence.roster,
                    evidence.rounds, pilots.locks_and_real_use, pilots.lifecycle, pilots.team, pilots.roles,
                    results.tallies, results.decisions):

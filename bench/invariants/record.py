@@ -3,7 +3,7 @@ checkpoints at every declaration and at least daily, witnesses' cosignatures."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, text
 
@@ -37,6 +37,19 @@ def chain_head(check: Check, chain: ChainVerification) -> None:
                               f"{tuple(last) if last else None}")
     if chain.ok and last is not None and chain.events_checked != last[0]:
         check.problems.append(f"chain verified {chain.events_checked} events but the last is #{last[0]}")
+
+
+AFTER = text("SELECT count(*) FROM audit_event WHERE occurred_at > :now").bindparams(
+    bindparam("now", type_=UtcDateTime))
+
+
+def nothing_in_the_future(check: Check) -> None:
+    """Every event happened before the check: a generated history ends at its timeline's end, and
+    an event dated later would make the product's own clock (which carries on from there) see acts
+    that have not happened yet — a vote it should have closed, a file not yet imported."""
+    n = int(check.conn.execute(AFTER, {"now": datetime.now(UTC)}).scalar_one())
+    if n:
+        check.problems.append(f"{n:,} audit events dated in the future")
 
 
 def event_counts(check: Check) -> None:

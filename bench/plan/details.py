@@ -226,7 +226,9 @@ class DetailPlanner(PilotPlanner):
         while t < stop:  # entered every two weeks, a criteria file every four
             acts.append((t, "measure", (k,)))
             if k % 2 == 1:
-                acts.append((t + uniform(rng, HOUR, 5 * HOUR), "measure_import", (k,)))
+                t_import = t + uniform(rng, HOUR, 5 * HOUR)
+                if t_import < stop:  # never after the decision, nor after the end of the timeline
+                    acts.append((t_import, "measure_import", (k,)))
             k += 1
             t += 14 * DAY + uniform(rng, -DAY, DAY)
 
