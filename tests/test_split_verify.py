@@ -276,3 +276,25 @@ def test_a_transaction_that_changed_the_record_is_verified_in_one_process_and_se
         engine.dispose()
     assert (result.broken_at, result.problem) == (K, "content_changed")
     assert splits == []
+
+
+def test_a_worker_that_cannot_read_the_record_leaves_the_verification_to_one_process(
+        record: tuple[Database, str], splits: list[int], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    db, url = record
+    tampered(url, change("payload", K))
+    real = log._split_source
+
+    def unreadable(session: Any) -> dict[str, Any] | None:
+        source = real(session)
+        assert source is not None
+        return {**source, "url": "/nonexistent/dir/record.db" if source["dialect"] == "sqlite"
+                else "postgresql://nobody@127.0.0.1:1/none"}
+
+    monkeypatch.setattr(log, "_split_source", unreadable)
+    with db.uow().reading() as s:
+        one = log.verify_chain(s, workers=1)
+    with db.uow().reading() as s:
+        split = log.verify_chain(s, workers=WORKERS, min_split=1)
+    assert splits == [] and split == one and (one.broken_at, one.problem) == (K, "content_changed")
+    assert "fell back to one process" in caplog.text

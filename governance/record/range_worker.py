@@ -10,7 +10,7 @@ request: ``{"url", "dialect", "snapshot", "sql", "lo", "hi", "start_hash", "kept
     transaction, so every worker reads exactly what the parent reads), the query of the range
     (``seq > lo AND seq <= hi``), the hash to start from (null: the one stored at ``lo``) and the
     kept heads inside the range.
-answer: ``{"start_hash", "checked", "heads_seen", "seq", "hash", "finished", "cpu_s"}`` or
+answer: ``{"start_hash", "checked", "heads_seen", "seq", "hash", "finished", "cpu_s", "server_cpu_s"}`` or
     ``{"error": "…"}``.
 
 The hashes are computed here, over bytes assembled from the columns (``chain.verify_fast``);
@@ -21,6 +21,7 @@ line, so no password shows in the process list. This module imports only the sta
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -62,7 +63,22 @@ def _postgres(request: dict[str, Any], kept: dict[int, str]) -> dict[str, Any]:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-        return _verify(conn, request, kept, bytes_cursor(conn, "audit_chain_range"))
+        server = backend_cpu(conn.info.backend_pid)
+        answer = _verify(conn, request, kept, bytes_cursor(conn, "audit_chain_range"))
+        after = backend_cpu(conn.info.backend_pid)
+        answer["server_cpu_s"] = None if server is None or after is None else after - server
+        return answer
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds a local PostgreSQL server process has used (``/proc``), or None when the server
+    runs elsewhere: what the benchmark adds to the workers' own CPU time (``bench.chain_speed``)."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _sqlite(request: dict[str, Any], kept: dict[int, str]) -> dict[str, Any]:
