@@ -79,7 +79,7 @@ def _timed(db: Database, verify: Callable[[Any], ChainVerification]) -> dict[str
         server1 = backend_cpu(backend) if backend else None
     children = (times1.children_user - times0.children_user) + (times1.children_system - times0.children_system)
     worker_server = [a.get("server_cpu_s") for a in _answers]
-    server = None
+    server = 0.0 if db.dialect == "sqlite" else None  # SQLite: no server process, the readers do it all
     if server0 is not None and server1 is not None and None not in worker_server:
         server = server1 - server0 + sum(float(x or 0) for x in worker_server)
     # A server-side cursor hands rows over on request: a reader and its server process take turns,

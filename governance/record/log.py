@@ -288,6 +288,9 @@ def _split_source(session: Session) -> dict[str, Any] | None:
             return None
         if conn.exec_driver_sql("SHOW transaction_isolation").scalar() not in ("repeatable read", "serializable"):
             return None
+        # A standby may refuse to export a snapshot, and a refusal would abort this transaction.
+        if conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar() is not False:
+            return None
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
         return {"dialect": "postgresql", "snapshot": snapshot,
                 "url": url.set(drivername="postgresql").render_as_string(hide_password=False)}
