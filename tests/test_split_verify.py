@@ -298,3 +298,39 @@ def test_a_worker_that_cannot_read_the_record_leaves_the_verification_to_one_pro
         split = log.verify_chain(s, workers=WORKERS, min_split=1)
     assert splits == [] and split == one and (one.broken_at, one.problem) == (K, "content_changed")
     assert "fell back to one process" in caplog.text
+
+
+# ------------------------------------------------------------ the MACs (R18)
+def macs_both_ways(db: Database, splits: list[int], after: int = 0) -> tuple[list[int], list[int]]:
+    key = db.keys.record_mac_key()
+    with db.uow().reading() as s:
+        one = log.forged_events(s, key, after=after, workers=1)
+    before = len(splits)
+    with db.uow().reading() as s:
+        split = log.forged_events(s, key, after=after, workers=WORKERS, min_split=1)
+    assert splits[before:] == [WORKERS], "the split MAC check did not run"
+    return one, split
+
+
+def test_the_split_mac_check_finds_the_events_one_process_finds(
+        record: tuple[Database, str], splits: list[int]) -> None:
+    db, url = record
+    one, split = macs_both_ways(db, splits)
+    assert one == split == []
+    with db.engine.connect() as conn:
+        n = last_seq(conn)
+        assert conn.execute(select(EVENTS.c.seq).where(EVENTS.c.mac.is_(None))).first() is None  # all MAC'd
+        wrong = {50: flip(event_at(conn, 50)["mac"]), boundaries(n)[0]: flip(event_at(conn, boundaries(n)[0])["mac"]),
+                 boundaries(n)[1] + 1: None, n: "0" * 64}
+    assert n > boundaries(n)[1] + 1
+
+    def forge_macs(conn: Connection) -> None:
+        for seq, mac in wrong.items():
+            conn.execute(update(EVENTS).where(EVENTS.c.seq == seq).values(mac=mac))
+        append_after_head(conn)  # appended around the application: no MAC at all
+
+    tampered(url, forge_macs)
+    one, split = macs_both_ways(db, splits)
+    assert split == one == [*sorted(wrong), n + 1]
+    one, split = macs_both_ways(db, splits, after=60)
+    assert split == one == [s for s in [*sorted(wrong), n + 1] if s > 60]

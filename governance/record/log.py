@@ -6,7 +6,6 @@ Python); this module adds only what needs the database.
 """
 from __future__ import annotations
 
-import hmac
 import itertools
 import json
 import logging
@@ -38,7 +37,7 @@ from governance.record.chain import (
     verify_fast,
 )
 from governance.record.events import Event
-from governance.record.range_worker import bytes_cursor
+from governance.record.range_worker import bad_macs, bytes_cursor
 from governance.storage.models import AuditChainHead, AuditEvent
 
 SYSTEM = "system"
@@ -441,32 +440,56 @@ def export_to_file(session: Session, path: Path) -> tuple[int, str]:
     return head
 
 
-def forged_events(session: Session, key: bytes, *, after: int = 0, batch: int = 50_000) -> list[int]:
+def forged_events(session: Session, key: bytes, *, after: int = 0, batch: int = 50_000,
+                  workers: int | None = None, min_split: int = SPLIT_MIN_EVENTS) -> list[int]:
     """R18: events after ``after`` whose MAC is missing or wrong — appended by someone
     without the application's key. Events written before MACs existed (an upgraded
     database) come before the first MAC'd event and are covered by checkpoints instead.
 
     Streams (seq, hash, mac) through the driver's cursor: at a million events the ORM's
-    row handling would cost more than the HMACs."""
+    row handling would cost more than the HMACs. Like ``verify_chain``, ``min_split`` events or
+    more are split across ``workers`` processes reading the same snapshot (the same list)."""
     first = session.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.mac.is_not(None)))
     if first is None:
         return []
+    begin = int(max(after, first - 1))
+    split = _forged_split(session, key, begin, verify_workers() if workers is None else workers, min_split)
+    if split is not None:
+        return split
     conn = session.connection()
-    table = AuditEvent.__table__.c
-    stmt = (select(table.seq, table.hash, table.mac).where(table.seq > int(max(after, first - 1)))
-            .order_by(table.seq))
     raw = conn.connection.driver_connection
     assert raw is not None
     postgres = conn.dialect.name == "postgresql"
     cursor = raw.cursor(name="audit_mac_verify") if postgres else raw.cursor()
-    bad = []
-    one_shot, same = hmac.digest, hmac.compare_digest
     try:
-        cursor.execute(str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
-        while rows := cursor.fetchmany(batch):
-            for seq, digest, mac in rows:
-                if mac is None or not same(mac, one_shot(key, digest.encode("ascii"), "sha256").hex()):
-                    bad.append(seq)
+        cursor.execute(_mac_sql(conn.dialect, after=begin))
+        return bad_macs(iter(lambda: cursor.fetchmany(batch), []), key)
     finally:
         cursor.close()
-    return bad
+
+
+def _mac_sql(dialect: Any, *, after: int, until: int | None = None) -> str:
+    table = AuditEvent.__table__.c
+    stmt = select(table.seq, table.hash, table.mac).where(table.seq > int(after)).order_by(table.seq)
+    if until is not None:
+        stmt = stmt.where(table.seq <= int(until))
+    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _forged_split(session: Session, key: bytes, begin: int, workers: int, min_split: int) -> list[int] | None:
+    """``forged_events`` after ``begin`` split into contiguous ranges, one worker process each (their
+    lists, in order, are the list one process gives); None when not worth it or not possible."""
+    last = session.scalar(select(func.max(AuditEvent.seq)))
+    if workers < 2 or last is None or last - begin < max(min_split, workers):
+        return None
+    source = _split_source(session)
+    if source is None:
+        return None
+    dialect = session.connection().dialect
+    bounds = [begin + (last - begin) * i // workers for i in range(workers + 1)]
+    answers = _run_workers([{**source, "kind": "macs", "mac_key": key.hex(),
+                             "sql": _mac_sql(dialect, after=lo, until=hi)}
+                            for lo, hi in itertools.pairwise(bounds)])
+    if answers is None:
+        return None
+    return [int(seq) for answer in answers for seq in answer["bad"]]

@@ -13,6 +13,9 @@ request: ``{"url", "dialect", "snapshot", "sql", "lo", "hi", "start_hash", "kept
 answer: ``{"start_hash", "checked", "heads_seen", "seq", "hash", "finished", "cpu_s", "server_cpu_s"}`` or
     ``{"error": "…"}``.
 
+A request of ``"kind": "macs"`` (with ``"mac_key"``, hex) checks the events' MACs over its range
+instead (``log.forged_events``), and answers ``{"bad": [seq, …], "cpu_s", "server_cpu_s"}``.
+
 The hashes are computed here, over bytes assembled from the columns (``chain.verify_fast``);
 the database only hands the stored bytes over. The URL comes on stdin, not on the command
 line, so no password shows in the process list. This module imports only the standard library,
@@ -20,12 +23,13 @@ line, so no password shows in the process list. This module imports only the sta
 """
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from governance.record.chain import verify_fast
@@ -47,6 +51,18 @@ def bytes_cursor(conn: Any, name: str) -> Any:
     return cursor
 
 
+def bad_macs(batches: Iterable[Iterable[tuple[Any, ...]]], key: bytes) -> list[int]:
+    """R18: the sequence numbers, among rows (seq, hash, mac), whose MAC is missing or is not the
+    HMAC-SHA-256 of their hash under ``key`` — events appended by someone without the key."""
+    bad = []
+    one_shot, same = hmac.digest, hmac.compare_digest
+    for rows in batches:
+        for seq, digest, mac in rows:
+            if mac is None or not same(mac, one_shot(key, digest.encode("ascii"), "sha256").hex()):
+                bad.append(seq)
+    return bad
+
+
 def _batches(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
     while rows := cursor.fetchmany(BATCH):
         yield rows
@@ -64,7 +80,10 @@ def _postgres(request: dict[str, Any], kept: dict[int, str]) -> dict[str, Any]:
         conn.read_only = True
         conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
         server = backend_cpu(conn.info.backend_pid)
-        answer = _verify(conn, request, kept, bytes_cursor(conn, "audit_chain_range"))
+        if request.get("kind") == "macs":  # (seq, hash, mac) as text, as ``log.forged_events`` reads them
+            answer = _macs(request, conn.cursor(name="audit_mac_range"))
+        else:
+            answer = _verify(conn, request, kept, bytes_cursor(conn, "audit_chain_range"))
         after = backend_cpu(conn.info.backend_pid)
         answer["server_cpu_s"] = None if server is None or after is None else after - server
         return answer
@@ -87,6 +106,8 @@ def _sqlite(request: dict[str, Any], kept: dict[int, str]) -> dict[str, Any]:
     conn = sqlite3.connect(request["url"], isolation_level=None, timeout=30)
     try:
         conn.execute("BEGIN DEFERRED")
+        if request.get("kind") == "macs":
+            return _macs(request, conn.cursor())
         return _verify(conn, request, kept, conn.cursor())
     finally:
         conn.close()
@@ -107,6 +128,14 @@ def _verify(conn: Any, request: dict[str, Any], kept: dict[int, str], cursor: An
         cursor.close()
     return {"start_hash": start_hash, "checked": fast.checked, "heads_seen": fast.heads_seen, "seq": fast.seq,
             "hash": fast.hash, "finished": fast.finished}
+
+
+def _macs(request: dict[str, Any], cursor: Any) -> dict[str, Any]:
+    try:
+        cursor.execute(request["sql"])
+        return {"bad": bad_macs(_batches(cursor), bytes.fromhex(request["mac_key"]))}
+    finally:
+        cursor.close()
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
