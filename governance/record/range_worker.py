@@ -96,7 +96,7 @@ def backend_cpu(pid: int) -> float | None:
         with open(f"/proc/{int(pid)}/stat", encoding="ascii") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError, AttributeError):  # no /proc (not Linux), or not readable
         return None
 
 
