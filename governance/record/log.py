@@ -41,7 +41,7 @@ from governance.record.range_worker import bad_macs, bytes_cursor
 from governance.storage.models import AuditChainHead, AuditEvent
 
 SYSTEM = "system"
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class Named(Protocol):
@@ -335,7 +335,7 @@ def _run_workers(requests: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         answers = list(pool.map(talk, zip(procs, requests, strict=True)))
     failed = [a["error"] for a in answers if "error" in a]
     if failed:
-        log.warning("a split chain verification fell back to one process: %s", failed[0])
+        logger.warning("a split verification fell back to one process: %s", failed[0])
         return None
     return answers
 
