@@ -26,6 +26,7 @@ from tests.apptest_support import (
     errors,
     one,
     open_page,
+    open_tab,
     pages_db,
     shown_text,
     submit,
@@ -346,7 +347,7 @@ def test_a_claim_is_recorded_on_the_pilots_page_and_its_flags_are_shown(world: W
     assert ":red-badge[made before any binding decision]" in badges
 
     # The auditor sees it, flagged, on the Audit page's Claims tab.
-    at = open_page(world.auditor, "audit")
+    at = open_tab(open_page(world.auditor, "audit"), "audit-tab", "Claims")
     text = unescaped(shown_text(at))
     assert "“The pilot met its KPIs.”" in text
     assert "'Staff happiness' is not a metric or criterion of this pilot" in text
@@ -355,7 +356,7 @@ def test_a_claim_is_recorded_on_the_pilots_page_and_its_flags_are_shown(world: W
 
 def test_the_auditor_verifies_the_chain_on_the_audit_page(world: World) -> None:
     world.pilot_in_use()
-    at = open_page(world.auditor, "audit")
+    at = open_tab(open_page(world.auditor, "audit"), "audit-tab", "Chain verification")
     at = click(at, "verify")
     [message] = successes(at)
     head = audit_q.chain_head(world.uow)[0]

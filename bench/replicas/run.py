@@ -382,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.seconds > 3600:
         parser.error("--seconds must be between 0 and 3600")
+    if args.browsers < 0:
+        parser.error("--browsers must be 0 or more")
     try:
         result = run(args.users, args.seconds, admin_url=args.admin_url, think=args.think, kill=not args.no_kill,
                      reader_share=args.readers, keep_db=args.keep_db, logs=args.logs, browsers=args.browsers)
