@@ -106,6 +106,13 @@ class StreamlitTab:
 
         return self.ws is not None and self.ws.state is State.OPEN
 
+    def abort(self) -> None:
+        """Drop the connection at once (no closing handshake)."""
+        ws, self.ws = self.ws, None
+        transport = getattr(ws, "transport", None)
+        if transport is not None:
+            transport.abort()
+
     async def close(self) -> None:
         """Close the WebSocket (the tab is closed); nothing if it is not open."""
         if self.ws is not None:
@@ -136,8 +143,14 @@ class StreamlitTab:
         state.context_info.color_scheme = "light"
         for w in widgets or []:
             state.widget_states.widgets.append(w)
-        await self.ws.send(msg.SerializeToString())
-        run = await self._until_finished()
+        try:
+            await self.ws.send(msg.SerializeToString())
+            run = await self._until_finished()
+        except BaseException:
+            # A failed or timed-out act leaves its run's messages on the wire: drop the connection
+            # so that the next act cannot take them for its own (it connects again).
+            self.abort()
+            raise
         if run.pages:
             self.pages = run.pages
         self.last = run
