@@ -12,6 +12,13 @@ that concurrent writers queue instead of failing with "database is locked".
 PostgreSQL: every write transaction takes one transaction-scoped advisory
 lock first, so writers — and therefore audit appends — are serialised and the
 chain can never fork.
+
+Within one process, writers also queue on the ``Database``'s write gate *before*
+taking a connection from the pool: a writer waiting for the write lock would
+otherwise hold a pooled connection while it waits, and enough of them (a busy
+replica, or one that took over a killed replica's users) empty the pool, so
+that readers — who need no lock — time out waiting for a connection. Writes
+are serialised anyway, so the gate costs no throughput.
 """
 from __future__ import annotations
 
@@ -147,6 +154,9 @@ class Database:
         read_engine = self.engine.execution_options(
             **({"sqlite_begin": "DEFERRED"} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}))
         self._read_sessions = sessionmaker(read_engine, expire_on_commit=False)
+        #: Writers of this process queue here, holding no connection (see the module docstring).
+        #: Re-entrant, so that a nested write in the same thread behaves as it did without it.
+        self._write_gate = threading.RLock()
 
     @property
     def dialect(self) -> str:
@@ -189,11 +199,19 @@ class UnitOfWork:
         return self.db.keys
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.db._write_sessions()
-        self._committed = False
-        self.session.begin()
-        if self.db.dialect == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+        self.db._write_gate.acquire()
+        try:
+            self.session = self.db._write_sessions()
+            self._committed = False
+            self.session.begin()
+            if self.db.dialect == "postgresql":
+                self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+        except BaseException:
+            if self.session is not None:
+                self.session.close()
+                self.session = None
+            self.db._write_gate.release()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -202,8 +220,11 @@ class UnitOfWork:
             if not self._committed:
                 self.session.rollback()
         finally:
-            self.session.close()
-            self.session = None
+            try:
+                self.session.close()
+            finally:
+                self.session = None
+                self.db._write_gate.release()
 
     def commit(self) -> None:
         assert self.session is not None
