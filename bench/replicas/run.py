@@ -218,22 +218,9 @@ async def drive(st: Stack, writers: list[Writer], readers: list[Reader], seconds
             p = await exits.enter_async_context(async_playwright())
             browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             exits.push_async_callback(browser.close)
-        # People arrive over 10 s, not all in the same instant.
         ramp = 10.0
-        everyone = len(writers) + len(readers)
-
-        def arrival(i: int) -> float:
-            return ramp * i / max(1, everyone)
-
-        jobs = [writer_loop(w, WRITER_PASSWORD, st.base, phase, tally, think, random.Random(rng.random()),
-                            arrival(2 * i)) for i, w in enumerate(writers)]
-        jobs += [reader_loop(browser, r, WRITER_PASSWORD, st.base, phase, tally, think,
-                             random.Random(rng.random()), i, arrival(2 * i + 1), shots)
-                 for i, r in enumerate(in_browser)]
-        jobs += [protocol_reader_loop(r, WRITER_PASSWORD, st.base, phase, tally, think,
-                                      random.Random(rng.random()), i, arrival(2 * i + 1))
-                 for i, r in enumerate(over_protocol, start=len(in_browser))]
-        users = [asyncio.ensure_future(job) for job in jobs]
+        users = [asyncio.ensure_future(job) for job in _journeys(
+            st, writers, in_browser, over_protocol, browser, phase, tally, think, rng, ramp, shots)]
         began = time.monotonic()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(phase.all_arrived.wait(), ramp + 2 * SIGN_IN_TIMEOUT_S + 20 * len(in_browser))
@@ -250,6 +237,27 @@ async def drive(st: Stack, writers: list[Writer], readers: list[Reader], seconds
     memory["end_rss_mb"] = [c.rss_mb() for c in st.replicas]
     memory.setdefault("readers_per_replica", _per_replica(tally, st))
     return tally, memory
+
+
+def _journeys(st: Stack, writers: list[Writer], in_browser: list[Reader], over_protocol: list[Reader],
+              browser: Any, phase: Phase, tally: Tally, think: float, rng: random.Random, ramp: float,
+              shots: Path | None) -> list[Any]:
+    """Every simulated user's loop (coroutines), people arriving over ``ramp`` seconds, not all
+    in the same instant."""
+    everyone = len(writers) + len(in_browser) + len(over_protocol)
+
+    def arrival(i: int) -> float:
+        return ramp * i / max(1, everyone)
+
+    jobs = [writer_loop(w, WRITER_PASSWORD, st.base, phase, tally, think, random.Random(rng.random()),
+                        arrival(2 * i)) for i, w in enumerate(writers)]
+    jobs += [reader_loop(browser, r, WRITER_PASSWORD, st.base, phase, tally, think,
+                         random.Random(rng.random()), i, arrival(2 * i + 1), shots)
+             for i, r in enumerate(in_browser)]
+    jobs += [protocol_reader_loop(r, WRITER_PASSWORD, st.base, phase, tally, think,
+                                  random.Random(rng.random()), i, arrival(2 * i + 1))
+             for i, r in enumerate(over_protocol, start=len(in_browser))]
+    return jobs
 
 
 def _per_replica(tally: Tally, st: Stack) -> list[int]:

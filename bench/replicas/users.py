@@ -340,7 +340,7 @@ async def protocol_reader_loop(r: Reader, password: str, base: str, phase: Phase
     cookie, as the frontend does. A retry reconnects first, as a reload would."""
     import httpx
 
-    from bench.replicas.protocol import XSRF_COOKIE, ProtocolError, StreamlitTab, cookie_header, widget
+    from bench.replicas.protocol import XSRF_COOKIE, StreamlitTab, cookie_header
 
     await asyncio.sleep(arrive)
     user = f"reader {index} {r.email} (protocol)"
@@ -369,21 +369,7 @@ async def protocol_reader_loop(r: Reader, password: str, base: str, phase: Phase
 
         async def verify(tries: int) -> None:
             assert tab is not None
-            shown = tab.last
-            if tries > 1 or shown is None or not shown.tabs:  # a retry: reload the page first
-                if tries > 1:
-                    await tab.connect()
-                shown = await tab.open(url_path, heading="Audit")
-            if not shown.tabs:
-                raise ProtocolError("the Audit page has no tabs")
-            chosen = widget(shown.tabs[0], string_value="Chain verification")
-            shown = await tab.open(url_path, widgets=[chosen], heading="Audit")
-            button = shown.buttons.get("Verify the whole record now")
-            if button is None:
-                raise ProtocolError("no 'Verify the whole record now' button on the Chain verification tab")
-            shown = await tab.open(url_path, widgets=[chosen, widget(button, trigger=True)], heading="Audit")
-            if not any("The audit chain verifies" in body for body in shown.successes()):
-                raise ProtocolError(f"the chain was not reported verified (saw {shown.successes()[:2]})")
+            await verify_over_protocol(tab, url_path, tries)
 
         try:
             signed_in = await attempt(tally, "sign_in_protocol", sign_in, user=user, timeout=SIGN_IN_TIMEOUT_S)
@@ -400,3 +386,26 @@ async def protocol_reader_loop(r: Reader, password: str, base: str, phase: Phase
         finally:
             if tab is not None:
                 await tab.close()
+
+
+async def verify_over_protocol(tab: Any, url_path: str, tries: int) -> None:
+    """On the Audit page: open the Chain verification tab and press "Verify the whole record now"
+    (two reruns with the tab's and the button's widget states, as the browser sends them); the
+    run must report "The audit chain verifies". A retry reloads the page first."""
+    from bench.replicas.protocol import ProtocolError, widget
+
+    shown = tab.last
+    if tries > 1 or shown is None or not shown.tabs:
+        if tries > 1:
+            await tab.connect()
+        shown = await tab.open(url_path, heading="Audit")
+    if not shown.tabs:
+        raise ProtocolError("the Audit page has no tabs")
+    chosen = widget(shown.tabs[0], string_value="Chain verification")
+    shown = await tab.open(url_path, widgets=[chosen], heading="Audit")
+    button = shown.buttons.get("Verify the whole record now")
+    if button is None:
+        raise ProtocolError("no 'Verify the whole record now' button on the Chain verification tab")
+    shown = await tab.open(url_path, widgets=[chosen, widget(button, trigger=True)], heading="Audit")
+    if not any("The audit chain verifies" in body for body in shown.successes()):
+        raise ProtocolError(f"the chain was not reported verified (saw {shown.successes()[:2]})")
