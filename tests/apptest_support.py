@@ -92,6 +92,13 @@ def open_page(person_id: int, page: str) -> AppTest:
     return ok(at.switch_page(PAGE_FILES[page]).run())
 
 
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Switch the tabs ``key`` (``st.tabs(..., key=key, on_change="rerun")``) to ``label`` and rerun,
+    as a click on the tab does (AppTest has no tab widget: the tabs' state is their key's value)."""
+    at.session_state[key] = label
+    return ok(at.run())
+
+
 def page_directly(person_id: int, page: str) -> AppTest:
     """Run a page script on its own (as if its URL were reached directly,
     bypassing the router's navigation)."""

@@ -17,7 +17,7 @@ import streamlit as st
 from governance import services as sv
 from governance.csvfiles import FORMULA_STARTS, neutralise_cell, to_csv
 from governance.queries import pilots as pilots_q
-from tests.apptest_support import PAGE_FILES, ROOT, app, ok, pages_db
+from tests.apptest_support import PAGE_FILES, ROOT, app, ok, open_tab, pages_db
 from tests.world import VERY, World
 
 __all__ = ["pages_db"]  # the fixture, imported for pytest
@@ -84,7 +84,11 @@ def test_every_csv_on_the_audit_page_is_neutralised(world: World, pages_db: Any,
     monkeypatch.setattr(st, "download_button", capture)
     at = ok(app(world.auditor).run())
     at = ok(at.switch_page(PAGE_FILES["audit"]).run())
+    # Each tab computes (and offers its CSV) only when open: open them in turn.
+    at = open_tab(at, "audit-tab", "Claims")
+    at = open_tab(at, "audit-tab", "Amendments")
     at = ok(at.toggle(key="amend-after").set_value(True).run())
+    at = open_tab(at, "audit-tab", "Event log")
     assert set(captured) == {"declarations.csv", "claims.csv", "amendments.csv", "audit-events-page.csv"}
     for name, data in captured.items():
         assert formula_cells(data) == [], name

@@ -24,8 +24,10 @@ from tests.apptest_support import (
     click,
     confirm,
     errors,
+    frames,
     one,
     open_page,
+    open_tab,
     pages_db,
     shown_text,
     submit,
@@ -346,16 +348,45 @@ def test_a_claim_is_recorded_on_the_pilots_page_and_its_flags_are_shown(world: W
     assert ":red-badge[made before any binding decision]" in badges
 
     # The auditor sees it, flagged, on the Audit page's Claims tab.
-    at = open_page(world.auditor, "audit")
+    at = open_tab(open_page(world.auditor, "audit"), "audit-tab", "Claims")
     text = unescaped(shown_text(at))
     assert "“The pilot met its KPIs.”" in text
     assert "'Staff happiness' is not a metric or criterion of this pilot" in text
     assert "made before any binding decision" in text
 
 
+def test_the_audit_page_computes_only_the_open_tab(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each tab's read models miss the cache after every write; computing the hidden ones on every run
+    made Audit the slowest page to open under load. The event log is read only when its tab is open."""
+    world.pilot_in_use()
+    calls: list[str] = []
+    real_events, real_facets = audit_q.events_page, audit_q.facets
+
+    def events(*args: object, **kwargs: object) -> object:
+        calls.append("events_page")
+        return real_events(*args, **kwargs)  # type: ignore[arg-type]
+
+    def facets(*args: object, **kwargs: object) -> object:
+        calls.append("facets")
+        return real_facets(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit_q, "events_page", events)
+    monkeypatch.setattr(audit_q, "facets", facets)
+    at = open_page(world.auditor, "audit")
+    assert calls == [], "the hidden Event log tab was computed"
+    keys = [b.key for b in at.button]
+    assert "verify" not in keys and not [f for f in frames(at) if "Time (UTC)" in f.columns]
+    at = open_tab(at, "audit-tab", "Event log")
+    assert "events_page" in calls and [f for f in frames(at) if "Time (UTC)" in f.columns]
+    assert "verify" not in [b.key for b in at.button]
+    at = open_tab(at, "audit-tab", "Chain verification")
+    assert "verify" in [b.key for b in at.button]
+    assert not [f for f in frames(at) if "Time (UTC)" in f.columns], "the Event log tab was computed"
+
+
 def test_the_auditor_verifies_the_chain_on_the_audit_page(world: World) -> None:
     world.pilot_in_use()
-    at = open_page(world.auditor, "audit")
+    at = open_tab(open_page(world.auditor, "audit"), "audit-tab", "Chain verification")
     at = click(at, "verify")
     [message] = successes(at)
     head = audit_q.chain_head(world.uow)[0]

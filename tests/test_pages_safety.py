@@ -29,6 +29,7 @@ from tests.apptest_support import (
     ok,
     one,
     open_page,
+    open_tab,
     pages_db,
     shown_text,
     submit,
@@ -131,7 +132,7 @@ def test_hostile_text_in_claims_and_feedback_renders_as_text(world: World) -> No
     assert_rendered_as_text(at, f"“{HOSTILE}”", f"'{HOSTILE}' is not a metric or criterion of this pilot")
     at = open_page(world.members[0], "evaluate")
     assert_rendered_as_text(at, HOSTILE)
-    at = open_page(world.auditor, "audit")
+    at = open_tab(open_page(world.auditor, "audit"), "audit-tab", "Claims")
     assert_rendered_as_text(at, f"“{HOSTILE}”")
 
 

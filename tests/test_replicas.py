@@ -1,8 +1,10 @@
 """Two replicas behind nginx on one PostgreSQL, a replica killed mid-run (issue 16, item 3).
 
-Runs the real command, ``python -m bench.replicas``, briefly: 6 users for 20 s, replica B
-killed half-way. Nothing written may be lost or doubled, nobody may see an error that a retry
-did not cure, the chain must verify, and every user must carry on after the kill.
+Runs the real command, ``python -m bench.replicas``, briefly: 6 users for 20 s (two readers:
+one in Chromium, one over Streamlit's WebSocket protocol), replica B killed half-way. Nothing
+written may be lost or doubled, nobody may see an error that a retry did not cure, the chain
+must verify, every user must carry on after the kill, and both kinds of reader must have
+opened their pages.
 
 Runs only with ``RUN_REPLICAS=1`` (a benchmark, not the default suite). Skips (with the
 reason) without nginx, Chromium/Playwright or PostgreSQL; ``REQUIRE_POSTGRES=1``
@@ -39,7 +41,8 @@ def test_replicas_behind_nginx_lose_nothing_when_one_is_killed(tmp_path: Path) -
     require_postgres_or_skip(admin_url)
     out = tmp_path / "replicas.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench.replicas", "--users", "6", "--seconds", "20", "--json", str(out),
+        [sys.executable, "-m", "bench.replicas", "--users", "6", "--seconds", "20", "--browsers", "1",
+         "--json", str(out),
          "--admin-url", admin_url, "--logs", str(tmp_path / "logs")],
         cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert out.exists(), done.stderr[-3000:]
@@ -55,6 +58,12 @@ def test_replicas_behind_nginx_lose_nothing_when_one_is_killed(tmp_path: Path) -
     assert result["users_carried_on"] == result["users"] == result["users_started"], shown
     assert result["server_tracebacks"] == 0, shown
     assert {"interactions_per_s", "p50_ms", "p95_ms", "p99_ms"} <= result.keys()
+    # The first reader (Compare) in Chromium, the second (Audit) over the protocol; each kind recorded apart.
+    assert result["readers_in_browser"] == 1 and result["readers_over_protocol"] == 1, shown
+    kinds = result["by_interaction"]
+    assert kinds["sign_in_browser"]["n"] == 1 and kinds["sign_in_protocol"]["n"] == 1, kinds
+    assert kinds["open_compare"]["n"] > 0 and kinds["open_audit_protocol"]["n"] > 0, kinds
+    assert kinds["verify_chain_protocol"]["n"] > 0, kinds
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -62,4 +71,11 @@ def test_replicas_refuses_bad_input_with_a_message() -> None:
     done = subprocess.run([sys.executable, "-m", "bench.replicas", "--seconds", "-1"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--seconds must be between" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_replicas_refuses_a_negative_number_of_browsers_with_a_message() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.replicas", "--browsers", "-1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--browsers must be 0 or more" in done.stderr
     assert "Traceback" not in done.stderr

@@ -17,7 +17,7 @@ from governance.rules import deadlines
 from governance.rules.charter import validate_charter
 from governance.rules.times import local_date, moment_text, time_zone_problem, utc_text
 from governance.storage.models import AuditEvent, Charter, FeedbackItem, Vote
-from tests.apptest_support import choose, frames, open_page, pages_db, shown_text
+from tests.apptest_support import choose, frames, open_page, open_tab, pages_db, shown_text
 from tests.lite_support import Lite, lite_fixture
 from tests.world import World
 
@@ -96,7 +96,7 @@ def test_pages_show_times_in_the_zone_and_the_audit_log_in_utc(world: World, pag
     text = shown_text(at)
     assert moment_text(deadline, AUCKLAND) in text and "NZ" in moment_text(deadline, AUCKLAND)
     assert utc_text(deadline) not in text
-    log = open_page(world.auditor, "audit")
+    log = open_tab(open_page(world.auditor, "audit"), "audit-tab", "Event log")
     times = [str(v) for f in frames(log) if "Time (UTC)" in f.columns for v in f["Time (UTC)"]]
     assert times and all(t.endswith(" UTC") for t in times)
 

@@ -38,7 +38,7 @@ from bench.replicas.processes import (
     wait_http,
 )
 from bench.replicas.seeding import Reader, Writer, _pg_url, create_database, drop_database, seed
-from bench.replicas.users import Phase, Tally, percentile, reader_loop, writer_loop
+from bench.replicas.users import Phase, Tally, percentile, protocol_reader_loop, reader_loop, writer_loop
 
 
 # ------------------------------------------------------------------ checks
@@ -178,11 +178,21 @@ def stack(runtime_url: str, tmp: Path, meanwhile: Callable[[], None] = lambda: N
             child.stop()
 
 
+def split_readers(readers: list[Reader], browsers: int) -> tuple[list[Reader], list[Reader]]:
+    """The first ``browsers`` readers in Chromium, the rest over Streamlit's protocol. Readers
+    alternate Compare and Audit (``seeding.seed``), so two browsers are one of each."""
+    browsers = max(0, min(browsers, len(readers)))
+    return readers[:browsers], readers[browsers:]
+
+
 async def drive(st: Stack, writers: list[Writer], readers: list[Reader], seconds: float, think: float,
-                kill_at: float | None, seed_: int, shots: Path | None = None) -> tuple[Tally, dict[str, Any]]:
+                kill_at: float | None, seed_: int, shots: Path | None = None,
+                browsers: int = 2) -> tuple[Tally, dict[str, Any]]:
     """Sign everyone in (arriving over 10 s), then run them all for ``seconds``; kill replica B at
-    ``kill_at`` × ``seconds``."""
-    from playwright.async_api import async_playwright
+    ``kill_at`` × ``seconds``. ``browsers`` readers in Chromium, the others over Streamlit's protocol
+    (``bench.replicas.protocol``): sixteen Chromium renderers beside two replicas and PostgreSQL
+    saturate two cores, and what was measured was then the renderers."""
+    in_browser, over_protocol = split_readers(readers, browsers)
 
     tally = Tally()
     memory: dict[str, Any] = {"idle_rss_mb": [c.rss_mb() for c in st.replicas]}
@@ -200,40 +210,54 @@ async def drive(st: Stack, writers: list[Writer], readers: list[Reader], seconds
         tally.kill_moment = time.monotonic()
         tally.killed_at = round(tally.kill_moment - started, 1)
 
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    async with contextlib.AsyncExitStack() as exits:
+        browser: Any = None
+        if in_browser:
+            from playwright.async_api import async_playwright
+
+            p = await exits.enter_async_context(async_playwright())
+            browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            exits.push_async_callback(browser.close)
+        ramp = 10.0
+        users = [asyncio.ensure_future(job) for job in _journeys(
+            st, writers, in_browser, over_protocol, browser, phase, tally, think, rng, ramp, shots)]
+        began = time.monotonic()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(phase.all_arrived.wait(), ramp + 2 * SIGN_IN_TIMEOUT_S + 20 * len(in_browser))
+        memory["sign_in_phase_s"] = round(time.monotonic() - began, 1)
+        memory["signed_in_rss_mb"] = [c.rss_mb() for c in st.replicas]
+        started = time.monotonic()
+        phase.deadline = started + seconds
+        phase.start.set()
         try:
-            # People arrive over 10 s, not all in the same instant.
-            ramp = 10.0
-            everyone = len(writers) + len(readers)
-
-            def arrival(i: int) -> float:
-                return ramp * i / max(1, everyone)
-
-            jobs = [writer_loop(w, WRITER_PASSWORD, st.base, phase, tally, think, random.Random(rng.random()),
-                                arrival(2 * i)) for i, w in enumerate(writers)]
-            jobs += [reader_loop(browser, r, WRITER_PASSWORD, st.base, phase, tally, think,
-                                 random.Random(rng.random()), i, arrival(2 * i + 1), shots)
-                     for i, r in enumerate(readers)]
-            users = [asyncio.ensure_future(job) for job in jobs]
-            began = time.monotonic()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(phase.all_arrived.wait(), ramp + 2 * SIGN_IN_TIMEOUT_S + 20 * len(readers))
-            memory["sign_in_phase_s"] = round(time.monotonic() - began, 1)
-            memory["signed_in_rss_mb"] = [c.rss_mb() for c in st.replicas]
-            started = time.monotonic()
-            phase.deadline = started + seconds
-            phase.start.set()
-            try:
-                await asyncio.wait_for(asyncio.gather(*users, killer()), seconds + 4 * ACT_TIMEOUT_S + 60)
-            finally:
-                for task in users:
-                    task.cancel()
+            await asyncio.wait_for(asyncio.gather(*users, killer()), seconds + 4 * ACT_TIMEOUT_S + 60)
         finally:
-            await browser.close()
+            for task in users:
+                task.cancel()
     memory["end_rss_mb"] = [c.rss_mb() for c in st.replicas]
     memory.setdefault("readers_per_replica", _per_replica(tally, st))
     return tally, memory
+
+
+def _journeys(st: Stack, writers: list[Writer], in_browser: list[Reader], over_protocol: list[Reader],
+              browser: Any, phase: Phase, tally: Tally, think: float, rng: random.Random, ramp: float,
+              shots: Path | None) -> list[Any]:
+    """Every simulated user's loop (coroutines), people arriving over ``ramp`` seconds, not all
+    in the same instant."""
+    everyone = len(writers) + len(in_browser) + len(over_protocol)
+
+    def arrival(i: int) -> float:
+        return ramp * i / max(1, everyone)
+
+    jobs = [writer_loop(w, WRITER_PASSWORD, st.base, phase, tally, think, random.Random(rng.random()),
+                        arrival(2 * i)) for i, w in enumerate(writers)]
+    jobs += [reader_loop(browser, r, WRITER_PASSWORD, st.base, phase, tally, think,
+                         random.Random(rng.random()), i, arrival(2 * i + 1), shots)
+             for i, r in enumerate(in_browser)]
+    jobs += [protocol_reader_loop(r, WRITER_PASSWORD, st.base, phase, tally, think,
+                                  random.Random(rng.random()), i, arrival(2 * i + 1))
+             for i, r in enumerate(over_protocol, start=len(in_browser))]
+    return jobs
 
 
 def _per_replica(tally: Tally, st: Stack) -> list[int]:
@@ -244,11 +268,14 @@ def _per_replica(tally: Tally, st: Stack) -> list[int]:
 
 def run(users: int, seconds: float, *, admin_url: str = ADMIN_URL, think: float = 1.0,
         kill: bool = True, reader_share: float = 0.4, seed_: int = 16, keep_db: bool = False,
-        logs: Path | None = None) -> dict[str, Any]:
-    """Build the stack, drive ``users`` for ``seconds``, check the writes; the results as a dict."""
+        logs: Path | None = None, browsers: int = 2) -> dict[str, Any]:
+    """Build the stack, drive ``users`` for ``seconds``, check the writes; the results as a dict.
+    ``browsers``: how many of the readers are in Chromium (the others speak Streamlit's protocol)."""
     if not NGINX.exists():
         raise SetupError(f"nginx is not installed at {NGINX} (apt-get install -y nginx)")
-    if not CHROMIUM.exists():
+    if browsers < 0:
+        raise SetupError("--browsers must be 0 or more")
+    if browsers and not CHROMIUM.exists():
         raise SetupError(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     if users < 2:
         raise SetupError("--users must be at least 2 (one writer and one reader)")
@@ -281,7 +308,7 @@ def run(users: int, seconds: float, *, admin_url: str = ADMIN_URL, think: float 
             setup_s = time.perf_counter() - began
             progress(f"two replicas and nginx up at {st.base} after {setup_s:.0f} s; load for {seconds:.0f} s")
             tally, memory = asyncio.run(drive(st, chosen_writers, chosen_readers, seconds, think,
-                                              0.5 if kill else None, seed_, logs))
+                                              0.5 if kill else None, seed_, logs, browsers))
             tracebacks = sum(c.log_path.read_text(errors="replace").count("Traceback") for c in st.replicas)
             if logs is not None:
                 logs.mkdir(parents=True, exist_ok=True)
@@ -293,12 +320,12 @@ def run(users: int, seconds: float, *, admin_url: str = ADMIN_URL, think: float 
             drop_database(admin_url, name)
         shutil.rmtree(tmp, ignore_errors=True)
     return _result(users, seconds, think, chosen_writers, chosen_readers, tally, memory, checks, tracebacks,
-                   setup_s, kill)
+                   setup_s, kill, browsers)
 
 
 def _result(users: int, seconds: float, think: float, writers: list[Writer], readers: list[Reader], tally: Tally,
             memory: dict[str, Any], checks: dict[str, Any], tracebacks: int, setup_s: float,
-            kill: bool) -> dict[str, Any]:
+            kill: bool, browsers: int = 2) -> dict[str, Any]:
     # The headline figures are the acts of the measured part; signing in (once per person, before
     # it) is reported on its own.
     lat = [ms for kind, values in tally.kinds.items() if not kind.startswith("sign_in") for ms in values]
@@ -306,7 +333,8 @@ def _result(users: int, seconds: float, think: float, writers: list[Writer], rea
     sessions = memory.get("readers_per_replica") or []
     before = memory.get("before_kill_rss_mb") or memory.get("end_rss_mb") or []
     idle = memory.get("idle_rss_mb") or []
-    # Memory a browser session adds: the replica's growth under load over its sessions (the light
+    # Memory a reader's Streamlit session adds (a browser's or a protocol reader's: the server holds
+    # the same session for both): the replica's growth under load over its sessions (the light
     # path's writers hold no Streamlit session, so this is an upper bound).
     per_session: list[float | None] = []
     for i, n in enumerate(sessions):
@@ -315,7 +343,11 @@ def _result(users: int, seconds: float, think: float, writers: list[Writer], rea
     return {
         "schema_version": 1, "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "users": users, "seconds": seconds, "writers": len(writers), "readers": len(readers),
-        "writer_path": "light path /lite/ over HTTP (httpx)", "reader_path": "headless Chromium (Playwright)",
+        "writer_path": "light path /lite/ over HTTP (httpx)",
+        "reader_path": "headless Chromium (Playwright) for readers_in_browser; the others Streamlit's WebSocket "
+                       "protocol (bench.replicas.protocol), interactions named …_protocol",
+        "readers_in_browser": len(split_readers(readers, browsers)[0]),
+        "readers_over_protocol": len(split_readers(readers, browsers)[1]),
         "think_s": think, "balancer": "nginx, cookie affinity (hash $cookie_peg_lb consistent)",
         "interactions": len(lat), "interactions_per_s": round(len(lat) / seconds, 2),
         "p50_ms": percentile(lat, 0.50), "p95_ms": percentile(lat, 0.95), "p99_ms": percentile(lat, 0.99),
@@ -346,7 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean think time between a user's acts, seconds (default 1.0)")
     parser.add_argument("--readers", type=float, default=0.4,
-                        help="share of users reading in a browser (default 0.4)")
+                        help="share of users who read (Compare, Audit) on the dashboard (default 0.4)")
+    parser.add_argument("--browsers", type=int, default=2,
+                        help="how many readers use headless Chromium; the others speak Streamlit's WebSocket "
+                             "protocol (default 2)")
     parser.add_argument("--no-kill", action="store_true", help="do not kill a replica mid-run")
     parser.add_argument("--admin-url", default=os.environ.get("REPLICAS_ADMIN_URL", ADMIN_URL),
                         help=f"a PostgreSQL superuser URL to create the run's database with (default {ADMIN_URL})")
@@ -355,15 +390,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.seconds > 3600:
         parser.error("--seconds must be between 0 and 3600")
+    if args.browsers < 0:
+        parser.error("--browsers must be 0 or more")
     try:
         result = run(args.users, args.seconds, admin_url=args.admin_url, think=args.think, kill=not args.no_kill,
-                     reader_share=args.readers, keep_db=args.keep_db, logs=args.logs)
+                     reader_share=args.readers, keep_db=args.keep_db, logs=args.logs, browsers=args.browsers)
     except SetupError as exc:
         print(f"Cannot run: {exc}", file=sys.stderr)
         return 2
-    shown = {k: result[k] for k in ("users", "writers", "readers", "seconds", "interactions_per_s", "p50_ms",
-                                    "p95_ms", "p99_ms", "errors", "failover_retries", "lost_writes", "duplicates",
-                                    "ambiguous_writes", "chain_ok")}
+    shown = {k: result[k] for k in ("users", "writers", "readers", "readers_in_browser", "seconds",
+                                    "interactions_per_s", "p50_ms", "p95_ms", "p99_ms", "errors",
+                                    "failover_retries", "lost_writes", "duplicates", "ambiguous_writes",
+                                    "chain_ok")}
     for k, v in shown.items():
         print(f"{k:20} {v}")
     print(f"{'per_session_mb':20} {result['memory']['per_session_mb']} "

@@ -119,6 +119,19 @@ def _csrf(page: str) -> str:
     return found.group(1)
 
 
+async def lite_sign_in(client: Any, email: str, password: str) -> bool:
+    """Sign in on the light path's form (``services.sign_in``: the Argon2id check, the session row)
+    unless already signed in; the client then holds the dashboard's own ``pilot_session`` cookie."""
+    form = await client.get("/lite/")
+    form.raise_for_status()
+    if "Sign out" in form.text:
+        return True
+    r = await client.post("/lite/sign-in", data={"email": email, "password": password, "csrf": _csrf(form.text)})
+    if r.status_code != 200 or r.url.path != "/lite/" or "Sign out" not in r.text:
+        raise Retry(f"sign-in answered {r.status_code} at {r.url.path}")
+    return True
+
+
 async def writer_loop(w: Writer, password: str, base: str, phase: Phase, tally: Tally,
                       think: float, rng: random.Random, arrive: float) -> None:
     """After ``arrive`` seconds sign in on /lite/ and, while ``phase`` runs, cast or change ballots and
@@ -133,15 +146,7 @@ async def writer_loop(w: Writer, password: str, base: str, phase: Phase, tally: 
     async with httpx.AsyncClient(base_url=base, follow_redirects=True, timeout=SIGN_IN_TIMEOUT_S,
                                  limits=limits) as client:
         async def sign_in(_tries: int) -> bool:
-            form = await client.get("/lite/")
-            form.raise_for_status()
-            if "Sign out" in form.text:
-                return True
-            r = await client.post("/lite/sign-in", data={"email": w.email, "password": password,
-                                                         "csrf": _csrf(form.text)})
-            if r.status_code != 200 or r.url.path != "/lite/" or "Sign out" not in r.text:
-                raise Retry(f"sign-in answered {r.status_code} at {r.url.path}")
-            return True
+            return await lite_sign_in(client, w.email, password)
 
         signed_in = await attempt(tally, "sign_in", sign_in, user=user, timeout=SIGN_IN_TIMEOUT_S)
         await phase.begin()
@@ -321,3 +326,86 @@ async def reader_loop(browser: Any, r: Reader, password: str, base: str, phase: 
     finally:
         with contextlib.suppress(Exception):
             await context.close()
+
+
+# ------------------------------------------------------------------ readers (Streamlit's protocol)
+async def protocol_reader_loop(r: Reader, password: str, base: str, phase: Phase, tally: Tally, think: float,
+                               rng: random.Random, index: int, arrive: float) -> None:
+    """The same journey as :func:`reader_loop` with a :class:`~bench.replicas.protocol.StreamlitTab`
+    in place of a browser: the server does the same work (the script runs, the reads, the deltas),
+    only the rendering is left out. Its interactions are named ``…_protocol``.
+
+    Signing in is on the light path's form (the same ``services.sign_in`` and the same cookie);
+    the tab first loads the page's HTML and the health check that gives it Streamlit's XSRF
+    cookie, as the frontend does. A retry reconnects first, as a reload would."""
+    import httpx
+
+    from bench.replicas.protocol import XSRF_COOKIE, StreamlitTab, cookie_header
+
+    await asyncio.sleep(arrive)
+    user = f"reader {index} {r.email} (protocol)"
+    url_path = r.page.lower()
+    tab: StreamlitTab | None = None
+    async with httpx.AsyncClient(base_url=base, follow_redirects=True, timeout=SIGN_IN_TIMEOUT_S) as client:
+        async def sign_in(_tries: int) -> bool:
+            nonlocal tab
+            (await client.get("/")).raise_for_status()
+            (await client.get("/_stcore/health")).raise_for_status()
+            await lite_sign_in(client, r.email, password)
+            if tab is not None:
+                await tab.close()
+            tab = StreamlitTab(base, cookie_header(client.cookies.jar), client.cookies.get(XSRF_COOKIE))
+            await tab.open("", heading="Home")
+            tally.replica_of_reader[user] = tab.replica or "?"
+            return True
+
+        def go(path: str, heading: str) -> Callable[[int], Awaitable[Any]]:
+            async def act(tries: int) -> Any:
+                assert tab is not None
+                if tries > 1:  # after a failure, as a person would: reload (a new connection)
+                    await tab.connect()
+                return await tab.open(path, heading=heading)
+            return act
+
+        async def verify(tries: int) -> None:
+            assert tab is not None
+            await verify_over_protocol(tab, url_path, tries)
+
+        try:
+            signed_in = await attempt(tally, "sign_in_protocol", sign_in, user=user, timeout=SIGN_IN_TIMEOUT_S)
+            await phase.begin()
+            while signed_in and phase.running():
+                await attempt(tally, f"open_{url_path}_protocol", go(url_path, r.page), user=user)
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+                if r.page == "Audit" and phase.running():
+                    await attempt(tally, "verify_chain_protocol", verify, user=user)
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+                if phase.running():
+                    await attempt(tally, "open_home_protocol", go("", "Home"), user=user)
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+        finally:
+            if tab is not None:
+                await tab.close()
+
+
+async def verify_over_protocol(tab: Any, url_path: str, tries: int) -> None:
+    """On the Audit page: open the Chain verification tab and press "Verify the whole record now"
+    (two reruns with the tab's and the button's widget states, as the browser sends them); the
+    run must report "The audit chain verifies". A retry reloads the page first."""
+    from bench.replicas.protocol import ProtocolError, widget
+
+    shown = tab.last
+    if tries > 1 or shown is None or not shown.tabs:
+        if tries > 1:
+            await tab.connect()
+        shown = await tab.open(url_path, heading="Audit")
+    if not shown.tabs:
+        raise ProtocolError("the Audit page has no tabs")
+    chosen = widget(shown.tabs[0], string_value="Chain verification")
+    shown = await tab.open(url_path, widgets=[chosen], heading="Audit")
+    button = shown.buttons.get("Verify the whole record now")
+    if button is None:
+        raise ProtocolError("no 'Verify the whole record now' button on the Chain verification tab")
+    shown = await tab.open(url_path, widgets=[chosen, widget(button, trigger=True)], heading="Audit")
+    if not any("The audit chain verifies" in body for body in shown.successes()):
+        raise ProtocolError(f"the chain was not reported verified (saw {shown.successes()[:2]})")
