@@ -21,12 +21,14 @@ declaration and shows as "record altered" on the Audit page and on Home.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import threading
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import cast, func, select
+from sqlalchemy import cast, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -82,13 +84,17 @@ def _amended_hashes(s: Session, version_ids: Iterable[int] | None = None) -> dic
     return {vid: str(digest) for vid, digest in s.execute(q.order_by(Amendment.decided_at, Amendment.id))}
 
 
-def _criteria_checks(s: Session, locks: list[CriteriaLock]) -> list[Alteration]:
+def _criteria_checks(s: Session, locks: list[Any]) -> list[Alteration]:
+    """``locks``: criteria locks, or plain rows of their id, problem_version_id, criteria_sha256
+    and criteria_json (``_lock_rows``)."""
     out: list[Alteration] = []
     if not locks:
         return out
     ids = [lock.problem_version_id for lock in locks]
-    versions = {v.id: v for v in s.scalars(select(ProblemVersion).where(ProblemVersion.id.in_(ids)))}
-    # Plain rows, not ORM objects: the hash reads the columns only, and Compare runs this on every read.
+    # Plain rows, not ORM objects: the hash reads the columns only, and Compare runs this on a miss.
+    vt = ProblemVersion.__table__
+    versions = {v.id: v for v in s.connection().execute(
+        select(vt.c.id, vt.c.problem_id, vt.c.version).where(vt.c.id.in_(ids)))}
     criteria: dict[int, list[Any]] = defaultdict(list)
     table = Criterion.__table__
     for c in s.connection().execute(select(*table.c).where(table.c.problem_version_id.in_(ids))):
@@ -114,7 +120,22 @@ def _criteria_checks(s: Session, locks: list[CriteriaLock]) -> list[Alteration]:
     return out
 
 
-def _metric_checks(s: Session, pilots: list[Pilot]) -> list[Alteration]:
+def _lock_rows(s: Session) -> list[Any]:
+    """Every criteria lock as a plain row (what ``_criteria_checks`` reads of it)."""
+    t = CriteriaLock.__table__
+    return list(s.connection().execute(
+        select(t.c.id, t.c.problem_version_id, t.c.criteria_sha256, t.c.criteria_json).order_by(t.c.id)))
+
+
+def _locked_pilot_rows(s: Session) -> list[Any]:
+    """Every pilot whose metrics locked at real use, as a plain row (what ``_metric_checks`` reads)."""
+    t = Pilot.__table__
+    return list(s.connection().execute(
+        select(t.c.id, t.c.title, t.c.metrics_sha256).where(t.c.metrics_sha256.is_not(None)).order_by(t.c.id)))
+
+
+def _metric_checks(s: Session, pilots: list[Any]) -> list[Alteration]:
+    """``pilots``: pilots, or plain rows of their id, title and metrics_sha256."""
     out: list[Alteration] = []
     locked = [p for p in pilots if p.metrics_sha256]
     if not locked:
@@ -259,8 +280,8 @@ def _sorted_rows_digest(rows: list[list[str]]) -> str:
 
 def check(session: Session) -> list[Alteration]:
     """Every frozen thing against what the record says it was (empty: nothing altered)."""
-    return [*_criteria_checks(session, list(session.scalars(select(CriteriaLock)))),
-            *_metric_checks(session, list(session.scalars(select(Pilot).where(Pilot.metrics_sha256.is_not(None))))),
+    return [*_criteria_checks(session, _lock_rows(session)),
+            *_metric_checks(session, _locked_pilot_rows(session)),
             *_decision_checks(session, list(session.scalars(select(Decision)))),
             *_ballot_checks(session, None),
             *_response_checks(session, None)]
@@ -283,13 +304,123 @@ def refuse_if_altered(session: Session, pilot: Pilot) -> None:
                             + ". Nothing was saved; an auditor must investigate first.", rule="R18")
 
 
-def altered_pilots(session: Session) -> set[int]:
-    """Pilots whose locked criteria or commissioning metrics were edited outside the use cases."""
-    locks = list(session.scalars(select(CriteriaLock)))
-    versions = {a.entity_id for a in _criteria_checks(session, locks)}
-    by_version = {lock.id: lock.problem_version_id for lock in locks}
-    bad_versions = {by_version[v] for v in versions}
+def altered_pilots(session: Session, *, cached: bool = False) -> set[int]:
+    """Pilots whose locked criteria or commissioning metrics were edited outside the use cases.
+
+    ``cached`` (a read model's read, e.g. Compare): on PostgreSQL the result is kept per
+    database and per ``frozen_fingerprint`` — the database's own record of which row versions
+    the check reads — so it is computed once per change of those rows, not once per read. Any
+    write to them, the product's or an operator's bypassing the guard triggers, gives the
+    rows new versions, a new fingerprint, and so a fresh check. On SQLite there is no such
+    record of row versions: the check runs live on every read.
+    """
+    if not cached:
+        return _altered_pilots_live(session)
+    # First the fingerprint, then the check, in the read's one snapshot (REPEATABLE READ): the
+    # result stored under a fingerprint is never older than the rows that fingerprint names.
+    fingerprint = frozen_fingerprint(session)
+    if fingerprint is None:
+        return _altered_pilots_live(session)
+    key = (session.get_bind().url.render_as_string(hide_password=True), fingerprint)
+    found = ALTERED_PILOTS.get(key)
+    if found is None:
+        found = frozenset(_altered_pilots_live(session))
+        ALTERED_PILOTS.put(key, found)
+    return set(found)
+
+
+def _altered_pilots_live(session: Session) -> set[int]:
+    locks = _lock_rows(session)
+    altered_locks = {a.entity_id for a in _criteria_checks(session, locks)}
+    bad_versions = {lock.problem_version_id for lock in locks if lock.id in altered_locks}
     out = set(session.scalars(select(Pilot.id).where(Pilot.problem_version_id.in_(bad_versions)))) \
         if bad_versions else set()
-    pilots = list(session.scalars(select(Pilot).where(Pilot.metrics_sha256.is_not(None))))
-    return out | {a.entity_id for a in _metric_checks(session, pilots)}
+    return out | {a.entity_id for a in _metric_checks(session, _locked_pilot_rows(session))}
+
+
+# ------------------------------------------------------ the fingerprint
+#: What ``altered_pilots`` reads: (table, key column, filter). Every row of each (not only the
+#: locked ones): an operator who moves a criterion into or out of a locked version, or clears a
+#: pilot's ``metrics_sha256``, changes a row here too.
+FINGERPRINTED: tuple[tuple[str, str, str], ...] = (
+    ("criteria_lock", "id", ""),
+    ("problem_version", "id", ""),
+    ("criterion", "id", ""),
+    ("amendment", "id", ""),
+    ("commissioning_metric", "id", ""),
+    ("pilot", "id", ""),
+    # The lock events, through ix_audit_event_action (the record's other events do not bear on it).
+    ("audit_event", "seq", "WHERE action = 'criteria.locked'"),
+)
+
+_PG_FINGERPRINT = " UNION ALL ".join(
+    f"SELECT '{table}', count(*), encode(sha256(convert_to(coalesce(string_agg({key} || '.' || xmin::text, ',' "
+    f"ORDER BY {key}), ''), 'UTF8')), 'hex') FROM {table} {where}"
+    for table, key, where in FINGERPRINTED)
+
+
+def frozen_fingerprint(session: Session) -> str | None:
+    """A digest of which version of every row ``altered_pilots`` reads, computed by the database;
+    None where the database keeps no such thing (SQLite).
+
+    On PostgreSQL every INSERT, UPDATE or DELETE — whoever makes it, with or without the guard
+    triggers (``session_replication_role = replica`` skips triggers, not MVCC) — leaves the row
+    with the writing transaction's id in ``xmin``, a transaction id no earlier row version of it
+    carries. The SHA-256 of the ordered (key, xmin) pairs of each table therefore changes with
+    any write to them. Freezing (VACUUM) keeps ``xmin`` as it was since PostgreSQL 9.4 (it sets
+    a hint bit), and a rewrite (VACUUM FULL, CLUSTER) keeps it too; a dump restored into the
+    same URL gives new ids — and a change of fingerprint only costs a fresh check. The database's
+    oid is part of it, so a database dropped and re-created under the same URL never matches.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    rows = session.execute(text(_PG_FINGERPRINT)).all()
+    oid = session.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar_one()
+    return sha256_hex(f"{oid}|" + "|".join(f"{t}:{n}:{d}" for t, n, d in rows))
+
+
+class ResultCache:
+    """A small, thread-safe, bounded map from (database, fingerprint) to a check's result.
+
+    Process-wide (Streamlit's sessions share it; ``governance`` never imports Streamlit). An
+    entry also expires after ``ttl`` seconds, so even a fingerprint collision no one can make
+    today would leave a stale result standing no longer than that.
+    """
+
+    def __init__(self, maxsize: int = 16, ttl: float = 900.0) -> None:
+        self.maxsize, self.ttl = maxsize, ttl
+        self._entries: OrderedDict[tuple[str, str], tuple[float, frozenset[int]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> frozenset[int] | None:
+        """The stored result, or None if absent or expired."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if time.monotonic() - entry[0] > self.ttl:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple[str, str], value: frozenset[int]) -> None:
+        """Store a result; the least recently used entry goes beyond ``maxsize``."""
+        with self._lock:
+            self._entries[key] = (time.monotonic(), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+#: ``altered_pilots(cached=True)``'s results. A few per database: the newest fingerprint is the
+#: one that matters, older ones are left to age out.
+ALTERED_PILOTS = ResultCache()

@@ -138,8 +138,8 @@ def _fast_body(keys: tuple[str, ...], items: list[Any], head: str,
         records = []
         for item in items:
             row = values(item)
-            records.append((row[name_at], "{" + ",".join(_LABELS[k] + _scalar(v) for k, v in zip(keys, row, strict=True))
-                            + "}"))
+            fields = ",".join(_LABELS[k] + _scalar(v) for k, v in zip(keys, row, strict=True))
+            records.append((row[name_at], "{" + fields + "}"))
         # Stable, by name alone: the same order ``sorted(..., key=name)`` gives the dicts.
         records.sort(key=lambda r: r[0])
         return "{" + json_string(head) + ":[" + ",".join(r[1] for r in records) + "]" + after + "}"
