@@ -67,6 +67,11 @@ def jsonable(value: Any) -> Any:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def canonical_encoder() -> json.JSONEncoder:
+    """The encoder ``canonical_json`` writes with, for values already plain JSON types."""
+    return _CANONICAL
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no insignificant whitespace, non-ASCII kept (encoded UTF-8)."""
     return _CANONICAL.encode(jsonable(value))

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import cast, func, select, text
+from sqlalchemy import cast, func, select, text, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -74,14 +74,26 @@ def _events(s: Session, action: str, entity_ids: Iterable[int] | None = None) ->
     return {entity: json.loads(payload) for entity, payload in s.execute(q.order_by(AuditEvent.seq))}
 
 
+#: Up to this many ids a query names them (by index); beyond, it reads the whole table in one
+#: pass and keeps the wanted rows: thousands of bound parameters cost more to send and plan.
+_BY_ID = 500
+
+
+def _among(column: Any, ids: list[int]) -> Any:
+    """``column IN ids`` for a few ids; true (the whole table, filtered after) for many."""
+    return column.in_(ids) if len(ids) <= _BY_ID else true()
+
+
 def _amended_hashes(s: Session, version_ids: Iterable[int] | None = None) -> dict[int, str]:
     """Problem version → the criteria hash its latest applied amendment produced."""
     q = (select(Criterion.problem_version_id, Amendment.resulting_sha256)
          .join(Criterion, Criterion.id == Amendment.criterion_id)
          .where(Amendment.status == "applied", Amendment.resulting_sha256.is_not(None)))
-    if version_ids is not None:
-        q = q.where(Criterion.problem_version_id.in_(list(version_ids)))
-    return {vid: str(digest) for vid, digest in s.execute(q.order_by(Amendment.decided_at, Amendment.id))}
+    wanted = None if version_ids is None else set(version_ids)
+    if wanted is not None:
+        q = q.where(_among(Criterion.problem_version_id, sorted(wanted)))
+    return {vid: str(digest) for vid, digest in s.execute(q.order_by(Amendment.decided_at, Amendment.id))
+            if wanted is None or vid in wanted}
 
 
 def _criteria_checks(s: Session, locks: list[Any]) -> list[Alteration]:
@@ -94,11 +106,13 @@ def _criteria_checks(s: Session, locks: list[Any]) -> list[Alteration]:
     # Plain rows, not ORM objects: the hash reads the columns only, and Compare runs this on a miss.
     vt = ProblemVersion.__table__
     versions = {v.id: v for v in s.connection().execute(
-        select(vt.c.id, vt.c.problem_id, vt.c.version).where(vt.c.id.in_(ids)))}
+        select(vt.c.id, vt.c.problem_id, vt.c.version).where(_among(vt.c.id, ids)))}
     criteria: dict[int, list[Any]] = defaultdict(list)
     table = Criterion.__table__
-    for c in s.connection().execute(select(*table.c).where(table.c.problem_version_id.in_(ids))):
-        criteria[c.problem_version_id].append(c)
+    wanted = set(ids)
+    for c in s.connection().execute(select(*table.c).where(_among(table.c.problem_version_id, ids))):
+        if c.problem_version_id in wanted:
+            criteria[c.problem_version_id].append(c)
     amended = _amended_hashes(s, ids)
     locked_events = _recorded_digests(s, "criteria.locked", "criteria_sha256", [lock.id for lock in locks])
     for lock in locks:
@@ -143,15 +157,18 @@ def _metric_checks(s: Session, pilots: list[Any]) -> list[Alteration]:
     ids = [p.id for p in locked]
     metrics: dict[int, list[Any]] = defaultdict(list)
     table = CommissioningMetric.__table__
-    for m in s.connection().execute(select(*table.c).where(table.c.pilot_id.in_(ids))):
-        metrics[m.pilot_id].append(m)
+    wanted = set(ids)
+    for m in s.connection().execute(select(*table.c).where(_among(table.c.pilot_id, ids))):
+        if m.pilot_id in wanted:
+            metrics[m.pilot_id].append(m)
     amended: dict[int, str] = {}
     for pid, digest in s.execute(
             select(CommissioningMetric.pilot_id, Amendment.resulting_sha256)
             .join(CommissioningMetric, CommissioningMetric.id == Amendment.metric_id)
-            .where(CommissioningMetric.pilot_id.in_(ids), Amendment.status == "applied",
+            .where(_among(CommissioningMetric.pilot_id, ids), Amendment.status == "applied",
                    Amendment.resulting_sha256.is_not(None)).order_by(Amendment.decided_at, Amendment.id)):
-        amended[pid] = str(digest)
+        if pid in wanted:
+            amended[pid] = str(digest)
     for p in locked:
         _, live = canonical_metrics(p.id, metrics[p.id])
         expected = amended.get(p.id, p.metrics_sha256)

@@ -8,13 +8,12 @@ the read models, the integrity check and the benchmark all hash the same way.
 """
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from operator import attrgetter
 from typing import Any
 
 from governance.errors import InvalidInput
-from governance.record.chain import canonical_json, json_string, sha256_hex
+from governance.record.chain import canonical_encoder, canonical_json, sha256_hex
 from governance.validation import NAME_MAX, TEXT_MAX, choice, number, one_of, text, whole
 from governance.vocabulary import UNITS, Direction
 
@@ -60,7 +59,7 @@ def metric_record(metric: Any) -> dict[str, Any]:
 def canonical_criteria(problem_id: int, version: int, criteria: Iterable[Any]) -> tuple[str, str]:
     """(canonical JSON, SHA-256) of a problem version's criteria set."""
     items = list(criteria)
-    body = _fast_body(CRITERIA_KEYS, items, "criteria", (("problem_id", problem_id), ("version", version)))
+    body = _fast_body(CRITERIA_KEYS, items, "criteria", {"problem_id": problem_id, "version": version})
     if body is None:  # a value of another type (an Enum, a Decimal…): the general encoder decides
         body = canonical_json({
             "problem_id": problem_id,
@@ -73,7 +72,7 @@ def canonical_criteria(problem_id: int, version: int, criteria: Iterable[Any]) -
 def canonical_metrics(pilot_id: int, metrics: Iterable[Any]) -> tuple[str, str]:
     """(canonical JSON, SHA-256) of a pilot's commissioning metrics."""
     items = list(metrics)
-    body = _fast_body(METRIC_KEYS, items, "metrics", (("pilot_id", pilot_id),))
+    body = _fast_body(METRIC_KEYS, items, "metrics", {"pilot_id": pilot_id})
     if body is None:
         body = canonical_json({"pilot_id": pilot_id,
                                "metrics": sorted((metric_record(m) for m in items), key=lambda r: r["name"])})
@@ -81,69 +80,39 @@ def canonical_metrics(pilot_id: int, metrics: Iterable[Any]) -> tuple[str, str]:
 
 
 # ------------------------------------------------ the canonical form, fast
-# ``canonical_json`` of these flat records, written directly: the integrity check hashes every
-# locked criteria set and metric list on a miss, and the general encoder (``jsonable`` walking
-# each dict, then ``json``) cost most of that. The bytes are the same (tests/test_integrity_canonical.py
-# holds it); any value that is not an exact str, int, float, bool or None falls back to the general
-# encoder, so an unusual value can only cost time, never change a hash.
-#: The keys of a criterion's and a metric's record in canonical (sorted) order.
-CRITERIA_KEYS = tuple(sorted((*CRITERION_FIELDS, "is_indispensability")))
-METRIC_KEYS = tuple(sorted(METRIC_FIELDS))
-_LABELS = {key: json_string(key) + ":" for key in (*CRITERIA_KEYS, *METRIC_KEYS)}
+# ``canonical_json`` walks every value through ``jsonable`` (in Python) before the C encoder
+# writes it; for these flat records of plain values that walk changes nothing and cost most of
+# the time the integrity check spent hashing. When every value is of an exact plain type the
+# records go straight to the same encoder — the same bytes (tests/test_integrity_canonical.py
+# holds it); anything else (an Enum, a Decimal, a non-finite number) takes the general path, so
+# an unusual value can only cost time, never change a hash or escape a refusal.
+#: The keys of a criterion's and a metric's record.
+CRITERIA_KEYS = (*CRITERION_FIELDS, "is_indispensability")
+METRIC_KEYS = METRIC_FIELDS
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_GET = {CRITERIA_KEYS: attrgetter(*CRITERIA_KEYS), METRIC_KEYS: attrgetter(*METRIC_KEYS)}
 
 
-class _NotPlain(Exception):
-    """A value the fast encoder does not write; the general one will."""
-
-
-def _scalar(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return json_string(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    if kind is float and math.isfinite(value):
-        return float.__repr__(value)  # what ``json`` writes for a float
-    if value is None:
-        return "null"
-    raise _NotPlain
-
-
-def _values(keys: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    getter = attrgetter(*keys)
-    criterion = "is_indispensability" in keys
-    index = keys.index("is_indispensability") if criterion else -1
-
-    def values(item: Any) -> tuple[Any, ...]:
-        found = tuple(item[k] for k in keys) if isinstance(item, Mapping) else getter(item)
-        if criterion:  # the record holds bool(...) of it (``criterion_record``)
-            found = (*found[:index], bool(found[index]), *found[index + 1:])
-        return tuple(found)
-    return values
-
-
-_GETTERS = {CRITERIA_KEYS: _values(CRITERIA_KEYS), METRIC_KEYS: _values(METRIC_KEYS)}
-
-
-def _fast_body(keys: tuple[str, ...], items: list[Any], head: str,
-               tail: tuple[tuple[str, Any], ...]) -> str | None:
-    """``canonical_json`` of ``{head: [records sorted by name], **tail}`` (``head`` sorts before
-    every ``tail`` key), or None if a value is of a type only the general encoder writes."""
+def _fast_body(keys: tuple[str, ...], items: list[Any], head: str, tail: dict[str, Any]) -> str | None:
+    """``canonical_json({head: [records sorted by name], **tail})``, or None if a value is of a
+    type only the general path writes."""
+    get = _GET[keys]
+    criteria = keys is CRITERIA_KEYS  # its last key, is_indispensability, is recorded as bool(...)
+    plain = _PLAIN.issuperset
+    records = []
+    for item in items:
+        values = tuple(item[k] for k in keys) if isinstance(item, Mapping) else get(item)
+        if criteria:
+            values = (*values[:-1], bool(values[-1]))
+        if not plain(map(type, values)):
+            return None
+        records.append(dict(zip(keys, values)))  # noqa: B905 - both have len(keys) items
+    if not _PLAIN.issuperset(map(type, tail.values())):
+        return None
     try:
-        after = "".join("," + json_string(k) + ":" + _scalar(v) for k, v in tail)
-        values = _GETTERS[keys]
-        name_at = keys.index("name")
-        records = []
-        for item in items:
-            row = values(item)
-            fields = ",".join(_LABELS[k] + _scalar(v) for k, v in zip(keys, row, strict=True))
-            records.append((row[name_at], "{" + fields + "}"))
-        # Stable, by name alone: the same order ``sorted(..., key=name)`` gives the dicts.
-        records.sort(key=lambda r: r[0])
-        return "{" + json_string(head) + ":[" + ",".join(r[1] for r in records) + "]" + after + "}"
-    except (_NotPlain, TypeError):
+        records.sort(key=lambda r: r["name"])  # stable: ties keep their order, as ``sorted`` did
+        return canonical_encoder().encode({head: records, **tail})
+    except (ValueError, TypeError):  # a non-finite number, names that do not compare: the general path's word
         return None
 
 
