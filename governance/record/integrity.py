@@ -338,7 +338,7 @@ def altered_pilots(session: Session, *, cached: bool = False) -> set[int]:
     fingerprint = frozen_fingerprint(session)
     if fingerprint is None:
         return _altered_pilots_live(session)
-    key = (session.get_bind().url.render_as_string(hide_password=True), fingerprint)
+    key = (session.connection().engine.url.render_as_string(hide_password=True), fingerprint)
     found = ALTERED_PILOTS.get(key)
     if found is None:
         found = frozenset(_altered_pilots_live(session))
