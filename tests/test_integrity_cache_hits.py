@@ -2,9 +2,10 @@
 
 Counted, not timed: the number of criteria sets and metric lists the check hashes. On
 PostgreSQL the second read of an unchanged record hashes nothing; a write to the frozen
-rows (here the product's own: a new pilot's metrics lock at real use) makes the next read
-hash again, once. On SQLite the database keeps no record of row versions to key on, so
-the check runs live on every read — and this file says so rather than skip it.
+rows (here the product's own: a new lock, a new pilot's metrics locked at real use) makes
+the next read hash what changed — that lock and that pilot, not the others. On SQLite the
+database keeps no record of row versions to key on, so the check runs live on every read —
+and this file says so rather than skip it.
 """
 from __future__ import annotations
 
@@ -74,10 +75,31 @@ def test_a_write_to_the_frozen_rows_makes_the_next_read_hash_again(world: World,
     sv.start_real_use(world.uow, world.commissioner, second)
     hashed.clear()
     assert read(world) == {first_pilot: False, second: False}
-    assert sorted(hashed) == ["criteria", "criteria", "metrics", "metrics"]  # both locks, both lists
+    if world.db.dialect == "postgresql":
+        assert sorted(hashed) == ["criteria", "metrics"]  # the new lock and the new pilot's list only
+    else:
+        assert sorted(hashed) == ["criteria", "criteria", "metrics", "metrics"]
     hashed.clear()
     read(world)
     assert hashed == ([] if world.db.dialect == "postgresql" else ["criteria", "criteria", "metrics", "metrics"])
+
+
+def test_a_kept_verdict_is_checked_again_after_its_lifetime(world: World, hashed: list[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the fingerprints say, no verdict stands longer than the store's ``ttl``."""
+    small_charter(world)
+    world.pilot_in_use()
+    now = [10_000.0]
+    monkeypatch.setattr(integrity.time, "monotonic", lambda: now[0])
+    read(world)
+    hashed.clear()
+    now[0] += ALTERED_PILOTS.ttl - 1
+    read(world)
+    assert hashed == ([] if world.db.dialect == "postgresql" else ["criteria", "metrics"])
+    now[0] += 2
+    hashed.clear()
+    read(world)
+    assert sorted(hashed) == ["criteria", "metrics"]
 
 
 def test_a_write_elsewhere_keeps_the_result(world: World, hashed: list[str]) -> None:

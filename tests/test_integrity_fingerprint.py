@@ -1,6 +1,6 @@
 """The fingerprint Compare's cached integrity result is keyed on (PostgreSQL).
 
-``frozen_fingerprint`` digests which version (``xmin``) of every row the check reads. The
+``frozen_fingerprints`` names which version (``xmin``) of every row the check reads. The
 operator's edit of any of those tables, even one that writes back the very same values with
 the guard triggers off, must change it; freezing the rows (VACUUM FREEZE, what autovacuum
 does to old rows sooner or later) must not — else every freeze would cost a fresh check,
@@ -12,15 +12,16 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from governance import services as sv
-from governance.record.integrity import FINGERPRINTED, frozen_fingerprint
+from governance.record.integrity import FINGERPRINTED, frozen_fingerprints
 from governance.storage.models import CommissioningMetric
 from tests.test_record_operators import as_operator, small_charter
 from tests.world import World
 
 
-def fingerprint(world: World) -> str | None:
+def fingerprint(world: World) -> dict[tuple[str, int], str] | None:
     with world.db.uow().reading() as s:
-        return frozen_fingerprint(s)
+        found = frozen_fingerprints(s)
+    return None if found is None else found.groups
 
 
 @pytest.fixture

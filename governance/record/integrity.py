@@ -24,7 +24,7 @@ import json
 import threading
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,18 +134,24 @@ def _criteria_checks(s: Session, locks: list[Any]) -> list[Alteration]:
     return out
 
 
-def _lock_rows(s: Session) -> list[Any]:
-    """Every criteria lock as a plain row (what ``_criteria_checks`` reads of it)."""
+def _lock_rows(s: Session, ids: list[int] | None = None) -> list[Any]:
+    """Criteria locks (every one, or at least those of ``ids``) as plain rows: what
+    ``_criteria_checks`` reads of them."""
     t = CriteriaLock.__table__
-    return list(s.connection().execute(
-        select(t.c.id, t.c.problem_version_id, t.c.criteria_sha256, t.c.criteria_json).order_by(t.c.id)))
+    q = select(t.c.id, t.c.problem_version_id, t.c.criteria_sha256, t.c.criteria_json)
+    if ids is not None:
+        q = q.where(_among(t.c.id, ids))
+    return list(s.connection().execute(q.order_by(t.c.id)))
 
 
-def _locked_pilot_rows(s: Session) -> list[Any]:
-    """Every pilot whose metrics locked at real use, as a plain row (what ``_metric_checks`` reads)."""
+def _locked_pilot_rows(s: Session, ids: list[int] | None = None) -> list[Any]:
+    """Pilots whose metrics locked at real use (every one, or at least those of ``ids``) as plain
+    rows: what ``_metric_checks`` reads of them."""
     t = Pilot.__table__
-    return list(s.connection().execute(
-        select(t.c.id, t.c.title, t.c.metrics_sha256).where(t.c.metrics_sha256.is_not(None)).order_by(t.c.id)))
+    q = select(t.c.id, t.c.title, t.c.metrics_sha256).where(t.c.metrics_sha256.is_not(None))
+    if ids is not None:
+        q = q.where(_among(t.c.id, ids))
+    return list(s.connection().execute(q.order_by(t.c.id)))
 
 
 def _metric_checks(s: Session, pilots: list[Any]) -> list[Alteration]:
@@ -324,26 +330,47 @@ def refuse_if_altered(session: Session, pilot: Pilot) -> None:
 def altered_pilots(session: Session, *, cached: bool = False) -> set[int]:
     """Pilots whose locked criteria or commissioning metrics were edited outside the use cases.
 
-    ``cached`` (a read model's read, e.g. Compare): on PostgreSQL the result is kept per
-    database and per ``frozen_fingerprint`` — the database's own record of which row versions
-    the check reads — so it is computed once per change of those rows, not once per read. Any
-    write to them, the product's or an operator's bypassing the guard triggers, gives the
-    rows new versions, a new fingerprint, and so a fresh check. On SQLite there is no such
-    record of row versions: the check runs live on every read.
+    ``cached`` (a read model's read, e.g. Compare): on PostgreSQL each lock's and each locked
+    pilot's verdict is kept per database beside its ``frozen_fingerprints`` entry — the
+    database's own record of which row versions that check reads — so a lock or pilot is
+    hashed again only when one of its rows changed (or its verdict is older than the store's
+    ``ttl``), not on every read. Any write to those rows, the product's or an operator's
+    bypassing the guard triggers, gives them new versions, a new fingerprint, and so a fresh
+    check. On SQLite there is no such record of row versions: the check runs live every read.
     """
     if not cached:
         return _altered_pilots_live(session)
-    # First the fingerprint, then the check, in the read's one snapshot (REPEATABLE READ): the
-    # result stored under a fingerprint is never older than the rows that fingerprint names.
-    fingerprint = frozen_fingerprint(session)
-    if fingerprint is None:
+    # First the fingerprints, then the checks, in the read's one snapshot (REPEATABLE READ): a
+    # verdict stored beside a fingerprint is never older than the rows that fingerprint names.
+    prints = frozen_fingerprints(session)
+    if prints is None:
         return _altered_pilots_live(session)
-    key = (session.connection().engine.url.render_as_string(hide_password=True), fingerprint)
-    found = ALTERED_PILOTS.get(key)
-    if found is None:
-        found = frozenset(_altered_pilots_live(session))
-        ALTERED_PILOTS.put(key, found)
-    return set(found)
+    url = session.connection().engine.url.render_as_string(hide_password=True)
+    known: dict[tuple[str, int], tuple[str, bool, float]] = ALTERED_PILOTS.get(url) or {}
+    now = time.monotonic()
+    kept: dict[tuple[str, int], tuple[str, bool, float]] = {}
+    stale: dict[str, list[int]] = {"lock": [], "pilot": []}
+    for group, digest in prints.groups.items():
+        entry = known.get(group)
+        if entry is not None and entry[0] == digest and now - entry[2] <= ALTERED_PILOTS.ttl:
+            kept[group] = entry
+        else:
+            stale[group[0]].append(group[1])
+    if stale["lock"]:
+        wanted = set(stale["lock"])
+        locks = [lock for lock in _lock_rows(session, stale["lock"]) if lock.id in wanted]
+        bad = {a.entity_id for a in _criteria_checks(session, locks)}
+        kept.update({("lock", i): (prints.groups["lock", i], i in bad, now) for i in stale["lock"]})
+    if stale["pilot"]:
+        wanted = set(stale["pilot"])
+        pilots = [p for p in _locked_pilot_rows(session, stale["pilot"]) if p.id in wanted]
+        bad = {a.entity_id for a in _metric_checks(session, pilots)}
+        kept.update({("pilot", i): (prints.groups["pilot", i], i in bad, now) for i in stale["pilot"]})
+    ALTERED_PILOTS.put(url, kept)  # only the groups that exist now: the store never outgrows the record
+    bad_versions = {prints.lock_versions[i] for (kind, i), (_, bad_, _) in kept.items() if kind == "lock" and bad_}
+    out = set(session.scalars(select(Pilot.id).where(Pilot.problem_version_id.in_(bad_versions)))) \
+        if bad_versions else set()
+    return out | {i for (kind, i), (_, bad_, _) in kept.items() if kind == "pilot" and bad_}
 
 
 def _altered_pilots_live(session: Session) -> set[int]:
@@ -355,61 +382,100 @@ def _altered_pilots_live(session: Session) -> set[int]:
     return out | {a.entity_id for a in _metric_checks(session, _locked_pilot_rows(session))}
 
 
-# ------------------------------------------------------ the fingerprint
-#: What ``altered_pilots`` reads: (table, key column, filter). Every row of each (not only the
-#: locked ones): an operator who moves a criterion into or out of a locked version, or clears a
-#: pilot's ``metrics_sha256``, changes a row here too.
+# ------------------------------------------------------ the fingerprints
+#: The tables ``altered_pilots`` reads, with their key and which rows: every row of each (an
+#: operator who moves a criterion into or out of a locked version, or rewrites an amendment,
+#: changes a row here), the lock events through ix_audit_event_action.
 FINGERPRINTED: tuple[tuple[str, str, str], ...] = (
     ("criteria_lock", "id", ""),
-    ("problem_version", "id", ""),
+    ("problem_version", "id", "WHERE id IN (SELECT problem_version_id FROM criteria_lock)"),
     ("criterion", "id", ""),
     ("amendment", "id", ""),
     ("commissioning_metric", "id", ""),
-    ("pilot", "id", ""),
-    # The lock events, through ix_audit_event_action (the record's other events do not bear on it).
+    ("pilot", "id", "WHERE metrics_sha256 IS NOT NULL"),
     ("audit_event", "seq", "WHERE action = 'criteria.locked'"),
 )
 
-_PG_FINGERPRINT = " UNION ALL ".join(
-    f"SELECT '{table}', count(*), encode(sha256(convert_to(coalesce(string_agg({key} || '.' || xmin::text, ',' "
-    f"ORDER BY {key}), ''), 'UTF8')), 'hex') FROM {table} {where}"
-    for table, key, where in FINGERPRINTED)
+
+def _versions(key: str) -> str:
+    return f"string_agg({key} || '.' || xmin::text, ',' ORDER BY {key})"
 
 
-def frozen_fingerprint(session: Session) -> str | None:
-    """A digest of which version of every row ``altered_pilots`` reads, computed by the database;
-    None where the database keeps no such thing (SQLite).
+#: Per group (a lock and what its check reads; a locked pilot and its metrics), the ordered
+#: (key, xmin) pairs of its rows. An amendment belongs to its criterion's version or its
+#: metric's pilot, as the check joins it.
+_PG_GROUPS = {
+    "locks": "SELECT l.id, l.problem_version_id, l.xmin::text, v.xmin::text FROM criteria_lock l "
+             "LEFT JOIN problem_version v ON v.id = l.problem_version_id",
+    "criteria": f"SELECT problem_version_id, {_versions('id')} FROM criterion GROUP BY problem_version_id",
+    "criteria_amendments": "SELECT c.problem_version_id, string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
+                           "FROM amendment a JOIN criterion c ON c.id = a.criterion_id GROUP BY c.problem_version_id",
+    "lock_events": f"SELECT entity_id, {_versions('seq')} FROM audit_event WHERE action = 'criteria.locked' "
+                   "GROUP BY entity_id",
+    "pilots": "SELECT id, xmin::text FROM pilot WHERE metrics_sha256 IS NOT NULL",
+    "metrics": f"SELECT pilot_id, {_versions('id')} FROM commissioning_metric GROUP BY pilot_id",
+    "metric_amendments": "SELECT m.pilot_id, string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
+                         "FROM amendment a JOIN commissioning_metric m ON m.id = a.metric_id GROUP BY m.pilot_id",
+}
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """Which version of every row each lock's and each locked pilot's check reads."""
+
+    #: ("lock", lock id) or ("pilot", pilot id) → the versions of the rows that check reads.
+    groups: dict[tuple[str, int], str]
+    #: lock id → the problem version it locks.
+    lock_versions: dict[int, int]
+
+
+def frozen_fingerprints(session: Session) -> Fingerprints | None:
+    """Which version of every row ``altered_pilots`` reads, per lock and per locked pilot, as the
+    database records it; None where the database keeps no such thing (SQLite).
 
     On PostgreSQL every INSERT, UPDATE or DELETE — whoever makes it, with or without the guard
     triggers (``session_replication_role = replica`` skips triggers, not MVCC) — leaves the row
-    with the writing transaction's id in ``xmin``, a transaction id no earlier row version of it
-    carries. The SHA-256 of the ordered (key, xmin) pairs of each table therefore changes with
-    any write to them. Freezing (VACUUM) keeps ``xmin`` as it was since PostgreSQL 9.4 (it sets
-    a hint bit), and a rewrite (VACUUM FULL, CLUSTER) keeps it too; a dump restored into the
-    same URL gives new ids — and a change of fingerprint only costs a fresh check. The database's
-    oid is part of it, so a database dropped and re-created under the same URL never matches.
+    with the writing transaction's id in ``xmin``, an id no earlier version of it carries. So a
+    group's ordered (key, xmin) pairs change with any write to its rows. Freezing (VACUUM) keeps
+    ``xmin`` as it was since PostgreSQL 9.4 (it sets a hint bit), and a rewrite (VACUUM FULL,
+    CLUSTER) keeps it too; a dump restored into the same URL gives new ids — and a changed
+    fingerprint only costs a fresh check. The database's oid is part of every group, so a
+    database dropped and re-created under the same URL never matches.
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    rows = session.execute(text(_PG_FINGERPRINT)).all()
-    oid = session.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar_one()
-    return sha256_hex(f"{oid}|" + "|".join(f"{t}:{n}:{d}" for t, n, d in rows))
+    conn = session.connection()
+    oid = conn.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar_one()
+    part = {name: {key: value for key, value in conn.execute(text(sql))}
+            for name, sql in _PG_GROUPS.items() if name not in ("locks", "pilots")}
+    groups: dict[tuple[str, int], str] = {}
+    versions: dict[int, int] = {}
+    for lock_id, vid, lock_xmin, version_xmin in conn.execute(text(_PG_GROUPS["locks"])):
+        versions[lock_id] = vid
+        groups["lock", lock_id] = "|".join((str(oid), lock_xmin, str(vid), str(version_xmin),
+                                           part["criteria"].get(vid, ""), part["criteria_amendments"].get(vid, ""),
+                                           part["lock_events"].get(str(lock_id), "")))
+    for pilot_id, pilot_xmin in conn.execute(text(_PG_GROUPS["pilots"])):
+        groups["pilot", pilot_id] = "|".join((str(oid), pilot_xmin, part["metrics"].get(pilot_id, ""),
+                                             part["metric_amendments"].get(pilot_id, "")))
+    return Fingerprints(groups, versions)
 
 
 class ResultCache:
-    """A small, thread-safe, bounded map from (database, fingerprint) to a check's result.
+    """A small, thread-safe, bounded map from a key (a database) to a check's results.
 
     Process-wide (Streamlit's sessions share it; ``governance`` never imports Streamlit). An
-    entry also expires after ``ttl`` seconds, so even a fingerprint collision no one can make
-    today would leave a stale result standing no longer than that.
+    entry also expires after ``ttl`` seconds — and ``altered_pilots`` holds each verdict in it
+    no longer than that either — so even a fingerprint collision no one can make today would
+    leave a stale verdict standing no longer than ``ttl``.
     """
 
     def __init__(self, maxsize: int = 16, ttl: float = 900.0) -> None:
         self.maxsize, self.ttl = maxsize, ttl
-        self._entries: OrderedDict[tuple[str, str], tuple[float, frozenset[int]]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> frozenset[int] | None:
+    def get(self, key: Hashable) -> Any:
         """The stored result, or None if absent or expired."""
         with self._lock:
             entry = self._entries.get(key)
@@ -421,7 +487,7 @@ class ResultCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: tuple[str, str], value: frozenset[int]) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         """Store a result; the least recently used entry goes beyond ``maxsize``."""
         with self._lock:
             self._entries[key] = (time.monotonic(), value)
@@ -438,6 +504,6 @@ class ResultCache:
             return len(self._entries)
 
 
-#: ``altered_pilots(cached=True)``'s results. A few per database: the newest fingerprint is the
-#: one that matters, older ones are left to age out.
+#: ``altered_pilots(cached=True)``'s verdicts: per database, per lock and locked pilot, (fingerprint,
+#: altered?, when checked). Replaced whole on every read, so it holds only the groups that exist.
 ALTERED_PILOTS = ResultCache()
