@@ -402,21 +402,24 @@ def _versions(key: str) -> str:
 
 
 #: Per group (a lock and what its check reads; a locked pilot and its metrics), the ordered
-#: (key, xmin) pairs of its rows. An amendment belongs to its criterion's version or its
-#: metric's pilot, as the check joins it.
-_PG_GROUPS = {
-    "locks": "SELECT l.id, l.problem_version_id, l.xmin::text, v.xmin::text FROM criteria_lock l "
-             "LEFT JOIN problem_version v ON v.id = l.problem_version_id",
-    "criteria": f"SELECT problem_version_id, {_versions('id')} FROM criterion GROUP BY problem_version_id",
-    "criteria_amendments": "SELECT c.problem_version_id, string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
-                           "FROM amendment a JOIN criterion c ON c.id = a.criterion_id GROUP BY c.problem_version_id",
-    "lock_events": f"SELECT entity_id, {_versions('seq')} FROM audit_event WHERE action = 'criteria.locked' "
-                   "GROUP BY entity_id",
-    "pilots": "SELECT id, xmin::text FROM pilot WHERE metrics_sha256 IS NOT NULL",
-    "metrics": f"SELECT pilot_id, {_versions('id')} FROM commissioning_metric GROUP BY pilot_id",
-    "metric_amendments": "SELECT m.pilot_id, string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
-                         "FROM amendment a JOIN commissioning_metric m ON m.id = a.metric_id GROUP BY m.pilot_id",
-}
+#: (key, xmin) pairs of its rows, in one statement (one round trip): rows of (part, key, extra,
+#: versions). An amendment belongs to its criterion's version or its metric's pilot, as the
+#: check joins it.
+_PG_GROUPS = " UNION ALL ".join((
+    "SELECT 'db', oid::text, NULL, NULL FROM pg_database WHERE datname = current_database()",
+    "SELECT 'lock', l.id::text, l.problem_version_id::text, l.xmin::text || ':' || coalesce(v.xmin::text, '') "
+    "FROM criteria_lock l LEFT JOIN problem_version v ON v.id = l.problem_version_id",
+    f"SELECT 'criteria', problem_version_id::text, NULL, {_versions('id')} FROM criterion GROUP BY problem_version_id",
+    "SELECT 'criteria_amendments', c.problem_version_id::text, NULL, "
+    "string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
+    "FROM amendment a JOIN criterion c ON c.id = a.criterion_id GROUP BY c.problem_version_id",
+    f"SELECT 'lock_events', entity_id, NULL, {_versions('seq')} FROM audit_event "
+    "WHERE action = 'criteria.locked' GROUP BY entity_id",
+    "SELECT 'pilot', id::text, NULL, xmin::text FROM pilot WHERE metrics_sha256 IS NOT NULL",
+    f"SELECT 'metrics', pilot_id::text, NULL, {_versions('id')} FROM commissioning_metric GROUP BY pilot_id",
+    "SELECT 'metric_amendments', m.pilot_id::text, NULL, string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
+    "FROM amendment a JOIN commissioning_metric m ON m.id = a.metric_id GROUP BY m.pilot_id",
+))
 
 
 @dataclass(frozen=True)
@@ -444,20 +447,22 @@ def frozen_fingerprints(session: Session) -> Fingerprints | None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    conn = session.connection()
-    oid = conn.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar_one()
-    part = {name: {key: value for key, value in conn.execute(text(sql))}
-            for name, sql in _PG_GROUPS.items() if name not in ("locks", "pilots")}
-    groups: dict[tuple[str, int], str] = {}
+    part: dict[str, dict[str, str]] = defaultdict(dict)
     versions: dict[int, int] = {}
-    for lock_id, vid, lock_xmin, version_xmin in conn.execute(text(_PG_GROUPS["locks"])):
-        versions[lock_id] = vid
-        groups["lock", lock_id] = "|".join((str(oid), lock_xmin, str(vid), str(version_xmin),
-                                           part["criteria"].get(vid, ""), part["criteria_amendments"].get(vid, ""),
+    for kind, key, extra, seen in session.connection().execute(text(_PG_GROUPS)):
+        part[kind][key] = seen or ""
+        if kind == "lock":
+            versions[int(key)] = int(extra)
+    oid = next(iter(part["db"]))
+    groups: dict[tuple[str, int], str] = {}
+    for lock_id, vid in versions.items():
+        key = str(vid)
+        groups["lock", lock_id] = "|".join((oid, part["lock"][str(lock_id)], key, part["criteria"].get(key, ""),
+                                           part["criteria_amendments"].get(key, ""),
                                            part["lock_events"].get(str(lock_id), "")))
-    for pilot_id, pilot_xmin in conn.execute(text(_PG_GROUPS["pilots"])):
-        groups["pilot", pilot_id] = "|".join((str(oid), pilot_xmin, part["metrics"].get(pilot_id, ""),
-                                             part["metric_amendments"].get(pilot_id, "")))
+    for pilot_key, pilot_xmin in part["pilot"].items():
+        groups["pilot", int(pilot_key)] = "|".join((oid, pilot_xmin, part["metrics"].get(pilot_key, ""),
+                                                   part["metric_amendments"].get(pilot_key, "")))
     return Fingerprints(groups, versions)
 
 
