@@ -12,16 +12,28 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from governance import services as sv
-from governance.record.integrity import FINGERPRINTED, frozen_fingerprints
+from governance.record.integrity import FINGERPRINTED, frozen_fingerprints, whole_fingerprint
 from governance.storage.models import CommissioningMetric
 from tests.test_record_operators import as_operator, small_charter
 from tests.world import World
 
 
-def fingerprint(world: World) -> dict[tuple[str, int], str] | None:
+def fingerprint(world: World) -> tuple[str, dict[tuple[str, int], str]] | None:
+    """(the whole digest, every group's fingerprint): compared together, each must move."""
     with world.db.uow().reading() as s:
-        found = frozen_fingerprints(s)
-    return None if found is None else found.groups
+        found, whole = frozen_fingerprints(s), whole_fingerprint(s)
+    if found is None:
+        assert whole is None
+        return None
+    assert whole is not None
+    return whole, found.groups
+
+
+def assert_both_changed(before: tuple[str, dict[tuple[str, int], str]] | None,
+                        after: tuple[str, dict[tuple[str, int], str]] | None) -> None:
+    assert before is not None and after is not None
+    assert after[0] != before[0], "the whole digest did not change"
+    assert after[1] != before[1], "no group's fingerprint changed"
 
 
 @pytest.fixture
@@ -54,7 +66,7 @@ def test_a_no_op_rewrite_of_any_fingerprinted_table_changes_it(
         changed = conn.execute(text(f"UPDATE {table} SET {key} = {key} WHERE {key} = "
                                     f"(SELECT max({key}) FROM {table} {where})"))
         assert changed.rowcount == 1
-    assert fingerprint(world) != before
+    assert_both_changed(before, fingerprint(world))
 
 
 def test_a_deleted_and_reinserted_row_changes_it(world: World, in_use: int, owner_db_url: str) -> None:
@@ -66,7 +78,7 @@ def test_a_deleted_and_reinserted_row_changes_it(world: World, in_use: int, owne
         conn.execute(text("DELETE FROM commissioning_metric WHERE id = :id"), {"id": row["id"]})
         conn.execute(text("INSERT INTO commissioning_metric (" + ", ".join(row) + ") VALUES ("
                           + ", ".join(f":{c}" for c in row) + ")"), dict(row))
-    assert fingerprint(world) != before
+    assert_both_changed(before, fingerprint(world))
 
 
 def test_freezing_the_rows_keeps_it(world: World, in_use: int, owner_db_url: str) -> None:

@@ -334,20 +334,47 @@ def altered_pilots(session: Session, *, cached: bool = False) -> set[int]:
     pilot's verdict is kept per database beside its ``frozen_fingerprints`` entry — the
     database's own record of which row versions that check reads — so a lock or pilot is
     hashed again only when one of its rows changed (or its verdict is older than the store's
-    ``ttl``), not on every read. Any write to those rows, the product's or an operator's
-    bypassing the guard triggers, gives them new versions, a new fingerprint, and so a fresh
-    check. On SQLite there is no such record of row versions: the check runs live every read.
+    ``ttl``), not on every read. While ``whole_fingerprint`` (the digest of all of them, one
+    row from the database) is unchanged, the groups are not even fetched. Any write to those
+    rows, the product's or an operator's bypassing the guard triggers, gives them new versions,
+    new fingerprints, and so a fresh check. On SQLite there is no such record of row versions:
+    the check runs live on every read.
     """
     if not cached:
         return _altered_pilots_live(session)
     # First the fingerprints, then the checks, in the read's one snapshot (REPEATABLE READ): a
     # verdict stored beside a fingerprint is never older than the rows that fingerprint names.
-    prints = frozen_fingerprints(session)
-    if prints is None:
+    if session.get_bind().dialect.name != "postgresql":
         return _altered_pilots_live(session)
     url = session.connection().engine.url.render_as_string(hide_password=True)
-    known: dict[tuple[str, int], tuple[str, bool, float]] = ALTERED_PILOTS.get(url) or {}
+    whole = whole_fingerprint(session)
     now = time.monotonic()
+    state: _Kept | None = ALTERED_PILOTS.get(url)
+    if state is None or state.whole != whole or now - state.oldest > ALTERED_PILOTS.ttl:
+        state = _recheck(session, whole, state.groups if state is not None else {}, now)
+        ALTERED_PILOTS.put(url, state)
+    bad_versions = {state.lock_versions[i] for (kind, i), (_, bad, _) in state.groups.items() if kind == "lock" and bad}
+    out = set(session.scalars(select(Pilot.id).where(Pilot.problem_version_id.in_(bad_versions)))) \
+        if bad_versions else set()
+    return out | {i for (kind, i), (_, bad, _) in state.groups.items() if kind == "pilot" and bad}
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """One database's kept verdicts: per group, (fingerprint, altered?, when checked)."""
+
+    whole: str | None
+    groups: dict[tuple[str, int], tuple[str, bool, float]]
+    lock_versions: dict[int, int]
+    oldest: float
+
+
+def _recheck(session: Session, whole: str | None, known: dict[tuple[str, int], tuple[str, bool, float]],
+             now: float) -> _Kept:
+    """The verdicts again: kept where a group's fingerprint is unchanged and its verdict young enough,
+    checked where not. Only the groups that exist now are returned: the store never outgrows the record."""
+    prints = frozen_fingerprints(session)
+    assert prints is not None  # PostgreSQL: ``whole_fingerprint`` answered
     kept: dict[tuple[str, int], tuple[str, bool, float]] = {}
     stale: dict[str, list[int]] = {"lock": [], "pilot": []}
     for group, digest in prints.groups.items():
@@ -366,11 +393,7 @@ def altered_pilots(session: Session, *, cached: bool = False) -> set[int]:
         pilots = [p for p in _locked_pilot_rows(session, stale["pilot"]) if p.id in wanted]
         bad = {a.entity_id for a in _metric_checks(session, pilots)}
         kept.update({("pilot", i): (prints.groups["pilot", i], i in bad, now) for i in stale["pilot"]})
-    ALTERED_PILOTS.put(url, kept)  # only the groups that exist now: the store never outgrows the record
-    bad_versions = {prints.lock_versions[i] for (kind, i), (_, bad_, _) in kept.items() if kind == "lock" and bad_}
-    out = set(session.scalars(select(Pilot.id).where(Pilot.problem_version_id.in_(bad_versions)))) \
-        if bad_versions else set()
-    return out | {i for (kind, i), (_, bad_, _) in kept.items() if kind == "pilot" and bad_}
+    return _Kept(whole, kept, prints.lock_versions, min((at for _, _, at in kept.values()), default=now))
 
 
 def _altered_pilots_live(session: Session) -> set[int]:
@@ -420,6 +443,20 @@ _PG_GROUPS = " UNION ALL ".join((
     "SELECT 'metric_amendments', m.pilot_id::text, NULL, string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
     "FROM amendment a JOIN commissioning_metric m ON m.id = a.metric_id GROUP BY m.pilot_id",
 ))
+
+
+#: The SHA-256 of every group's row versions at once, computed by the database (one row back).
+_PG_WHOLE = ("SELECT encode(sha256(convert_to(coalesce(string_agg(p || '/' || k || '/' || coalesce(x, '') || '/' "
+             "|| coalesce(v, ''), E'\\n' ORDER BY p, k), ''), 'UTF8')), 'hex') "
+             f"FROM ({_PG_GROUPS}) AS g(p, k, x, v)")
+
+
+def whole_fingerprint(session: Session) -> str | None:
+    """One digest of everything ``frozen_fingerprints`` lists (None on SQLite): equal exactly when
+    every group's fingerprint is."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return str(session.connection().execute(text(_PG_WHOLE)).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -509,6 +546,7 @@ class ResultCache:
             return len(self._entries)
 
 
-#: ``altered_pilots(cached=True)``'s verdicts: per database, per lock and locked pilot, (fingerprint,
-#: altered?, when checked). Replaced whole on every read, so it holds only the groups that exist.
+#: ``altered_pilots(cached=True)``'s verdicts: per database (``_Kept``), per lock and locked pilot,
+#: (fingerprint, altered?, when checked). Replaced whole on a change, so it holds only the groups
+#: that exist.
 ALTERED_PILOTS = ResultCache()
