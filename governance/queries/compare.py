@@ -150,7 +150,7 @@ def compare_pilots(uow: UnitOfWork, actor_id: int) -> list[PilotComparison]:
         min_n_charter = charter.min_survey_responses if charter else 30
         default_threshold = charter.indispensability_threshold if charter else 0.4
         rows = s.execute(COMPARISON).all()
-        altered = altered_pilots(s)
+        altered = altered_pilots(s, cached=True)
     out = []
     for (pid, title, state, outcome, target, min_evidence, n_metrics, on_target, measured, very, n, at,
          week, active, eligible, added, removed) in rows:

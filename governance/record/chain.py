@@ -67,6 +67,11 @@ def jsonable(value: Any) -> Any:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def canonical_encoder() -> json.JSONEncoder:
+    """The encoder ``canonical_json`` writes with, for values already plain JSON types."""
+    return _CANONICAL
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no insignificant whitespace, non-ASCII kept (encoded UTF-8)."""
     return _CANONICAL.encode(jsonable(value))
@@ -87,12 +92,15 @@ def format_time(moment: datetime) -> str:
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
 
-def _s(value: str) -> str:
+def json_string(value: str) -> str:
     """A JSON string literal, as ``json.dumps(value, ensure_ascii=False)`` writes it
     (quoting directly when nothing needs escaping: the common case, and fast)."""
     if _NEEDS_ESCAPE.search(value) is None:
         return '"' + value + '"'
     return json.dumps(value, ensure_ascii=False)
+
+
+_s = json_string
 
 
 _EVENT_TEMPLATE = ('{"action":"%s","actor_id":%s,"actor_name":"%s","entity_id":"%s","entity_type":"%s",'

@@ -21,12 +21,14 @@ declaration and shows as "record altered" on the Audit page and on Home.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterable
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import cast, func, select
+from sqlalchemy import cast, func, select, text, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -72,27 +74,45 @@ def _events(s: Session, action: str, entity_ids: Iterable[int] | None = None) ->
     return {entity: json.loads(payload) for entity, payload in s.execute(q.order_by(AuditEvent.seq))}
 
 
+#: Up to this many ids a query names them (by index); beyond, it reads the whole table in one
+#: pass and keeps the wanted rows: thousands of bound parameters cost more to send and plan.
+_BY_ID = 500
+
+
+def _among(column: Any, ids: list[int]) -> Any:
+    """``column IN ids`` for a few ids; true (the whole table, filtered after) for many."""
+    return column.in_(ids) if len(ids) <= _BY_ID else true()
+
+
 def _amended_hashes(s: Session, version_ids: Iterable[int] | None = None) -> dict[int, str]:
     """Problem version → the criteria hash its latest applied amendment produced."""
     q = (select(Criterion.problem_version_id, Amendment.resulting_sha256)
          .join(Criterion, Criterion.id == Amendment.criterion_id)
          .where(Amendment.status == "applied", Amendment.resulting_sha256.is_not(None)))
-    if version_ids is not None:
-        q = q.where(Criterion.problem_version_id.in_(list(version_ids)))
-    return {vid: str(digest) for vid, digest in s.execute(q.order_by(Amendment.decided_at, Amendment.id))}
+    wanted = None if version_ids is None else set(version_ids)
+    if wanted is not None:
+        q = q.where(_among(Criterion.problem_version_id, sorted(wanted)))
+    return {vid: str(digest) for vid, digest in s.execute(q.order_by(Amendment.decided_at, Amendment.id))
+            if wanted is None or vid in wanted}
 
 
-def _criteria_checks(s: Session, locks: list[CriteriaLock]) -> list[Alteration]:
+def _criteria_checks(s: Session, locks: list[Any]) -> list[Alteration]:
+    """``locks``: criteria locks, or plain rows of their id, problem_version_id, criteria_sha256
+    and criteria_json (``_lock_rows``)."""
     out: list[Alteration] = []
     if not locks:
         return out
     ids = [lock.problem_version_id for lock in locks]
-    versions = {v.id: v for v in s.scalars(select(ProblemVersion).where(ProblemVersion.id.in_(ids)))}
-    # Plain rows, not ORM objects: the hash reads the columns only, and Compare runs this on every read.
+    # Plain rows, not ORM objects: the hash reads the columns only, and Compare runs this on a miss.
+    vt = ProblemVersion.__table__
+    versions = {v.id: v for v in s.connection().execute(
+        select(vt.c.id, vt.c.problem_id, vt.c.version).where(_among(vt.c.id, ids)))}
     criteria: dict[int, list[Any]] = defaultdict(list)
     table = Criterion.__table__
-    for c in s.connection().execute(select(*table.c).where(table.c.problem_version_id.in_(ids))):
-        criteria[c.problem_version_id].append(c)
+    wanted = set(ids)
+    for c in s.connection().execute(select(*table.c).where(_among(table.c.problem_version_id, ids))):
+        if c.problem_version_id in wanted:
+            criteria[c.problem_version_id].append(c)
     amended = _amended_hashes(s, ids)
     locked_events = _recorded_digests(s, "criteria.locked", "criteria_sha256", [lock.id for lock in locks])
     for lock in locks:
@@ -114,7 +134,28 @@ def _criteria_checks(s: Session, locks: list[CriteriaLock]) -> list[Alteration]:
     return out
 
 
-def _metric_checks(s: Session, pilots: list[Pilot]) -> list[Alteration]:
+def _lock_rows(s: Session, ids: list[int] | None = None) -> list[Any]:
+    """Criteria locks (every one, or at least those of ``ids``) as plain rows: what
+    ``_criteria_checks`` reads of them."""
+    t = CriteriaLock.__table__
+    q = select(t.c.id, t.c.problem_version_id, t.c.criteria_sha256, t.c.criteria_json)
+    if ids is not None:
+        q = q.where(_among(t.c.id, ids))
+    return list(s.connection().execute(q.order_by(t.c.id)))
+
+
+def _locked_pilot_rows(s: Session, ids: list[int] | None = None) -> list[Any]:
+    """Pilots whose metrics locked at real use (every one, or at least those of ``ids``) as plain
+    rows: what ``_metric_checks`` reads of them."""
+    t = Pilot.__table__
+    q = select(t.c.id, t.c.title, t.c.metrics_sha256).where(t.c.metrics_sha256.is_not(None))
+    if ids is not None:
+        q = q.where(_among(t.c.id, ids))
+    return list(s.connection().execute(q.order_by(t.c.id)))
+
+
+def _metric_checks(s: Session, pilots: list[Any]) -> list[Alteration]:
+    """``pilots``: pilots, or plain rows of their id, title and metrics_sha256."""
     out: list[Alteration] = []
     locked = [p for p in pilots if p.metrics_sha256]
     if not locked:
@@ -122,15 +163,18 @@ def _metric_checks(s: Session, pilots: list[Pilot]) -> list[Alteration]:
     ids = [p.id for p in locked]
     metrics: dict[int, list[Any]] = defaultdict(list)
     table = CommissioningMetric.__table__
-    for m in s.connection().execute(select(*table.c).where(table.c.pilot_id.in_(ids))):
-        metrics[m.pilot_id].append(m)
+    wanted = set(ids)
+    for m in s.connection().execute(select(*table.c).where(_among(table.c.pilot_id, ids))):
+        if m.pilot_id in wanted:
+            metrics[m.pilot_id].append(m)
     amended: dict[int, str] = {}
     for pid, digest in s.execute(
             select(CommissioningMetric.pilot_id, Amendment.resulting_sha256)
             .join(CommissioningMetric, CommissioningMetric.id == Amendment.metric_id)
-            .where(CommissioningMetric.pilot_id.in_(ids), Amendment.status == "applied",
+            .where(_among(CommissioningMetric.pilot_id, ids), Amendment.status == "applied",
                    Amendment.resulting_sha256.is_not(None)).order_by(Amendment.decided_at, Amendment.id)):
-        amended[pid] = str(digest)
+        if pid in wanted:
+            amended[pid] = str(digest)
     for p in locked:
         _, live = canonical_metrics(p.id, metrics[p.id])
         expected = amended.get(p.id, p.metrics_sha256)
@@ -259,8 +303,8 @@ def _sorted_rows_digest(rows: list[list[str]]) -> str:
 
 def check(session: Session) -> list[Alteration]:
     """Every frozen thing against what the record says it was (empty: nothing altered)."""
-    return [*_criteria_checks(session, list(session.scalars(select(CriteriaLock)))),
-            *_metric_checks(session, list(session.scalars(select(Pilot).where(Pilot.metrics_sha256.is_not(None))))),
+    return [*_criteria_checks(session, _lock_rows(session)),
+            *_metric_checks(session, _locked_pilot_rows(session)),
             *_decision_checks(session, list(session.scalars(select(Decision)))),
             *_ballot_checks(session, None),
             *_response_checks(session, None)]
@@ -283,13 +327,226 @@ def refuse_if_altered(session: Session, pilot: Pilot) -> None:
                             + ". Nothing was saved; an auditor must investigate first.", rule="R18")
 
 
-def altered_pilots(session: Session) -> set[int]:
-    """Pilots whose locked criteria or commissioning metrics were edited outside the use cases."""
-    locks = list(session.scalars(select(CriteriaLock)))
-    versions = {a.entity_id for a in _criteria_checks(session, locks)}
-    by_version = {lock.id: lock.problem_version_id for lock in locks}
-    bad_versions = {by_version[v] for v in versions}
+def altered_pilots(session: Session, *, cached: bool = False) -> set[int]:
+    """Pilots whose locked criteria or commissioning metrics were edited outside the use cases.
+
+    ``cached`` (a read model's read, e.g. Compare): on PostgreSQL each lock's and each locked
+    pilot's verdict is kept per database beside its ``frozen_fingerprints`` entry — the
+    database's own record of which row versions that check reads — so a lock or pilot is
+    hashed again only when one of its rows changed (or its verdict is older than the store's
+    ``ttl``), not on every read. While ``whole_fingerprint`` (the digest of all of them, one
+    row from the database) is unchanged, the groups are not even fetched. Any write to those
+    rows, the product's or an operator's bypassing the guard triggers, gives them new versions,
+    new fingerprints, and so a fresh check. On SQLite there is no such record of row versions:
+    the check runs live on every read.
+    """
+    if not cached:
+        return _altered_pilots_live(session)
+    # First the fingerprints, then the checks, in the read's one snapshot (REPEATABLE READ): a
+    # verdict stored beside a fingerprint is never older than the rows that fingerprint names.
+    if session.get_bind().dialect.name != "postgresql":
+        return _altered_pilots_live(session)
+    url = session.connection().engine.url.render_as_string(hide_password=True)
+    whole = whole_fingerprint(session)
+    now = time.monotonic()
+    state: _Kept | None = ALTERED_PILOTS.get(url)
+    if state is None or state.whole != whole or now - state.oldest > ALTERED_PILOTS.ttl:
+        state = _recheck(session, whole, state.groups if state is not None else {}, now)
+        ALTERED_PILOTS.put(url, state)
+    bad_versions = {state.lock_versions[i] for (kind, i), (_, bad, _) in state.groups.items() if kind == "lock" and bad}
     out = set(session.scalars(select(Pilot.id).where(Pilot.problem_version_id.in_(bad_versions)))) \
         if bad_versions else set()
-    pilots = list(session.scalars(select(Pilot).where(Pilot.metrics_sha256.is_not(None))))
-    return out | {a.entity_id for a in _metric_checks(session, pilots)}
+    return out | {i for (kind, i), (_, bad, _) in state.groups.items() if kind == "pilot" and bad}
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """One database's kept verdicts: per group, (fingerprint, altered?, when checked)."""
+
+    whole: str | None
+    groups: dict[tuple[str, int], tuple[str, bool, float]]
+    lock_versions: dict[int, int]
+    oldest: float
+
+
+def _recheck(session: Session, whole: str | None, known: dict[tuple[str, int], tuple[str, bool, float]],
+             now: float) -> _Kept:
+    """The verdicts again: kept where a group's fingerprint is unchanged and its verdict young enough,
+    checked where not. Only the groups that exist now are returned: the store never outgrows the record."""
+    prints = frozen_fingerprints(session)
+    assert prints is not None  # PostgreSQL: ``whole_fingerprint`` answered
+    kept: dict[tuple[str, int], tuple[str, bool, float]] = {}
+    stale: dict[str, list[int]] = {"lock": [], "pilot": []}
+    for group, digest in prints.groups.items():
+        entry = known.get(group)
+        if entry is not None and entry[0] == digest and now - entry[2] <= ALTERED_PILOTS.ttl:
+            kept[group] = entry
+        else:
+            stale[group[0]].append(group[1])
+    if stale["lock"]:
+        wanted = set(stale["lock"])
+        locks = [lock for lock in _lock_rows(session, stale["lock"]) if lock.id in wanted]
+        bad = {a.entity_id for a in _criteria_checks(session, locks)}
+        kept.update({("lock", i): (prints.groups["lock", i], i in bad, now) for i in stale["lock"]})
+    if stale["pilot"]:
+        wanted = set(stale["pilot"])
+        pilots = [p for p in _locked_pilot_rows(session, stale["pilot"]) if p.id in wanted]
+        bad = {a.entity_id for a in _metric_checks(session, pilots)}
+        kept.update({("pilot", i): (prints.groups["pilot", i], i in bad, now) for i in stale["pilot"]})
+    return _Kept(whole, kept, prints.lock_versions, min((at for _, _, at in kept.values()), default=now))
+
+
+def _altered_pilots_live(session: Session) -> set[int]:
+    locks = _lock_rows(session)
+    altered_locks = {a.entity_id for a in _criteria_checks(session, locks)}
+    bad_versions = {lock.problem_version_id for lock in locks if lock.id in altered_locks}
+    out = set(session.scalars(select(Pilot.id).where(Pilot.problem_version_id.in_(bad_versions)))) \
+        if bad_versions else set()
+    return out | {a.entity_id for a in _metric_checks(session, _locked_pilot_rows(session))}
+
+
+# ------------------------------------------------------ the fingerprints
+#: The tables ``altered_pilots`` reads, with their key and which rows: every row of each (an
+#: operator who moves a criterion into or out of a locked version, or rewrites an amendment,
+#: changes a row here), the lock events through ix_audit_event_action.
+FINGERPRINTED: tuple[tuple[str, str, str], ...] = (
+    ("criteria_lock", "id", ""),
+    ("problem_version", "id", "WHERE id IN (SELECT problem_version_id FROM criteria_lock)"),
+    ("criterion", "id", ""),
+    ("amendment", "id", ""),
+    ("commissioning_metric", "id", ""),
+    ("pilot", "id", "WHERE metrics_sha256 IS NOT NULL"),
+    ("audit_event", "seq", "WHERE action = 'criteria.locked'"),
+)
+
+
+def _versions(key: str) -> str:
+    return f"string_agg({key} || '.' || xmin::text, ',' ORDER BY {key})"
+
+
+#: Per group (a lock and what its check reads; a locked pilot and its metrics), the ordered
+#: (key, xmin) pairs of its rows, in one statement (one round trip): rows of (part, key, extra,
+#: versions). An amendment belongs to its criterion's version or its metric's pilot, as the
+#: check joins it.
+_PG_GROUPS = " UNION ALL ".join((
+    "SELECT 'db', oid::text, NULL, NULL FROM pg_database WHERE datname = current_database()",
+    "SELECT 'lock', l.id::text, l.problem_version_id::text, l.xmin::text || ':' || coalesce(v.xmin::text, '') "
+    "FROM criteria_lock l LEFT JOIN problem_version v ON v.id = l.problem_version_id",
+    f"SELECT 'criteria', problem_version_id::text, NULL, {_versions('id')} FROM criterion GROUP BY problem_version_id",
+    "SELECT 'criteria_amendments', c.problem_version_id::text, NULL, "
+    "string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
+    "FROM amendment a JOIN criterion c ON c.id = a.criterion_id GROUP BY c.problem_version_id",
+    f"SELECT 'lock_events', entity_id, NULL, {_versions('seq')} FROM audit_event "
+    "WHERE action = 'criteria.locked' GROUP BY entity_id",
+    "SELECT 'pilot', id::text, NULL, xmin::text FROM pilot WHERE metrics_sha256 IS NOT NULL",
+    f"SELECT 'metrics', pilot_id::text, NULL, {_versions('id')} FROM commissioning_metric GROUP BY pilot_id",
+    "SELECT 'metric_amendments', m.pilot_id::text, NULL, string_agg(a.id || '.' || a.xmin::text, ',' ORDER BY a.id) "
+    "FROM amendment a JOIN commissioning_metric m ON m.id = a.metric_id GROUP BY m.pilot_id",
+))
+
+
+#: The SHA-256 of every group's row versions at once, computed by the database (one row back).
+_PG_WHOLE = ("SELECT encode(sha256(convert_to(coalesce(string_agg(p || '/' || k || '/' || coalesce(x, '') || '/' "
+             "|| coalesce(v, ''), E'\\n' ORDER BY p, k), ''), 'UTF8')), 'hex') "
+             f"FROM ({_PG_GROUPS}) AS g(p, k, x, v)")
+
+
+def whole_fingerprint(session: Session) -> str | None:
+    """One digest of everything ``frozen_fingerprints`` lists (None on SQLite): equal exactly when
+    every group's fingerprint is."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return str(session.connection().execute(text(_PG_WHOLE)).scalar_one())
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """Which version of every row each lock's and each locked pilot's check reads."""
+
+    #: ("lock", lock id) or ("pilot", pilot id) → the versions of the rows that check reads.
+    groups: dict[tuple[str, int], str]
+    #: lock id → the problem version it locks.
+    lock_versions: dict[int, int]
+
+
+def frozen_fingerprints(session: Session) -> Fingerprints | None:
+    """Which version of every row ``altered_pilots`` reads, per lock and per locked pilot, as the
+    database records it; None where the database keeps no such thing (SQLite).
+
+    On PostgreSQL every INSERT, UPDATE or DELETE — whoever makes it, with or without the guard
+    triggers (``session_replication_role = replica`` skips triggers, not MVCC) — leaves the row
+    with the writing transaction's id in ``xmin``, an id no earlier version of it carries. So a
+    group's ordered (key, xmin) pairs change with any write to its rows. Freezing (VACUUM) keeps
+    ``xmin`` as it was since PostgreSQL 9.4 (it sets a hint bit), and a rewrite (VACUUM FULL,
+    CLUSTER) keeps it too; a dump restored into the same URL gives new ids — and a changed
+    fingerprint only costs a fresh check. The database's oid is part of every group, so a
+    database dropped and re-created under the same URL never matches.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    part: dict[str, dict[str, str]] = defaultdict(dict)
+    versions: dict[int, int] = {}
+    for kind, key, extra, seen in session.connection().execute(text(_PG_GROUPS)):
+        part[kind][key] = seen or ""
+        if kind == "lock":
+            versions[int(key)] = int(extra)
+    oid = next(iter(part["db"]))
+    groups: dict[tuple[str, int], str] = {}
+    for lock_id, vid in versions.items():
+        key = str(vid)
+        groups["lock", lock_id] = "|".join((oid, part["lock"][str(lock_id)], key, part["criteria"].get(key, ""),
+                                           part["criteria_amendments"].get(key, ""),
+                                           part["lock_events"].get(str(lock_id), "")))
+    for pilot_key, pilot_xmin in part["pilot"].items():
+        groups["pilot", int(pilot_key)] = "|".join((oid, pilot_xmin, part["metrics"].get(pilot_key, ""),
+                                                   part["metric_amendments"].get(pilot_key, "")))
+    return Fingerprints(groups, versions)
+
+
+class ResultCache:
+    """A small, thread-safe, bounded map from a key (a database) to a check's results.
+
+    Process-wide (Streamlit's sessions share it; ``governance`` never imports Streamlit). An
+    entry also expires after ``ttl`` seconds — and ``altered_pilots`` holds each verdict in it
+    no longer than that either — so even a fingerprint collision no one can make today would
+    leave a stale verdict standing no longer than ``ttl``.
+    """
+
+    def __init__(self, maxsize: int = 16, ttl: float = 900.0) -> None:
+        self.maxsize, self.ttl = maxsize, ttl
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        """The stored result, or None if absent or expired."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if time.monotonic() - entry[0] > self.ttl:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store a result; the least recently used entry goes beyond ``maxsize``."""
+        with self._lock:
+            self._entries[key] = (time.monotonic(), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+#: ``altered_pilots(cached=True)``'s verdicts: per database (``_Kept``), per lock and locked pilot,
+#: (fingerprint, altered?, when checked). Replaced whole on a change, so it holds only the groups
+#: that exist.
+ALTERED_PILOTS = ResultCache()

@@ -9,10 +9,11 @@ the read models, the integrity check and the benchmark all hash the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any
 
 from governance.errors import InvalidInput
-from governance.record.chain import canonical_json, sha256_hex
+from governance.record.chain import canonical_encoder, canonical_json, sha256_hex
 from governance.validation import NAME_MAX, TEXT_MAX, choice, number, one_of, text, whole
 from governance.vocabulary import UNITS, Direction
 
@@ -57,19 +58,62 @@ def metric_record(metric: Any) -> dict[str, Any]:
 
 def canonical_criteria(problem_id: int, version: int, criteria: Iterable[Any]) -> tuple[str, str]:
     """(canonical JSON, SHA-256) of a problem version's criteria set."""
-    body = canonical_json({
-        "problem_id": problem_id,
-        "version": version,
-        "criteria": sorted((criterion_record(c) for c in criteria), key=lambda r: r["name"]),
-    })
+    items = list(criteria)
+    body = _fast_body(CRITERIA_KEYS, items, "criteria", {"problem_id": problem_id, "version": version})
+    if body is None:  # a value of another type (an Enum, a Decimal…): the general encoder decides
+        body = canonical_json({
+            "problem_id": problem_id,
+            "version": version,
+            "criteria": sorted((criterion_record(c) for c in items), key=lambda r: r["name"]),
+        })
     return body, sha256_hex(body)
 
 
 def canonical_metrics(pilot_id: int, metrics: Iterable[Any]) -> tuple[str, str]:
     """(canonical JSON, SHA-256) of a pilot's commissioning metrics."""
-    body = canonical_json({"pilot_id": pilot_id,
-                           "metrics": sorted((metric_record(m) for m in metrics), key=lambda r: r["name"])})
+    items = list(metrics)
+    body = _fast_body(METRIC_KEYS, items, "metrics", {"pilot_id": pilot_id})
+    if body is None:
+        body = canonical_json({"pilot_id": pilot_id,
+                               "metrics": sorted((metric_record(m) for m in items), key=lambda r: r["name"])})
     return body, sha256_hex(body)
+
+
+# ------------------------------------------------ the canonical form, fast
+# ``canonical_json`` walks every value through ``jsonable`` (in Python) before the C encoder
+# writes it; for these flat records of plain values that walk changes nothing and cost most of
+# the time the integrity check spent hashing. When every value is of an exact plain type the
+# records go straight to the same encoder — the same bytes (tests/test_integrity_canonical.py
+# holds it); anything else (an Enum, a Decimal, a non-finite number) takes the general path, so
+# an unusual value can only cost time, never change a hash or escape a refusal.
+#: The keys of a criterion's and a metric's record.
+CRITERIA_KEYS = (*CRITERION_FIELDS, "is_indispensability")
+METRIC_KEYS = METRIC_FIELDS
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_GET = {CRITERIA_KEYS: attrgetter(*CRITERIA_KEYS), METRIC_KEYS: attrgetter(*METRIC_KEYS)}
+
+
+def _fast_body(keys: tuple[str, ...], items: list[Any], head: str, tail: dict[str, Any]) -> str | None:
+    """``canonical_json({head: [records sorted by name], **tail})``, or None if a value is of a
+    type only the general path writes."""
+    get = _GET[keys]
+    criteria = keys is CRITERIA_KEYS  # its last key, is_indispensability, is recorded as bool(...)
+    plain = _PLAIN.issuperset
+    records = []
+    for item in items:
+        values = tuple(item[k] for k in keys) if isinstance(item, Mapping) else get(item)
+        if criteria:
+            values = (*values[:-1], bool(values[-1]))
+        if not plain(map(type, values)):
+            return None
+        records.append(dict(zip(keys, values)))  # noqa: B905 - both have len(keys) items
+    if not _PLAIN.issuperset(map(type, tail.values())):
+        return None
+    try:
+        records.sort(key=lambda r: r["name"])  # stable: ties keep their order, as ``sorted`` did
+        return canonical_encoder().encode({head: records, **tail})
+    except (ValueError, TypeError):  # a non-finite number, names that do not compare: the general path's word
+        return None
 
 
 def _target(value: Any, unit: str, indispensability: bool) -> float:
