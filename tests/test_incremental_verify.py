@@ -220,3 +220,22 @@ def test_the_full_verification_through_both_passes_counts_as_the_careful_one_alo
         careful = verify_events(log.event_records(s), kept_heads={**kept, **dict([log.chain_head(s)])})
     assert both.ok and both.heads_checked == 3
     assert both == careful
+
+
+def test_the_audit_pages_verification_since_the_checkpoint_costs_the_events_since_and_says_what_it_left(
+        world: World, since_checkpoint: tuple[int, int], rows_read: list[int], owner_db_url: str) -> None:
+    """The Audit page's "Verify since the latest checkpoint" (``queries.audit.verify``) reads only the
+    events since and does not recompute every frozen row (a minute at ``nation``); it says so, and
+    the whole verification still finds an operator's edit of a closed vote's ballots."""
+    from governance.queries import audit as audit_q
+    from governance.storage.models import SecretBallot
+
+    checkpoint_seq, head = since_checkpoint
+    with as_operator(owner_db_url) as conn:  # an operator flips a closed vote's ballot
+        conn.execute(update(SecretBallot.__table__).where(SecretBallot.__table__.c.id == select(
+            SecretBallot.__table__.c.id).limit(1).scalar_subquery()).values(option="stop"))
+    since = audit_q.verify(world.db.uow(), world.auditor, incremental=True)
+    assert since.ok and since.incremental_from == checkpoint_seq and rows_read[0] == head - checkpoint_seq
+    assert "were not recomputed" in since.summary and "no record altered" not in since.summary
+    whole = audit_q.verify(world.db.uow(), world.auditor)
+    assert not whole.ok and any("ballots" in a.summary for a in whole.alterations), whole.summary

@@ -63,6 +63,8 @@ class LiveVerification:
     incremental_from: int | None
     alterations: list[Alteration] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Whether the frozen records were recomputed too (the full verification; not "since the checkpoint").
+    integrity_checked: bool = True
 
     @property
     def ok(self) -> bool:
@@ -72,9 +74,13 @@ class LiveVerification:
     def summary(self) -> str:
         if self.ok:
             if self.incremental_from is not None:
+                frozen = ("no record altered." if self.integrity_checked else
+                          "the frozen records (locked criteria and metrics, decisions' bases, closed ballots "
+                          "and answers) were not recomputed: the full verification and the scheduled job "
+                          "check those.")
                 return (f"{self.chain.summary} (verified from the newest signed checkpoint, at event "
                         f"#{self.incremental_from}, whose signature holds; a full verification checks all "
-                        f"{self.checkpoints_total}); no record altered.")
+                        f"{self.checkpoints_total}); {frozen}")
             return (f"{self.chain.summary}; {self.checkpoints_verified} of {self.checkpoints_total} "
                     "signed checkpoints hold; no record altered.")
         parts = [] if self.chain.ok else [self.chain.summary]
@@ -131,7 +137,8 @@ def verify_live(session: Session, keys: Keys, *, incremental: bool = False,
         problems.append(f"{len(forged)} event(s) ({shown}) do not carry the application's MAC: they were "
                         "written into the record by someone without its key.")
     alterations = check(session) if integrity else []
-    return LiveVerification(chain, verified, total, start[0] if start else None, alterations, problems)
+    return LiveVerification(chain, verified, total, start[0] if start else None, alterations, problems,
+                            integrity_checked=integrity)
 
 
 def make_pack(session: Session, keys: Keys, now: datetime) -> bytes:
