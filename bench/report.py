@@ -116,8 +116,8 @@ def chart(results: list[dict[str, Any]], path: str) -> None:
 
     def panel(frame: Any, title: str, y_title: str, target_ms: float) -> Any:
         lines = alt.Chart(frame).mark_line(point=True).encode(
-            x=alt.X("audit events:Q", scale=alt.Scale(type="log", domain=[1_000, 3_000_000]),
-                    title="Audit events (smoke → town → ministry)"),
+            x=alt.X("audit events:Q", scale=alt.Scale(type="log", domain=[1_000, 30_000_000]),
+                    title="Audit events (smoke → town → ministry → nation)"),
             y=alt.Y("cold (ms):Q", title=y_title),
             color=alt.Color("page:N", scale=alt.Scale(range=palette)),
             strokeDash=alt.StrokeDash("engine:N", legend=None), shape=alt.Shape("engine:N"),
