@@ -12,7 +12,7 @@ import time
 import pytest
 
 from governance.record import integrity
-from governance.record.integrity import ResultCache
+from governance.record.fingerprints import ResultCache
 
 
 def test_it_keeps_at_most_maxsize_entries_dropping_the_least_recently_used() -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from governance import services as sv
-from governance.record.integrity import FINGERPRINTED, frozen_fingerprints, whole_fingerprint
+from governance.record.fingerprints import FINGERPRINTED, frozen_fingerprints, whole_fingerprint
 from governance.storage.models import CommissioningMetric
 from tests.test_record_operators import as_operator, small_charter
 from tests.world import World
