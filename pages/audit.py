@@ -67,14 +67,8 @@ if tab_claims.open:
         st.caption("Claims are non-binding statements. They are checked against what was pre-registered and "
                    "against the binding decision.")
         for c in claims.rows:
-            with st.container(border=True):
-                st.markdown(f"**{common.esc(c.pilot)}** — {common.esc(c.made_by)}, {common.when(c.made_at)} "
-                            "· NON-BINDING")
-                st.markdown(f"“{common.esc(c.statement)}”")
-                for flag in c.flags_now:
-                    common.badge("fail", flag)
-                if not c.flags_now:
-                    common.badge("pass", "no flags")
+            views.claim_card(c, f"**{common.esc(c.pilot)}** — {common.esc(c.made_by)}, {common.when(c.made_at)} "
+                                "· NON-BINDING")
         if shown:
             common.pager("claims-page", claims.total, claims.per_page)
             downloads("claims", shown, "claims")

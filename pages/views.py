@@ -206,6 +206,18 @@ def decision_view(dd: DecisionDetail) -> None:
         st.code(json.dumps(basis, indent=2, ensure_ascii=False), language="json")
 
 
+def claim_card(claim: Any, heading: str) -> None:
+    """One claim in a bordered card: ``heading`` (markdown, already escaped), its statement, and
+    the checks against it now (the Audit page's list and a pilot's claims show the same card)."""
+    with st.container(border=True):
+        st.markdown(heading)
+        st.markdown(f"“{common.esc(claim.statement)}”")
+        for flag in claim.flags_now:
+            common.badge("fail", flag)
+        if not claim.flags_now:
+            common.badge("pass", "no flags")
+
+
 def claims_section(person: Me, pilot_id: int, metric_names: list[str], *, may_record: bool) -> None:
     """A pilot's claims with their checks, and the form to record one (R12) if ``may_record``
     (``PilotDetail.may_record_claim``). A refused claim keeps everything typed, with every
@@ -216,14 +228,8 @@ def claims_section(person: Me, pilot_id: int, metric_names: list[str], *, may_re
     st.caption("A claim is a non-binding statement of success or failure. It is recorded with the metrics it "
                "cites and checked against what was pre-registered and against the binding decision.")
     for c in common.cached(claims_for_pilot)(person.id, pilot_id):
-        with st.container(border=True):
-            st.markdown(f"{common.esc(c.made_by)}, {common.when(c.made_at)} · NON-BINDING · cites "
-                        f"{common.esc(', '.join(c.cited))}")
-            st.markdown(f"“{common.esc(c.statement)}”")
-            for flag in c.flags_now:
-                common.badge("fail", flag)
-            if not c.flags_now:
-                common.badge("pass", "no flags")
+        claim_card(c, f"{common.esc(c.made_by)}, {common.when(c.made_at)} · NON-BINDING · cites "
+                      f"{common.esc(', '.join(c.cited))}")
     if may_record:
         keys = tuple(f"claim-{pilot_id}-{part}" for part in ("statement", "cited", "success"))
         with st.form(f"claim-{pilot_id}", clear_on_submit=False):
